@@ -1,0 +1,321 @@
+"""Hidden checks for the chapter 5 notebook: the layers' forward and backward
+passes.  Each ``check_*`` takes the student's layer *class*, builds fresh
+instances through the public interface only (constructor arguments, forward,
+backward, ``dW``, ``db``) and raises CheckFailure naming the mistake."""
+from __future__ import annotations
+
+import numpy as np
+
+import reference as ref
+from bpkit.checks.core import Mistake, call, expect_close, expect_unchanged, fail, rng_for
+
+__all__ = [
+    "check_mul_layer",
+    "check_add_layer",
+    "check_relu_forward",
+    "check_relu_backward",
+    "check_sigmoid_forward",
+    "check_sigmoid_backward",
+    "check_affine_forward",
+    "check_affine_backward_dx",
+    "check_affine_backward_dW",
+    "check_affine_backward_db",
+    "check_affine_nd_input",
+    "check_softmax_with_loss_forward",
+    "check_softmax_with_loss_backward",
+]
+
+# (N, D, M): batch of one, non-square and square weights, D > M and D < M.
+AFFINE_SHAPES = [(1, 3, 2), (4, 5, 3), (3, 4, 4), (6, 2, 7)]
+
+
+def _pair(what: str, got) -> tuple:
+    if not (isinstance(got, tuple) or isinstance(got, list)) or len(got) != 2:
+        fail(f"{what} must return two gradients, (dx, dy), e.g. `return dx, dy`.",
+             f"{what} は 2 つの勾配 (dx, dy) を返す必要があります（例：`return dx, dy`）。")
+    return got
+
+
+def _away_from_zero(rng, shape) -> np.ndarray:
+    """Values with |x| >= 0.1: ReLU's kink at 0 has no derivative, so inputs
+    stay away from it and every correct mask agrees (x > 0 versus x >= 0)."""
+    x = rng.normal(size=shape)
+    return np.where(np.abs(x) < 0.1, np.sign(x + 1e-12) * 0.1 + x, x)
+
+
+# ---------------------------------------------------------- Mul and Add ---
+
+def check_mul_layer(MulLayer) -> None:
+    """MulLayer.forward multiplies; backward returns (dout * y, dout * x)."""
+    rng = rng_for("mul")
+    for shape in [(), (3,), (2, 4)]:
+        x, y, dout = (rng.normal(size=shape) for _ in range(3))
+        layer = call("MulLayer()", MulLayer)
+        expect_close("MulLayer.forward(x, y)", call("MulLayer.forward", layer.forward, x, y), x * y)
+        dx, dy = _pair("MulLayer.backward(dout)", call("MulLayer.backward", layer.backward, dout))
+        swapped = [Mistake("mul.swapped",
+                           "MulLayer.backward swapped the inputs: dx must be dout * y and dy must be "
+                           "dout * x (each input gets the *other* input).",
+                           "MulLayer.backward で入力が入れ替わっています。dx = dout * y、dy = dout * x です"
+                           "（それぞれ「もう一方の」入力を掛けます）。",
+                           dout * x if i == 0 else dout * y) for i in (0, 1)]
+        expect_close("dx of MulLayer.backward", dx, dout * y, mistakes=swapped[:1])
+        expect_close("dy of MulLayer.backward", dy, dout * x, mistakes=swapped[1:])
+
+
+def check_add_layer(AddLayer) -> None:
+    """AddLayer.forward adds; backward passes dout to both inputs."""
+    rng = rng_for("add")
+    for shape in [(), (3,), (2, 4)]:
+        x, y, dout = (rng.normal(size=shape) for _ in range(3))
+        layer = call("AddLayer()", AddLayer)
+        expect_close("AddLayer.forward(x, y)", call("AddLayer.forward", layer.forward, x, y), x + y)
+        dx, dy = _pair("AddLayer.backward(dout)", call("AddLayer.backward", layer.backward, dout))
+        expect_close("dx of AddLayer.backward", dx, dout)
+        expect_close("dy of AddLayer.backward", dy, dout)
+
+
+# ------------------------------------------------------------------ ReLU ---
+
+def check_relu_forward(Relu) -> None:
+    """Relu.forward matches the reference and does not modify x."""
+    rng = rng_for("relu_forward")
+    for shape in [(5,), (3, 4), (2, 3, 2)]:
+        x = _away_from_zero(rng, shape)
+        x_in = x.copy()
+        got = call("Relu.forward(x)", call("Relu()", Relu).forward, x_in)
+        expect_close(f"Relu.forward(x) for x of shape {shape}", got, np.maximum(x, 0))
+        expect_unchanged("Relu.forward", x, x_in)
+
+
+def check_relu_backward(Relu) -> None:
+    """Relu.backward passes dout where x > 0 and 0 elsewhere."""
+    rng = rng_for("relu_backward")
+    for shape in [(5,), (3, 4), (2, 3, 2)]:
+        x = _away_from_zero(rng, shape)
+        dout = _away_from_zero(rng, shape)
+        layer = call("Relu()", Relu)
+        call("Relu.forward(x)", layer.forward, x.copy())
+        got = call("Relu.backward(dout)", layer.backward, dout.copy())
+        mistakes = [
+            Mistake("relu.no_mask",
+                    "Relu.backward returns dout unchanged: set the gradient to 0 where the forward input x was <= 0 "
+                    "(remember the mask in forward).",
+                    "Relu.backward が dout をそのまま返しています。順伝播の入力 x が 0 以下だった位置の勾配を 0 にしてください"
+                    "（forward でマスクを保存しておきます）。",
+                    dout),
+            Mistake("relu.inverted_mask",
+                    "Relu.backward zeroes the wrong elements: the mask is inverted. Zero the gradient where x <= 0, "
+                    "keep it where x > 0.",
+                    "Relu.backward で 0 にする位置が逆です（マスクが反転しています）。x <= 0 の位置を 0 にし、x > 0 の位置は残します。",
+                    np.where(x > 0, 0, dout)),
+            Mistake("relu.mask_from_dout",
+                    "Relu.backward takes its mask from dout: the mask must come from the forward input x, "
+                    "saved in forward (self.mask = (x <= 0)).",
+                    "Relu.backward が dout からマスクを作っています。マスクは forward で保存した入力 x から作ります"
+                    "（self.mask = (x <= 0)）。",
+                    np.where(dout > 0, dout, 0)),
+            Mistake("relu.returns_forward_output",
+                    "Relu.backward returns the forward output: backward must return the gradient dout * (x > 0), "
+                    "which depends on dout.",
+                    "Relu.backward が順伝播の出力を返しています。backward は dout に依存する勾配 dout * (x > 0) を返します。",
+                    np.maximum(x, 0)),
+        ]
+        expect_close(f"Relu.backward(dout) for shape {shape}", got, np.where(x > 0, dout, 0),
+                     mistakes=mistakes)
+
+
+# --------------------------------------------------------------- Sigmoid ---
+
+def check_sigmoid_forward(Sigmoid) -> None:
+    """Sigmoid.forward matches the reference, also for inputs around +-1000."""
+    rng = rng_for("sigmoid_forward")
+    for x in (rng.normal(size=(3, 4)) * 3, rng.uniform(-1000, 1000, size=(2, 5))):
+        got = call("Sigmoid.forward(x)", call("Sigmoid()", Sigmoid).forward, x.copy())
+        expect_close(f"Sigmoid.forward(x) for x of shape {x.shape}", got, ref.sigmoid(x))
+
+
+def check_sigmoid_backward(Sigmoid) -> None:
+    """Sigmoid.backward returns dout * y * (1 - y) with y the forward output."""
+    rng = rng_for("sigmoid_backward")
+    for shape in [(5,), (3, 4)]:
+        x = rng.normal(size=shape) * 2
+        dout = rng.normal(size=shape)
+        layer = call("Sigmoid()", Sigmoid)
+        call("Sigmoid.forward(x)", layer.forward, x.copy())
+        got = call("Sigmoid.backward(dout)", layer.backward, dout.copy())
+        y = ref.sigmoid(x)
+        uses_x = Mistake("sigmoid.uses_input",
+                         "Sigmoid.backward uses the input x in the derivative: it is dout * y * (1 - y) with y the "
+                         "forward *output* (save it in forward as self.out).",
+                         "Sigmoid.backward の微分に入力 x を使っています。正しくは dout * y * (1 - y) で、y は順伝播の"
+                         "「出力」です（forward で self.out に保存します）。",
+                         dout * x * (1 - x))
+        expect_close(f"Sigmoid.backward(dout) for shape {shape}", got, dout * y * (1 - y), mistakes=[uses_x])
+
+
+# ---------------------------------------------------------------- Affine ---
+
+def _affine_case(rng, n: int, d: int, m: int, x_shape=None):
+    x = rng.normal(size=x_shape or (n, d))
+    W = rng.normal(size=(d, m))
+    b = rng.normal(size=m)
+    dout = rng.normal(size=(n, m))
+    return x, W, b, dout
+
+
+def _run_affine(Affine, x, W, b, dout):
+    """Forward and backward on copies; returns (layer, out, dx)."""
+    layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
+    out = call("Affine.forward(x)", layer.forward, x.copy())
+    dx = call("Affine.backward(dout)", layer.backward, dout.copy())
+    return layer, out, dx
+
+
+def _stored(layer, name: str):
+    value = getattr(layer, name, None)
+    if value is None:
+        fail(f"Affine.backward did not store self.{name}: assign it (self.{name} = ...) so an optimizer can read it.",
+             f"Affine.backward が self.{name} を保存していません。オプティマイザが読めるよう self.{name} = ... と代入してください。")
+    return value
+
+
+def check_affine_forward(Affine) -> None:
+    """Affine.forward computes x @ W + b."""
+    rng = rng_for("affine_forward")
+    for n, d, m in AFFINE_SHAPES:
+        x, W, b, _ = _affine_case(rng, n, d, m)
+        layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
+        expect_close(f"Affine.forward(x) for x {x.shape}, W {W.shape}",
+                     call("Affine.forward(x)", layer.forward, x.copy()), x @ W + b)
+
+
+def check_affine_backward_dx(Affine) -> None:
+    """Affine.backward returns dx = dout @ W.T."""
+    rng = rng_for("affine_dx")
+    for n, d, m in AFFINE_SHAPES:
+        x, W, b, dout = _affine_case(rng, n, d, m)
+        _, _, dx = _run_affine(Affine, x, W, b, dout)
+        mistakes = [Mistake("affine.dx_uses_W",
+                            "Affine.backward uses W instead of W.T for dx: dx = dout @ W.T, shape (N, D).",
+                            "Affine.backward の dx で W.T ではなく W を使っています。dx = dout @ W.T（形状 (N, D)）です。",
+                            lambda g: g.shape == (n, d) and d == m and np.allclose(g, dout @ W))]
+        expect_close(f"dx of Affine.backward for x {x.shape}, W {W.shape}", dx, dout @ W.T,
+                     mistakes=mistakes)
+
+
+def _dW_mistakes(x, dout) -> list[Mistake]:
+    n = x.shape[0]
+    dW = x.T @ dout
+    return [
+        Mistake("affine.dW_transposed",
+                "Affine.backward's dW is transposed: dW = x.T @ dout has W's shape (D, M).",
+                "Affine.backward の dW が転置されています。dW = x.T @ dout で、W と同じ形状 (D, M) になります。",
+                dW.T),
+        Mistake("affine.dW_divided_by_N",
+                "Affine.backward divides dW by the batch size: the 1/N of the mean loss is already in dout "
+                "(SoftmaxWithLoss divides by N), so dW = x.T @ dout.",
+                "Affine.backward で dW をバッチサイズで割っています。平均の 1/N はすでに dout に含まれている"
+                "（SoftmaxWithLoss が N で割る）ので、dW = x.T @ dout です。",
+                dW / n),
+    ]
+
+
+def check_affine_backward_dW(Affine) -> None:
+    """Affine.backward stores dW = x.T @ dout with W's shape."""
+    rng = rng_for("affine_dW")
+    for n, d, m in AFFINE_SHAPES:
+        x, W, b, dout = _affine_case(rng, n, d, m)
+        layer, _, _ = _run_affine(Affine, x, W, b, dout)
+        mistakes = _dW_mistakes(x, dout)
+        if n == 1:  # dividing by N = 1 changes nothing
+            mistakes = mistakes[:1]
+        expect_close(f"Affine.dW for x {x.shape}, W {W.shape}", _stored(layer, "dW"), x.T @ dout,
+                     mistakes=mistakes)
+
+
+def check_affine_backward_db(Affine) -> None:
+    """Affine.backward stores db = dout summed over the batch axis, shape (M,)."""
+    rng = rng_for("affine_db")
+    for n, d, m in AFFINE_SHAPES:
+        x, W, b, dout = _affine_case(rng, n, d, m)
+        layer, _, _ = _run_affine(Affine, x, W, b, dout)
+        mistakes = [
+            Mistake("affine.db_sum_all",
+                    "Affine.backward sums db over every element: sum over the batch axis only, "
+                    "db = np.sum(dout, axis=0), shape (M,).",
+                    "Affine.backward の db が全要素の和になっています。バッチの軸だけで和を取ってください："
+                    "db = np.sum(dout, axis=0)（形状 (M,)）。",
+                    np.asarray(dout.sum())),
+            Mistake("affine.db_not_summed",
+                    "Affine.backward stores db without summing: the bias is added to every sample, so its "
+                    "gradient is the sum over the batch, db = np.sum(dout, axis=0).",
+                    "Affine.backward の db が和を取っていません。バイアスは全サンプルに足されるので、勾配はバッチ方向の和 "
+                    "db = np.sum(dout, axis=0) です。",
+                    dout),
+            Mistake("affine.db_mean",
+                    "Affine.backward averages db over the batch: use the sum, db = np.sum(dout, axis=0).",
+                    "Affine.backward の db がバッチの平均になっています。和 db = np.sum(dout, axis=0) を使ってください。",
+                    dout.mean(axis=0)),
+        ]
+        if n == 1:
+            mistakes = mistakes[:1]
+        expect_close(f"Affine.db for dout {dout.shape}", _stored(layer, "db"), dout.sum(axis=0),
+                     mistakes=mistakes)
+
+
+def check_affine_nd_input(Affine) -> None:
+    """Affine flattens an (N, d1, d2) input and returns dx in that shape."""
+    rng = rng_for("affine_nd")
+    for x_shape in [(2, 3, 4), (1, 2, 2, 3)]:
+        n, d = x_shape[0], int(np.prod(x_shape[1:]))
+        x, W, b, dout = _affine_case(rng, n, d, 3, x_shape=x_shape)
+        layer, out, dx = _run_affine(Affine, x, W, b, dout)
+        flat = x.reshape(n, -1)
+        expect_close(f"Affine.forward(x) for x of shape {x_shape}", out, flat @ W + b)
+        not_reshaped = Mistake("affine.dx_not_reshaped",
+                               "Affine.backward returns dx flattened: reshape it to the input's original shape "
+                               "(save x.shape in forward, then dx.reshape(*original_x_shape)).",
+                               "Affine.backward の dx が平坦化されたままです。入力の元の形状に戻してください"
+                               "（forward で x.shape を保存し、dx.reshape(*original_x_shape)）。",
+                               dout @ W.T)
+        expect_close(f"dx of Affine.backward for x of shape {x_shape}", dx,
+                     (dout @ W.T).reshape(x_shape), mistakes=[not_reshaped])
+        expect_close(f"Affine.dW for x of shape {x_shape}", _stored(layer, "dW"), flat.T @ dout)
+
+
+# ------------------------------------------------------- SoftmaxWithLoss ---
+
+def check_softmax_with_loss_forward(SoftmaxWithLoss) -> None:
+    """SoftmaxWithLoss.forward returns the mean cross-entropy of softmax(x)."""
+    rng = rng_for("swl_forward")
+    for n, c in [(1, 3), (4, 5), (6, 2)]:
+        x = rng.normal(size=(n, c)) * 2
+        labels = rng.integers(0, c, size=n)
+        for t in (np.eye(c, dtype=int)[labels], labels):
+            layer = call("SoftmaxWithLoss()", SoftmaxWithLoss)
+            got = call("SoftmaxWithLoss.forward(x, t)", layer.forward, x.copy(), t.copy())
+            expect_close(f"SoftmaxWithLoss.forward(x, t) for x {x.shape}, t {t.shape}", got,
+                         ref.cross_entropy_error(ref.softmax(x), labels), scalar=True)
+
+
+def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
+    """SoftmaxWithLoss.backward returns (y - t) / N for one-hot and label targets."""
+    rng = rng_for("swl_backward")
+    for n, c in [(1, 3), (4, 5), (6, 2)]:
+        x = rng.normal(size=(n, c)) * 2
+        labels = rng.integers(0, c, size=n)
+        one_hot = np.eye(c)[labels]
+        expected = (ref.softmax(x) - one_hot) / n
+        for t in (one_hot.astype(int), labels):
+            layer = call("SoftmaxWithLoss()", SoftmaxWithLoss)
+            call("SoftmaxWithLoss.forward(x, t)", layer.forward, x.copy(), t.copy())
+            got = call("SoftmaxWithLoss.backward()", layer.backward)
+            mistakes = [] if n == 1 else [Mistake(
+                "swl.no_batch_mean",
+                "SoftmaxWithLoss.backward does not divide by the batch size: the loss is a mean over N "
+                "samples, so dx = (y - t) / N.",
+                "SoftmaxWithLoss.backward がバッチサイズで割っていません。損失は N 個の平均なので dx = (y - t) / N です。",
+                expected * n)]
+            expect_close(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}", got, expected,
+                         mistakes=mistakes)

@@ -1,0 +1,188 @@
+"""The machinery every check uses: calling student code quietly, comparing an
+answer with the reference, and naming the mistake when they differ.
+
+A check raises :class:`CheckFailure` (an ``AssertionError``) whose message has
+one English and one Japanese paragraph.  It never prints and returns ``None``,
+so nbgrader's grade cell gets either full points or zero, never "partial
+credit" from a stray return value.
+
+Tolerances
+----------
+Answers are compared with the reference in float64 with ``rtol=1e-6`` and
+``atol=1e-9``: a loop, ``np.einsum`` or a different summation order changes a
+result by a few ulps (~1e-15 relative), so these bounds accept every correct
+way of computing the same formula while rejecting any real mistake (the
+smallest mistake we know of changes a value by more than 1e-4).  Where a
+correct alternative formula differs by more (``np.clip(y, 1e-7, None)`` versus
+``y + 1e-7``), the check lists it as an accepted alternative instead of
+loosening the tolerance.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+__all__ = [
+    "CheckFailure",
+    "Mistake",
+    "fail",
+    "quietly",
+    "call",
+    "rng_for",
+    "expect_close",
+    "expect_unchanged",
+    "RTOL",
+    "ATOL",
+]
+
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+class CheckFailure(AssertionError):
+    """A graded behaviour is wrong; the message explains it in EN and JA."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: what the output would be if the student made it.
+
+    - key: stable identifier, e.g. ``"affine.dW_transposed"`` (used by reports).
+    - en, ja: one kind sentence each naming the mistake and the fix.
+    - value: the output that mistake produces on the same inputs (or a
+      callable taking the student's output and returning True if it matches).
+    """
+
+    key: str
+    en: str
+    ja: str
+    value: Any
+
+
+def fail(en: str, ja: str, detail: str = "") -> None:
+    """Raise a CheckFailure with an English and a Japanese explanation."""
+    message = f"{en}\n{ja}"
+    if detail:
+        message += f"\n{detail}"
+    raise CheckFailure(message)
+
+
+@contextlib.contextmanager
+def quietly():
+    """Silence NumPy floating-point warnings while student code runs.
+
+    nbgrader gives zero points to a grade cell with *any* stderr output, so the
+    book's correct ``1 / (1 + np.exp(-x))`` would lose points for its harmless
+    overflow warning at x = -1000.  Values are judged, not warnings.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def call(what: str, fn: Callable, *args, **kwargs):
+    """Call student code; turn an exception into a clear CheckFailure."""
+    try:
+        with quietly():
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        fail(f"{what} is not implemented yet: replace `raise NotImplementedError` with your code.",
+             f"{what} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。")
+    except CheckFailure:
+        raise
+    except Exception as exc:  # any student bug becomes a named failure
+        fail(f"{what} raised {type(exc).__name__}: {exc}",
+             f"{what} の実行中に {type(exc).__name__} が発生しました: {exc}")
+
+
+def rng_for(name: str) -> np.random.Generator:
+    """A generator seeded by the check's name: the same inputs at every
+    regrade (so scores are reproducible), none of them shown to students."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
+    if got is None:
+        fail(f"{what} returned None: did you forget `return`?",
+             f"{what} が None を返しました。`return` を書き忘れていませんか？")
+    if scalar:
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            fail(f"{what} should be a single number, but it is {_describe(got)}.",
+                 f"{what} は 1 つの数（スカラー）であるべきですが、{_describe(got)} でした。")
+        return np.asarray(value, dtype=np.float64)
+    if not isinstance(got, (np.ndarray, np.generic, float, int)):
+        fail(f"{what} should be a NumPy array, but it is {_describe(got)}.",
+             f"{what} は NumPy 配列であるべきですが、{_describe(got)} でした。")
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what} should hold numbers, but it is {_describe(got)}.",
+             f"{what} は数値の配列であるべきですが、{_describe(got)} でした。")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape} and dtype {x.dtype}"
+    return f"a {type(x).__name__}"
+
+
+def _matches(got: np.ndarray, value: Any) -> bool:
+    if callable(value):
+        return bool(value(got))
+    value = np.asarray(value, dtype=np.float64)
+    return got.shape == value.shape and bool(
+        np.allclose(got, value, rtol=RTOL, atol=ATOL, equal_nan=False))
+
+
+def _summary(got: np.ndarray, expected: np.ndarray) -> str:
+    with np.printoptions(precision=5, threshold=8, edgeitems=2, suppress=True):
+        return f"expected / 期待値: {expected!r}\ngot / 結果:       {got!r}"
+
+
+def expect_close(what: str, got: Any, expected: Any, *,
+                 mistakes: Iterable[Mistake] = (),
+                 alternatives: Iterable[Any] = (),
+                 scalar: bool = False) -> None:
+    """Check type, shape, finiteness and value of a student's answer.
+
+    - what: how the student sees the value, e.g. "affine.backward(dout)".
+    - expected: the reference answer (array or scalar, float64).
+    - mistakes: known wrong variants; if the answer matches one, it is named.
+    - alternatives: other answers a correct solution may give.
+    - scalar: the answer must be a single number (Python float, NumPy scalar
+      or 0-d array all qualify).
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got = _as_float_array(what, got, scalar)
+    if got.shape != expected.shape:
+        for m in mistakes:
+            if _matches(got, m.value):
+                fail(m.en, m.ja, f"[{m.key}] shape {got.shape}, expected {expected.shape}")
+        fail(f"{what} has shape {got.shape}, but shape {expected.shape} was expected.",
+             f"{what} の形状が {got.shape} ですが、{expected.shape} であるべきです。")
+    if _matches(got, expected) or any(_matches(got, alt) for alt in alternatives):
+        return
+    for m in mistakes:
+        if _matches(got, m.value):
+            fail(m.en, m.ja, f"[{m.key}]\n" + _summary(got, expected))
+    if not np.all(np.isfinite(got)):
+        fail(f"{what} contains inf or nan. Look for overflow in exp or log of 0.",
+             f"{what} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
+             _summary(got, expected))
+    fail(f"{what} does not match the expected values.",
+         f"{what} の値が期待値と一致しません。",
+         _summary(got, expected))
+
+
+def expect_unchanged(what: str, before: np.ndarray, after: np.ndarray) -> None:
+    """Fail if an input array was modified in place."""
+    if before.shape != after.shape or not np.array_equal(before, after):
+        fail(f"{what} modified its input array in place. Work on a copy (or use np.where) instead.",
+             f"{what} が入力配列をその場で書き換えました。コピーを使う（または np.where を使う）ようにしてください。")

@@ -1,0 +1,22 @@
+"""nbgrader configuration for the backpropagation exercise kit.
+
+This directory is the course directory: plain `nbgrader` commands and the
+`bpkit` tool both read this file.
+"""
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "dlfs-backprop"
+
+# Never ship editor debris or caches into release/ or grade them.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+]
+
+# Student stubs: the cell raises NotImplementedError until filled in.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# A cell that runs longer than this is stopped and scores zero.
+c.Execute.timeout = 60
