@@ -20,3 +20,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # A cell that runs longer than this is stopped and scores zero.
 c.Execute.timeout = 60
+
+# Keep the kernel's own start-up log (e.g. ipykernel's TCP notice) out of the
+# instructor's terminal; it never reaches a notebook cell either way.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]

@@ -1,4 +1,77 @@
-"""Placeholder replaced below."""
+"""Command line: `bpkit release | grade ASSIGNMENT | demo`."""
+from __future__ import annotations
+
+import argparse
 import sys
-def main():
-    print("bpkit 0.1.0")
+from pathlib import Path
+
+from rich.console import Console
+
+import bpkit
+from bpkit.course import Course, CourseError
+
+__all__ = ["main"]
+
+
+def _release(args) -> int:
+    course = Course(args.course)
+    for assignment in args.assignments or course.assignments():
+        course.check_assignment(assignment)
+        course.release(assignment)
+        print(f"released {assignment} -> {course.root / 'release' / assignment}")
+    return 0
+
+
+def _grade(args) -> int:
+    from bpkit.grading import export_csv, grade_assignment, print_results
+
+    console = Console()
+    course = Course(args.course)
+    results = grade_assignment(course, args.assignment, feedback=not args.no_feedback,
+                               log=lambda m: console.print(m, style="dim"))
+    print_results(args.assignment, results, console)
+    csv = export_csv(course, Path(args.csv) if args.csv else course.root / "grades.csv")
+    console.print(f"Grades exported to {csv}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _demo(args) -> int:
+    from bpkit.demo import run_demo
+
+    run_demo(Path(args.course).resolve(), Path(args.workdir) if args.workdir else None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bpkit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"bpkit {bpkit.__version__}")
+    parser.add_argument("--course", default=".", help="course directory (default: current directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="regenerate release/ from source/ (all assignments by default)")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=_release)
+
+    p = sub.add_parser("grade", help="autograde every submitted/*/ASSIGNMENT/, write feedback and grades.csv")
+    p.add_argument("assignment")
+    p.add_argument("--csv", help="where to export grades (default: grades.csv in the course)")
+    p.add_argument("--no-feedback", action="store_true", help="skip generating feedback HTML")
+    p.set_defaults(func=_grade)
+
+    p = sub.add_parser("demo", help="grade the bundled sample class in a scratch copy of the course")
+    p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"bpkit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,10 +3,12 @@ numerical gradient.  Each ``check_*`` is called by one grade cell with the
 student's function and raises CheckFailure naming the mistake."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import Mistake, call, expect_close, expect_unchanged, fail, rng_for
+from bpkit.checks.core import CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, rng_for, simulate
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -78,7 +80,8 @@ def check_softmax_large_inputs(softmax) -> None:
             fail("softmax overflowed (nan) for scores around 1000: exp(1000) is inf. "
                  "Subtract the maximum score first: exp(x - max(x)) gives the same softmax.",
                  "スコアが 1000 程度のとき softmax がオーバーフロー（nan）しました。exp(1000) は inf です。"
-                 "先に最大値を引いてください：exp(x - max(x)) でも softmax の値は変わりません。")
+                 "先に最大値を引いてください：exp(x - max(x)) でも softmax の値は変わりません。",
+                 key="softmax.overflow")
         expect_close(f"softmax(x) for large x of shape {shape}", got, ref.softmax(x))
 
 
@@ -88,40 +91,126 @@ def _probabilities(rng, n: int, c: int) -> np.ndarray:
     return ref.softmax(rng.normal(size=(n, c)) * 2)
 
 
-def _cee_mistakes(y: np.ndarray, labels: np.ndarray) -> list[Mistake]:
-    n, c = y.shape
-    p = y[np.arange(n), labels]
-    nll = -np.log(p + DELTA)
+def _as_batch(y, t):
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    return y, t
+
+
+# Known wrong cross-entropy implementations, run on the same inputs as the student's.
+
+def _cee_labels_only(y, t):
+    """The label version without the one-hot test (the learner's 6.21)."""
+    y, t = _as_batch(y, t)
+    n = y.shape[0]
+    return -np.sum(np.log(y[np.arange(n), t] + DELTA)) / n
+
+
+def _cee_one_hot_only(y, t):
+    y, t = _as_batch(y, t)
+    return -np.sum(t * np.log(y + DELTA)) / y.shape[0]
+
+
+def _cee_labels(y, t):
+    y, t = _as_batch(y, t)
+    return y, (t.argmax(axis=1) if t.size == y.size else t.reshape(-1))
+
+
+def _cee_sum(y, t):
+    y, t = _cee_labels(y, t)
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + DELTA))
+
+
+def _cee_mean_all(y, t):
+    y, t = _cee_labels(y, t)
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + DELTA)) / y.size
+
+
+def _cee_log10(y, t):
+    y, t = _cee_labels(y, t)
+    return -np.mean(np.log10(y[np.arange(y.shape[0]), t] + DELTA))
+
+
+def _cee_wrong_sign(y, t):
+    return -ref.cross_entropy_error(y, t)
+
+
+CEE_LABELS_ONLY = Mistake(
+    "cee.labels_only",
+    "cross_entropy_error treats a one-hot t as class labels (the 6.21 example): when t has as many "
+    "elements as y (t.size == y.size), turn it into labels first with t = t.argmax(axis=1).",
+    "cross_entropy_error が one-hot の t をクラス番号として扱っています（6.21 の例）。t の要素数が y と同じ"
+    "（t.size == y.size）ときは、先に t = t.argmax(axis=1) でラベルに変換してください。",
+    None)
+CEE_ONE_HOT_ONLY = Mistake(
+    "cee.one_hot_only",
+    "cross_entropy_error handles only one-hot targets: with integer labels t of shape (N,), pick each "
+    "sample's probability with y[np.arange(N), t] instead of multiplying by t.",
+    "cross_entropy_error が one-hot の教師データにしか対応していません。形状 (N,) の整数ラベルのときは、"
+    "t を掛けるのではなく y[np.arange(N), t] で各サンプルの確率を取り出してください。",
+    None)
+CEE_NO_RESHAPE = Mistake(
+    "cee.no_reshape_1d",
+    "cross_entropy_error fails for a single sample y of shape (C,) (IndexError: too many indices): "
+    "reshape it to a batch of one first, y = y.reshape(1, y.size) and t = t.reshape(1, t.size).",
+    "形状 (C,) の 1 サンプルの y で cross_entropy_error が失敗します（IndexError: too many indices）。"
+    "先に y = y.reshape(1, y.size)、t = t.reshape(1, t.size) で大きさ 1 のバッチにしてください。",
+    None)
+
+
+def _cee_formula_mistakes(y: np.ndarray, t: np.ndarray) -> list[Mistake]:
+    """Mistakes in the loss formula itself; they cost points in the one-hot cell."""
     return [
         Mistake("cee.no_batch_mean",
                 "cross_entropy_error returns the sum over the batch: divide by the batch size N "
                 "(y.shape[0]) so the loss is an average.",
                 "cross_entropy_error がバッチ全体の和を返しています。バッチサイズ N（y.shape[0]）で割って平均にしてください。",
-                nll.sum()),
+                None if y.ndim == 1 or y.shape[0] == 1 else simulate(_cee_sum, y, t)),
         Mistake("cee.mean_over_classes",
                 "cross_entropy_error averages over every element (samples and classes): divide by the "
                 "batch size N only, not by N*C (np.mean(t * log y) does the latter).",
                 "cross_entropy_error が全要素（サンプルとクラス）で平均しています。N*C ではなくバッチサイズ N だけで割ってください"
                 "（np.mean(t * log y) は N*C で割ってしまいます）。",
-                nll.sum() / (n * c)),
+                simulate(_cee_mean_all, y, t)),
         Mistake("cee.log10",
                 "cross_entropy_error uses log10: the loss uses the natural logarithm np.log.",
                 "cross_entropy_error が log10 を使っています。損失には自然対数 np.log を使います。",
-                -np.mean(np.log10(p + DELTA))),
+                simulate(_cee_log10, y, t)),
         Mistake("cee.wrong_sign",
                 "cross_entropy_error has the wrong sign: the loss is -log(y), which is never negative.",
                 "cross_entropy_error の符号が逆です。損失は -log(y) で、負になることはありません。",
-                np.mean(np.log(p + DELTA))),
+                simulate(_cee_wrong_sign, y, t)),
     ]
 
 
-def _expect_cee(what: str, got, y: np.ndarray, labels: np.ndarray, extra=()) -> None:
-    n = y.shape[0]
-    p = y[np.arange(n), labels]
+def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cell: str) -> None:
+    """Call the student's function on copies of (y, t) and judge the loss.
+
+    cell: "one_hot", "labels" or "single" -- which grade cell is asking.
+    Each known mistake costs points in one cell only and is excused elsewhere.
+    """
+    hints = {}
+    if y.ndim == 1:
+        hints[IndexError] = CEE_NO_RESHAPE
+    elif t.shape != y.shape:
+        hints[ValueError] = CEE_ONE_HOT_ONLY  # t * log(y) cannot broadcast labels
+    elif y.shape[0] not in (1, y.shape[-1]):
+        hints[IndexError] = CEE_LABELS_ONLY  # y[np.arange(N), t] with a 2-D t
+    got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
+    formula = _cee_formula_mistakes(y, t)
+    form = (replace(CEE_LABELS_ONLY, value=simulate(_cee_labels_only, y, t)) if t.shape == y.shape
+            else replace(CEE_ONE_HOT_ONLY, value=simulate(_cee_one_hot_only, y, t)))
+    owned_keys = {"one_hot": {"cee.labels_only", *(m.key for m in formula)},
+                  "labels": {"cee.one_hot_only"},
+                  "single": set()}[cell]
+    known = [form, *formula]
+    y2, labels = _cee_labels(y, t)
     # np.clip(y, 1e-7, None) is an equally correct way to keep log finite.
-    clipped = -np.mean(np.log(np.clip(p, DELTA, None)))
-    expect_close(what, got, ref.cross_entropy_error(y, labels), scalar=True,
-                 alternatives=[clipped], mistakes=[*extra, *_cee_mistakes(y, labels)])
+    clipped = -np.mean(np.log(np.clip(y2[np.arange(y2.shape[0]), labels], DELTA, None)))
+    expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True, alternatives=[clipped],
+                 mistakes=[m for m in known if m.key in owned_keys],
+                 excused=[m for m in known if m.key not in owned_keys])
 
 
 def check_cross_entropy_one_hot(cross_entropy_error) -> None:
@@ -129,10 +218,9 @@ def check_cross_entropy_one_hot(cross_entropy_error) -> None:
     rng = rng_for("cee_one_hot")
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
-        labels = rng.integers(0, c, size=n)
-        t = np.eye(c, dtype=int)[labels]
-        got = call("cross_entropy_error(y, t)", cross_entropy_error, y.copy(), t.copy())
-        _expect_cee(f"cross_entropy_error(y, t) for one-hot t of shape {t.shape}", got, y, labels)
+        t = np.eye(c, dtype=int)[rng.integers(0, c, size=n)]
+        _check_cee(f"cross_entropy_error(y, t) for one-hot t of shape {t.shape}", cross_entropy_error, y, t,
+                   "one_hot")
 
 
 def check_cross_entropy_labels(cross_entropy_error) -> None:
@@ -140,17 +228,9 @@ def check_cross_entropy_labels(cross_entropy_error) -> None:
     rng = rng_for("cee_labels")
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
-        labels = rng.integers(0, c, size=n)
-        got = call("cross_entropy_error(y, t) with labels", cross_entropy_error, y.copy(), labels.copy())
-        one_hot_formula = -np.sum(labels[:, None] * np.log(y + DELTA)) / n
-        only_one_hot = Mistake(
-            "cee.one_hot_only",
-            "cross_entropy_error treats integer labels as if they were one-hot (the 6.21 example): "
-            "when t has fewer elements than y, pick y[np.arange(N), t] instead of multiplying by t.",
-            "cross_entropy_error が整数ラベルを one-hot として扱っています（6.21 の例）。t の要素数が y より少ないときは、"
-            "t を掛けるのではなく y[np.arange(N), t] で正解クラスの確率を取り出してください。",
-            one_hot_formula)
-        _expect_cee(f"cross_entropy_error(y, t) for labels t of shape ({n},)", got, y, labels, [only_one_hot])
+        t = rng.integers(0, c, size=n)
+        _check_cee(f"cross_entropy_error(y, t) for labels t of shape ({n},)", cross_entropy_error, y, t,
+                   "labels")
 
 
 def check_cross_entropy_1d(cross_entropy_error) -> None:
@@ -161,28 +241,45 @@ def check_cross_entropy_1d(cross_entropy_error) -> None:
         label = int(rng.integers(0, c))
         for t, kind in ((np.eye(c, dtype=int)[label], f"one-hot t of shape ({c},)"),
                         (np.array(label), "a single integer label")):
-            got = call(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
-                       cross_entropy_error, y.copy(), t.copy())
-            _expect_cee(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
-                        got, y[None, :], np.array([label]))
+            _check_cee(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
+                       cross_entropy_error, y, t, "single")
+
+
+def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.ndarray):
+    """Run the student's function with one-hot targets, or with labels if the
+    one-hot form raises: a cell about another behaviour should not fail
+    because one form of t is unsupported (that costs points in its own cell).
+    Returns (t, y_passed, t_passed, result)."""
+    one_hot = np.eye(y.shape[-1], dtype=int)[labels]
+    error = None
+    for t in (one_hot, labels):
+        y_in, t_in = y.copy(), t.copy()
+        try:
+            return t, y_in, t_in, call(what, cross_entropy_error, y_in, t_in)
+        except CheckFailure as exc:
+            if "NotImplementedError" in str(exc) or "not implemented" in str(exc):
+                raise
+            error = error or exc
+    raise error
 
 
 def check_cross_entropy_zero_probability(cross_entropy_error) -> None:
     """cross_entropy_error stays finite when the true class has probability 0."""
     y = np.array([[0.0, 0.4, 0.6], [0.1, 0.0, 0.9]])
-    labels = np.array([0, 1])
-    t = np.eye(3, dtype=int)[labels]
-    got = call("cross_entropy_error(y, t)", cross_entropy_error, y.copy(), t)
+    _, _, _, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, np.array([0, 1]))
     try:
-        finite = np.isfinite(float(got))
+        finite = bool(np.isfinite(float(got)))
     except (TypeError, ValueError):
-        finite = True  # let expect_close report the type problem
+        fail(f"cross_entropy_error should return a single number, but it returned {got!r}.",
+             f"cross_entropy_error は 1 つの数を返すべきですが、{got!r} を返しました。",
+             key="wrong_type")
     if not finite:
         fail("cross_entropy_error returned inf when the true class has probability 0: log(0) is -inf. "
              "Add a tiny delta inside the log: np.log(y + 1e-7).",
              "正解クラスの確率が 0 のとき cross_entropy_error が inf を返しました。log(0) は -inf です。"
-             "log の中に小さな値を足してください：np.log(y + 1e-7)。")
-    _expect_cee("cross_entropy_error(y, t) with a zero probability", got, y, labels)
+             "log の中に小さな値を足してください：np.log(y + 1e-7)。",
+             key="cee.no_delta")
+    # Any finite value passes: the formula itself is graded in its own cells.
 
 
 def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
@@ -190,11 +287,9 @@ def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
     rng = rng_for("cee_keeps")
     y = _probabilities(rng, 4, 5)
     labels = rng.integers(0, 5, size=4)
-    for t in (np.eye(5, dtype=int)[labels], labels):
-        y_in, t_in = y.copy(), t.copy()
-        call("cross_entropy_error(y, t)", cross_entropy_error, y_in, t_in)
-        expect_unchanged("cross_entropy_error (argument y)", y, y_in)
-        expect_unchanged("cross_entropy_error (argument t)", t, t_in)
+    t, y_in, t_in, _ = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
+    expect_unchanged("cross_entropy_error (argument y)", y, y_in)
+    expect_unchanged("cross_entropy_error (argument t)", t, t_in)
 
 
 # ---------------------------------------------------- numerical gradient ---
@@ -254,26 +349,32 @@ def _numerical_gradient_mistakes(f, x: np.ndarray) -> list[Mistake]:
     ]
 
 
-def _check_numerical_gradient(numerical_gradient, name: str, shapes) -> None:
+def _check_numerical_gradient(numerical_gradient, name: str, shapes, f_of) -> None:
     rng = rng_for(name)
     for shape in shapes:
         x = rng.normal(size=shape)
-        c = rng.normal(size=shape)
-        f = _cubic(c)
+        f = f_of(rng.normal(size=shape))
         got = call("numerical_gradient(f, x)", numerical_gradient, f, x.copy())
         expect_close(f"numerical_gradient(f, x) for x of shape {shape}", got,
                      ref.numerical_gradient(f, x.copy()),
                      mistakes=_numerical_gradient_mistakes(f, x))
 
 
+def _linear(c: np.ndarray):
+    """f(x) = sum(c * x): every difference scheme gives exactly c, so this
+    tests only that every element is visited (the 1-D check grades the
+    central difference)."""
+    return lambda x: float(np.sum(c * x))
+
+
 def check_numerical_gradient_1d(numerical_gradient) -> None:
     """numerical_gradient matches the central difference for vectors (D,)."""
-    _check_numerical_gradient(numerical_gradient, "numgrad_1d", [(2,), (3,), (6,)])
+    _check_numerical_gradient(numerical_gradient, "numgrad_1d", [(2,), (3,), (6,)], _cubic)
 
 
 def check_numerical_gradient_nd(numerical_gradient) -> None:
-    """numerical_gradient matches the central difference for matrices and 3-D arrays."""
-    _check_numerical_gradient(numerical_gradient, "numgrad_nd", [(2, 3), (3, 2), (2, 3, 2)])
+    """numerical_gradient visits every element of matrices and 3-D arrays."""
+    _check_numerical_gradient(numerical_gradient, "numgrad_nd", [(2, 3), (3, 2), (2, 3, 2)], _linear)
 
 
 def check_numerical_gradient_restores_x(numerical_gradient) -> None:
@@ -286,7 +387,8 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
         fail("numerical_gradient changed x: after evaluating f(x+h) and f(x-h), put the original "
              "value back with x[idx] = tmp_val.",
              "numerical_gradient が x を変えたままにしています。f(x+h) と f(x-h) を計算した後、"
-             "x[idx] = tmp_val で元の値に戻してください。")
+             "x[idx] = tmp_val で元の値に戻してください。",
+             key="numgrad.not_restored")
 
 
 def check_numerical_gradient_closure(numerical_gradient) -> None:
@@ -305,5 +407,9 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
         fail("numerical_gradient returned zeros for f = lambda w: net.loss(x, t): f reads net.W itself, "
              "so x must be perturbed in place (x[idx] = tmp_val + h), not a copy of it.",
              "f = lambda w: net.loss(x, t) に対して numerical_gradient が 0 を返しました。f は net.W を直接読むので、"
-             "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。")
-    expect_close("numerical_gradient(f, net.W)", got, expected)
+             "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。",
+             key="numgrad.copies_x")
+    # This cell grades only that f sees the in-place changes; the accuracy of
+    # the difference scheme (forward vs central) is graded in its own cell.
+    close_enough = lambda g: g.shape == W.shape and bool(np.allclose(g, expected, rtol=1e-2, atol=1e-3))
+    expect_close("numerical_gradient(f, net.W)", got, expected, alternatives=[close_enough])

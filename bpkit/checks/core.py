@@ -33,6 +33,7 @@ __all__ = [
     "fail",
     "quietly",
     "call",
+    "simulate",
     "rng_for",
     "expect_close",
     "expect_unchanged",
@@ -64,9 +65,15 @@ class Mistake:
     value: Any
 
 
-def fail(en: str, ja: str, detail: str = "") -> None:
-    """Raise a CheckFailure with an English and a Japanese explanation."""
+def fail(en: str, ja: str, detail: str = "", key: str = "") -> None:
+    """Raise a CheckFailure with an English and a Japanese explanation.
+
+    key: a short stable name for the kind of failure, shown as ``[key]`` on
+    its own line so reports can count failures by kind.
+    """
     message = f"{en}\n{ja}"
+    if key:
+        message += f"\n[{key}]"
     if detail:
         message += f"\n{detail}"
     raise CheckFailure(message)
@@ -85,19 +92,37 @@ def quietly():
         yield
 
 
-def call(what: str, fn: Callable, *args, **kwargs):
-    """Call student code; turn an exception into a clear CheckFailure."""
+def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
+    """Call student code; turn an exception into a clear CheckFailure.
+
+    - hints: maps an exception type to a Mistake whose message explains the
+      usual cause of that exception here (e.g. IndexError on 1-D input).
+    """
     try:
         with quietly():
             return fn(*args, **kwargs)
     except NotImplementedError:
         fail(f"{what} is not implemented yet: replace `raise NotImplementedError` with your code.",
-             f"{what} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。")
+             f"{what} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。",
+             key="not_implemented")
     except CheckFailure:
         raise
     except Exception as exc:  # any student bug becomes a named failure
+        for exc_type, mistake in (hints or {}).items():
+            if isinstance(exc, exc_type):
+                fail(mistake.en, mistake.ja, f"{type(exc).__name__}: {exc}", key=mistake.key)
         fail(f"{what} raised {type(exc).__name__}: {exc}",
-             f"{what} の実行中に {type(exc).__name__} が発生しました: {exc}")
+             f"{what} の実行中に {type(exc).__name__} が発生しました: {exc}", key="raised")
+
+
+def simulate(fn: Callable, *args):
+    """The output of a known-wrong implementation on copies of the inputs,
+    or None where that implementation would itself fail."""
+    try:
+        with quietly():
+            return fn(*(np.copy(a) for a in args))
+    except Exception:
+        return None
 
 
 def rng_for(name: str) -> np.random.Generator:
@@ -109,22 +134,22 @@ def rng_for(name: str) -> np.random.Generator:
 def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
     if got is None:
         fail(f"{what} returned None: did you forget `return`?",
-             f"{what} が None を返しました。`return` を書き忘れていませんか？")
+             f"{what} が None を返しました。`return` を書き忘れていませんか？", key="returned_none")
     if scalar:
         try:
             value = float(got)
         except (TypeError, ValueError):
             fail(f"{what} should be a single number, but it is {_describe(got)}.",
-                 f"{what} は 1 つの数（スカラー）であるべきですが、{_describe(got)} でした。")
+                 f"{what} は 1 つの数（スカラー）であるべきですが、{_describe(got)} でした。", key="wrong_type")
         return np.asarray(value, dtype=np.float64)
     if not isinstance(got, (np.ndarray, np.generic, float, int)):
         fail(f"{what} should be a NumPy array, but it is {_describe(got)}.",
-             f"{what} は NumPy 配列であるべきですが、{_describe(got)} でした。")
+             f"{what} は NumPy 配列であるべきですが、{_describe(got)} でした。", key="wrong_type")
     try:
         return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         fail(f"{what} should hold numbers, but it is {_describe(got)}.",
-             f"{what} は数値の配列であるべきですが、{_describe(got)} でした。")
+             f"{what} は数値の配列であるべきですが、{_describe(got)} でした。", key="wrong_type")
 
 
 def _describe(x: Any) -> str:
@@ -134,6 +159,8 @@ def _describe(x: Any) -> str:
 
 
 def _matches(got: np.ndarray, value: Any) -> bool:
+    if value is None:
+        return False
     if callable(value):
         return bool(value(got))
     value = np.asarray(value, dtype=np.float64)
@@ -149,6 +176,7 @@ def _summary(got: np.ndarray, expected: np.ndarray) -> str:
 def expect_close(what: str, got: Any, expected: Any, *,
                  mistakes: Iterable[Mistake] = (),
                  alternatives: Iterable[Any] = (),
+                 excused: Iterable[Mistake] = (),
                  scalar: bool = False) -> None:
     """Check type, shape, finiteness and value of a student's answer.
 
@@ -156,6 +184,8 @@ def expect_close(what: str, got: Any, expected: Any, *,
     - expected: the reference answer (array or scalar, float64).
     - mistakes: known wrong variants; if the answer matches one, it is named.
     - alternatives: other answers a correct solution may give.
+    - excused: mistakes that cost points in another grade cell; an answer
+      showing one of them passes here, so one mistake is paid for once.
     - scalar: the answer must be a single number (Python float, NumPy scalar
       or 0-d array all qualify).
     """
@@ -164,25 +194,27 @@ def expect_close(what: str, got: Any, expected: Any, *,
     if got.shape != expected.shape:
         for m in mistakes:
             if _matches(got, m.value):
-                fail(m.en, m.ja, f"[{m.key}] shape {got.shape}, expected {expected.shape}")
+                fail(m.en, m.ja, f"shape / 形状: {got.shape}, expected / 期待値: {expected.shape}", key=m.key)
         fail(f"{what} has shape {got.shape}, but shape {expected.shape} was expected.",
-             f"{what} の形状が {got.shape} ですが、{expected.shape} であるべきです。")
-    if _matches(got, expected) or any(_matches(got, alt) for alt in alternatives):
+             f"{what} の形状が {got.shape} ですが、{expected.shape} であるべきです。", key="wrong_shape")
+    if (_matches(got, expected) or any(_matches(got, alt) for alt in alternatives)
+            or any(_matches(got, m.value) for m in excused)):
         return
     for m in mistakes:
         if _matches(got, m.value):
-            fail(m.en, m.ja, f"[{m.key}]\n" + _summary(got, expected))
+            fail(m.en, m.ja, _summary(got, expected), key=m.key)
     if not np.all(np.isfinite(got)):
         fail(f"{what} contains inf or nan. Look for overflow in exp or log of 0.",
              f"{what} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
-             _summary(got, expected))
+             _summary(got, expected), key="not_finite")
     fail(f"{what} does not match the expected values.",
          f"{what} の値が期待値と一致しません。",
-         _summary(got, expected))
+         _summary(got, expected), key="wrong_values")
 
 
 def expect_unchanged(what: str, before: np.ndarray, after: np.ndarray) -> None:
     """Fail if an input array was modified in place."""
     if before.shape != after.shape or not np.array_equal(before, after):
         fail(f"{what} modified its input array in place. Work on a copy (or use np.where) instead.",
-             f"{what} が入力配列をその場で書き換えました。コピーを使う（または np.where を使う）ようにしてください。")
+             f"{what} が入力配列をその場で書き換えました。コピーを使う（または np.where を使う）ようにしてください。",
+             key="modified_input")

@@ -1,0 +1,119 @@
+"""An nbgrader course directory, opened once with its configuration loaded."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+__all__ = ["Course", "CourseError", "ensure_tools_on_path"]
+
+
+class CourseError(Exception):
+    """The directory is not a usable course, or an assignment is unknown."""
+
+
+def ensure_tools_on_path() -> None:
+    """Put this interpreter's bin/ first on PATH.
+
+    nbgrader shells out to ``alembic`` when it creates a gradebook, and the
+    grading kernel is started as ``python`` from PATH: both must come from
+    the same virtualenv as bpkit, even when bpkit is run by its full path
+    without activating the virtualenv.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if not parts or parts[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
+
+
+class Course:
+    """The course at ``root`` (the directory holding nbgrader_config.py)."""
+
+    def __init__(self, root: str | os.PathLike = "."):
+        self.root = Path(root).resolve()
+        config_file = self.root / "nbgrader_config.py"
+        if not config_file.is_file():
+            raise CourseError(
+                f"{self.root} is not a course directory: nbgrader_config.py is missing. "
+                "Run bpkit from the course directory or pass --course DIR.")
+        ensure_tools_on_path()
+        # nbgrader 0.9's gradebook triggers SQLAlchemy autoflush warnings
+        # ("... not in session") that are harmless and only alarm users.
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        self.config: Config = PyFileConfigLoader(config_file.name, path=str(self.root)).load_config()
+        self.config.CourseDirectory.root = str(self.root)
+        self._api = None
+
+    @property
+    def api(self):
+        """nbgrader's own API object, created once and reused for every call."""
+        if self._api is None:
+            from nbgrader.apps import NbGraderAPI
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            self._api = NbGraderAPI(coursedir=coursedir, config=self.config)
+        return self._api
+
+    @property
+    def db_url(self) -> str:
+        return self.api.coursedir.db_url
+
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url, self.api.coursedir.course_id)
+
+    def assignments(self) -> list[str]:
+        """Assignment names: the directories of source/."""
+        source = self.root / "source"
+        return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def check_assignment(self, assignment: str) -> None:
+        if assignment not in self.assignments():
+            raise CourseError(f"unknown assignment {assignment!r}; the course has: "
+                              + ", ".join(self.assignments()))
+
+    def submitted_students(self, assignment: str) -> list[str]:
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return []
+        return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+
+    def release(self, assignment: str, release_dir: str | None = None) -> None:
+        """Run nbgrader generate_assignment (which also records the assignment,
+        its notebooks and grade cells in the gradebook)."""
+        coursedir = self.api.coursedir
+        saved = coursedir.release_directory
+        if release_dir is not None:
+            coursedir.release_directory = release_dir
+        try:
+            result = self.api.generate_assignment(assignment, force=True, create=True)
+        finally:
+            coursedir.release_directory = saved
+        if not result["success"]:
+            raise CourseError(f"nbgrader generate_assignment {assignment} failed:\n"
+                              + result.get("error", "") + result.get("log", ""))
+
+    def ensure_in_gradebook(self, assignment: str) -> None:
+        """Make sure the gradebook knows the assignment and its grade cells.
+
+        A fresh copy of the course has no gradebook.db; generating the
+        assignment into a scratch directory fills it in without touching
+        release/.
+        """
+        from nbgrader.api import MissingEntry
+
+        with self.gradebook() as gb:
+            try:
+                known = bool(gb.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                known = False
+        if not known:
+            with tempfile.TemporaryDirectory(prefix="bpkit-release-") as scratch:
+                self.release(assignment, release_dir=scratch)

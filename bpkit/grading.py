@@ -1,0 +1,132 @@
+"""Grade every submission of an assignment with nbgrader, then write
+feedback, export the gradebook as CSV and summarise the class."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from rich.console import Console
+from rich.table import Table
+
+from bpkit.course import Course
+
+__all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table"]
+
+
+@dataclass
+class StudentResult:
+    """The outcome of grading one student's submission of one assignment."""
+
+    student: str
+    ok: bool
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
+    reasons: dict[str, str] = field(default_factory=dict)  # failed grade_id -> short reason
+    error: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, (score, top) in self.cells.items() if score < top]
+
+
+def _last_error_line(result: dict) -> str:
+    text = (result.get("error") or result.get("log") or "").strip().splitlines()
+    return text[-1] if text else "unknown error"
+
+
+_MISTAKE_KEY = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
+
+
+def failure_reason(cell) -> str:
+    """A short reason for a failed grade cell: the key a check gave its
+    failure (e.g. ``affine.dW_transposed``), else the exception's name."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            if out.get("ename") == "NotImplementedError":
+                return "not_implemented"
+            key = _MISTAKE_KEY.search(out.get("evalue", ""))
+            return key.group(1) if key else out.get("ename", "error")
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            return "wrote to stderr"
+    return "failed"
+
+
+def _read_scores(course: Course, assignment: str, student: str) -> StudentResult:
+    with course.gradebook() as gb:
+        submission = gb.find_submission(assignment, student)
+        result = StudentResult(student, True, float(submission.score), float(submission.max_score))
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                result.cells[grade.name] = (float(grade.score), float(grade.max_score))
+    failed = set(result.failed)
+    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in failed:
+                result.reasons[grade_id] = failure_reason(cell)
+    return result
+
+
+def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
+                     feedback: bool = True, log=print) -> list[StudentResult]:
+    """Autograde each submitted/<student>/<assignment>/ and return the results.
+
+    A submission that nbgrader cannot grade is reported as failed with the
+    reason; it never stops the others.
+    """
+    course.check_assignment(assignment)
+    course.ensure_in_gradebook(assignment)
+    students = course.submitted_students(assignment) if students is None else students
+    results = []
+    for i, student in enumerate(students, 1):
+        log(f"[{i}/{len(students)}] grading {student}")
+        outcome = course.api.autograde(assignment, student, force=True, create=True)
+        if outcome["success"]:
+            results.append(_read_scores(course, assignment, student))
+        else:
+            results.append(StudentResult(student, False, error=_last_error_line(outcome)))
+    if feedback and any(r.ok for r in results):
+        outcome = course.api.generate_feedback(assignment, force=True)
+        if not outcome["success"]:
+            log(f"warning: some feedback could not be generated: {_last_error_line(outcome)}")
+    return results
+
+
+def export_csv(course: Course, path: Path) -> Path:
+    """Write nbgrader's standard grades CSV (same as `nbgrader export`)."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    plugin = CsvExportPlugin(config=course.config)
+    plugin.to = str(path)
+    with course.gradebook() as gb:
+        plugin.export(gb)
+    return path
+
+
+def results_table(assignment: str, results: list[StudentResult], max_notes: int = 3) -> Table:
+    table = Table(title=f"{assignment}: {len(results)} submissions")
+    table.add_column("student")
+    table.add_column("score", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("cells passed", justify="right")
+    table.add_column("lost points in (reason)")
+    for r in results:
+        if not r.ok:
+            table.add_row(r.student, "-", "-", "-", f"[red]not graded: {r.error}[/red]")
+            continue
+        failed = r.failed
+        pct = 100 * r.score / r.max_score if r.max_score else 0.0
+        notes = [f"{name} ({r.reasons.get(name, 'failed')})" for name in failed[:max_notes]]
+        if len(failed) > max_notes:
+            notes.append(f"… {len(failed) - max_notes} more")
+        table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", f"{pct:.0f}",
+                      f"{len(r.cells) - len(failed)}/{len(r.cells)}", "\n".join(notes) or "full marks")
+    return table
+
+
+def print_results(assignment: str, results: list[StudentResult], console: Console | None = None) -> None:
+    (console or Console()).print(results_table(assignment, results))

@@ -1,0 +1,51 @@
+"""The bundled sample class: students' answers kept as readable Python files
+and turned into nbgrader submissions from the released notebooks.
+
+Each ``sample_class/<student>.py`` holds cells introduced by ``# %% <grade_id>``
+(the nbgrader id of a solution cell).  ``# %% <grade_id> stub`` keeps the
+released stub, and a first line ``# based on: <other>`` starts from another
+student's cells.  Solution cells a student never mentions keep their stub.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["SAMPLE_DIR", "sample_students", "student_cells", "write_submission"]
+
+SAMPLE_DIR = Path(__file__).with_name("sample_class")
+_CELL = re.compile(r"^# %% (\S+)( stub)?\s*$", re.MULTILINE)
+_BASED_ON = re.compile(r"^# based on: (\S+)\s*$", re.MULTILINE)
+
+
+def sample_students() -> list[str]:
+    return sorted(p.stem for p in SAMPLE_DIR.glob("*.py"))
+
+
+def student_cells(student: str, directory: Path = SAMPLE_DIR) -> dict[str, str | None]:
+    """grade_id -> the student's code for that solution cell (None = stub)."""
+    text = (directory / f"{student}.py").read_text(encoding="utf-8")
+    based_on = _BASED_ON.search(text.split("# %%", 1)[0])
+    cells = student_cells(based_on.group(1), directory) if based_on else {}
+    parts = _CELL.split(text)
+    # parts = [preamble, id, stub?, body, id, stub?, body, ...]
+    for grade_id, stub, body in zip(parts[1::3], parts[2::3], parts[3::3]):
+        cells[grade_id] = None if stub else body.strip("\n") + "\n"
+    return cells
+
+
+def write_submission(release_dir: Path, assignment: str, cells: dict[str, str | None],
+                     dest: Path) -> None:
+    """Copy release/<assignment>/ to dest, filling in the student's cells."""
+    src = release_dir / assignment
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for path in sorted(dest.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution") and cells.get(grade_id) is not None:
+                cell.source = cells[grade_id].rstrip("\n")
+        nbformat.write(nb, path)
