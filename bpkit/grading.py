@@ -33,9 +33,19 @@ class StudentResult:
         return [name for name, (score, top) in self.cells.items() if score < top]
 
 
-def _last_error_line(result: dict) -> str:
-    text = (result.get("error") or result.get("log") or "").strip().splitlines()
-    return text[-1] if text else "unknown error"
+_EXCEPTION_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
+
+
+def _failure_summary(result: dict) -> str:
+    """The most specific exception nbgrader logged (e.g. NotJSONError: ...),
+    rather than its closing "see the above traceback"."""
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    found = [m for m in _EXCEPTION_LINE.finditer(text) if "NbGraderException" not in m.group(1)]
+    if found:
+        name, message = found[-1].groups()
+        return f"{name.rsplit('.', 1)[-1]}: {message[:120]}"
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "unknown error"
 
 
 _MISTAKE_KEY = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
@@ -88,11 +98,11 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         if outcome["success"]:
             results.append(_read_scores(course, assignment, student))
         else:
-            results.append(StudentResult(student, False, error=_last_error_line(outcome)))
+            results.append(StudentResult(student, False, error=_failure_summary(outcome)))
     if feedback and any(r.ok for r in results):
         outcome = course.api.generate_feedback(assignment, force=True)
         if not outcome["success"]:
-            log(f"warning: some feedback could not be generated: {_last_error_line(outcome)}")
+            log(f"warning: some feedback could not be generated: {_failure_summary(outcome)}")
     return results
 
 

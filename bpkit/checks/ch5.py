@@ -4,10 +4,12 @@ instances through the public interface only (constructor arguments, forward,
 backward, ``dW``, ``db``) and raises CheckFailure naming the mistake."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import Mistake, call, expect_close, expect_unchanged, fail, rng_for
+from bpkit.checks.core import Mistake, call, expect_close, expect_unchanged, fail, rng_for, simulate
 
 __all__ = [
     "check_mul_layer",
@@ -260,8 +262,6 @@ def check_affine_backward_db(Affine) -> None:
                     "Affine.backward の db がバッチの平均になっています。和 db = np.sum(dout, axis=0) を使ってください。",
                     dout.mean(axis=0)),
         ]
-        if n == 1:
-            mistakes = mistakes[:1]
         expect_close(f"Affine.db for dout {dout.shape}", _stored(layer, "db"), dout.sum(axis=0),
                      mistakes=mistakes)
 
@@ -300,6 +300,15 @@ def check_softmax_with_loss_forward(SoftmaxWithLoss) -> None:
                          ref.cross_entropy_error(ref.softmax(x), labels), scalar=True)
 
 
+SWL_ONE_HOT_ONLY = Mistake(
+    "swl.one_hot_only",
+    "SoftmaxWithLoss.backward handles only one-hot targets: with integer labels t of shape (N,), copy y "
+    "and subtract 1 at each sample's true class, dx[np.arange(N), t] -= 1, then divide by N.",
+    "SoftmaxWithLoss.backward が one-hot の教師データにしか対応していません。形状 (N,) の整数ラベルのときは、"
+    "y をコピーして各サンプルの正解クラスの位置で 1 を引き（dx[np.arange(N), t] -= 1）、N で割ってください。",
+    None)
+
+
 def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
     """SoftmaxWithLoss.backward returns (y - t) / N for one-hot and label targets."""
     rng = rng_for("swl_backward")
@@ -307,16 +316,20 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
         x = rng.normal(size=(n, c)) * 2
         labels = rng.integers(0, c, size=n)
         one_hot = np.eye(c)[labels]
-        expected = (ref.softmax(x) - one_hot) / n
+        y = ref.softmax(x)
+        expected = (y - one_hot) / n
         for t in (one_hot.astype(int), labels):
             layer = call("SoftmaxWithLoss()", SoftmaxWithLoss)
             call("SoftmaxWithLoss.forward(x, t)", layer.forward, x.copy(), t.copy())
-            got = call("SoftmaxWithLoss.backward()", layer.backward)
-            mistakes = [] if n == 1 else [Mistake(
+            hints = {} if t.ndim == 2 else {ValueError: SWL_ONE_HOT_ONLY, IndexError: SWL_ONE_HOT_ONLY}
+            got = call("SoftmaxWithLoss.backward()", layer.backward, hints=hints)
+            mistakes = [Mistake(
                 "swl.no_batch_mean",
                 "SoftmaxWithLoss.backward does not divide by the batch size: the loss is a mean over N "
                 "samples, so dx = (y - t) / N.",
                 "SoftmaxWithLoss.backward がバッチサイズで割っていません。損失は N 個の平均なので dx = (y - t) / N です。",
-                expected * n)]
+                None if n == 1 else expected * n)]
+            if t.ndim == 1:
+                mistakes.append(replace(SWL_ONE_HOT_ONLY, value=simulate(lambda y_, t_: (y_ - t_) / n, y, t)))
             expect_close(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}", got, expected,
                          mistakes=mistakes)

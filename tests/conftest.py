@@ -1,0 +1,71 @@
+"""Shared fixtures: paths of the course, and one demo run of the sample class
+(graded through the real CLI and nbgrader) reused by the end-to-end tests."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def clean_env() -> dict:
+    """The environment of a user who has not activated the virtualenv: the
+    venv's bin/ is not on PATH, so bpkit must find alembic and python itself."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if Path(p).resolve() != VENV_BIN.resolve())
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def git_status() -> str:
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        return ""
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    # nbgrader's own outputs are git-ignored, so look for them explicitly.
+    made = [name for name in ("gradebook.db", "submitted", "feedback", "grades.csv")
+            if (ROOT / name).exists()]
+    made += [p.name for p in (ROOT / "autograded").iterdir() if p.name != ".gitkeep"]
+    return status + "\n".join(made)
+
+
+@pytest.fixture(scope="session")
+def demo_course(tmp_path_factory):
+    """Run `bpkit demo` by its full path, once, and return the scratch course."""
+    workdir = tmp_path_factory.mktemp("demo") / "course"
+    before = git_status()
+    proc = subprocess.run([str(VENV_BIN / "bpkit"), "demo", "--workdir", str(workdir)],
+                          cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"path": workdir, "stdout": proc.stdout, "stderr": proc.stderr,
+            "git_before": before, "git_after": git_status()}
+
+
+COURSE_FILES = ["nbgrader_config.py", "source", "release"]
+
+
+def copy_course(dest: Path) -> Path:
+    """A copy of the course as an instructor clones it (no gradebook), so
+    tests never write into the repository."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def nbgrader(*args, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the plain `nbgrader` command of this environment."""
+    env = dict(os.environ, PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
+    return subprocess.run([str(VENV_BIN / "nbgrader"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)

@@ -1,0 +1,301 @@
+"""The checks library: the reference passes every check, and each known
+mistake fails the check of its behaviour with its own key and a message in
+English and Japanese.  (Fast, in-process; the same mistakes are also graded
+through real notebooks in test_sample_class.py.)"""
+import numpy as np
+import pytest
+
+import reference as ref
+from bpkit.checks import ch4, ch5
+from bpkit.checks.core import CheckFailure, expect_close, quietly
+
+TARGETS = {"softmax": ref.softmax, "cross_entropy": ref.cross_entropy_error,
+           "numerical_gradient": ref.numerical_gradient, "mul": ref.MulLayer, "add": ref.AddLayer,
+           "relu": ref.Relu, "sigmoid": ref.Sigmoid, "affine": ref.Affine,
+           "softmax_with_loss": ref.SoftmaxWithLoss}
+
+
+def target_for(check_name: str):
+    name = check_name.removeprefix("check_")
+    return max(((k, v) for k, v in TARGETS.items() if name.startswith(k)), key=lambda kv: len(kv[0]))[1]
+
+
+ALL_CHECKS = [(m, n) for m in (ch4, ch5) for n in m.__all__]
+
+
+@pytest.mark.parametrize("module, name", ALL_CHECKS, ids=[n for _, n in ALL_CHECKS])
+def test_the_reference_passes_every_check(module, name):
+    assert getattr(module, name)(target_for(name)) is None
+
+
+def has_japanese(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def failure_of(check, target) -> str:
+    with pytest.raises(CheckFailure) as info:
+        check(target)
+    message = str(info.value)
+    english = message.splitlines()[0]
+    assert english.isascii() or not has_japanese(english), message
+    assert has_japanese(message), message
+    return message
+
+
+# ------------------------------------------------------------ mistakes ---
+# Each entry: (check, wrong implementation, key the failure must name).
+
+def softmax_no_max(x):
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def softmax_axis0(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def cee_labels_only(y, t):
+    if y.ndim == 1:
+        t, y = t.reshape(1, t.size), y.reshape(1, y.size)
+    n = y.shape[0]
+    return -np.sum(np.log(y[np.arange(n), t] + 1e-7)) / n
+
+
+def cee_one_hot_only(y, t):
+    if y.ndim == 1:
+        t, y = t.reshape(1, t.size), y.reshape(1, y.size)
+    return -np.sum(t * np.log(y + 1e-7)) / y.shape[0]
+
+
+def _cee_with(log=np.log, divide=lambda y: y.shape[0], delta=1e-7, sign=-1, reshape=True):
+    def cee(y, t):
+        if y.ndim == 1 and reshape:
+            t, y = t.reshape(1, t.size), y.reshape(1, y.size)
+        if t.size == y.size:
+            t = t.argmax(axis=1)
+        return sign * np.sum(log(y[np.arange(y.shape[0]), t] + delta)) / divide(y)
+    return cee
+
+
+def numgrad_forward(f, x):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        fx = f(x)
+        old = x[idx]
+        x[idx] = old + 1e-4
+        grad[idx] = (f(x) - fx) / 1e-4
+        x[idx] = old
+    return grad
+
+
+def numgrad_copy(f, x):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += 1e-4
+        xm[idx] -= 1e-4
+        grad[idx] = (f(xp) - f(xm)) / 2e-4
+    return grad
+
+
+def numgrad_no_restore(f, x):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + 1e-4
+        up = f(x)
+        x[idx] = old - 1e-4
+        grad[idx] = (up - f(x)) / 2e-4
+    return grad
+
+
+def numgrad_rows(f, x):
+    grad = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        old = x[i].copy()
+        x[i] = old + 1e-4
+        up = f(x)
+        x[i] = old - 1e-4
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / 2e-4
+    return grad
+
+
+def numgrad_tiny_h(f, x):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + 1e-50
+        up = f(x)
+        x[idx] = old - 1e-50
+        down = f(x)
+        x[idx] = old
+        grad[idx] = (up - down) / 2e-50
+    return grad
+
+
+class MulSwapped(ref.MulLayer):
+    def backward(self, dout):
+        return dout * self.x, dout * self.y
+
+
+class MulOneGradient(ref.MulLayer):
+    def backward(self, dout):
+        return dout * self.y
+
+
+class ReluNoMask(ref.Relu):
+    def backward(self, dout):
+        return dout
+
+
+class ReluInverted(ref.Relu):
+    def backward(self, dout):
+        return np.where(self.mask, dout, 0)
+
+
+class ReluMaskFromDout(ref.Relu):
+    def backward(self, dout):
+        return np.where(dout > 0, dout, 0)
+
+
+class ReluReturnsOutput(ref.Relu):
+    def forward(self, x):
+        self.out = super().forward(x)
+        return self.out
+
+    def backward(self, dout):
+        return self.out
+
+
+class ReluModifiesX(ref.Relu):
+    def forward(self, x):
+        self.mask = x <= 0
+        x[self.mask] = 0
+        return x
+
+
+class SigmoidUsesX(ref.Sigmoid):
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, dout):
+        return dout * self.x * (1 - self.x)
+
+
+def affine_with(backward):
+    class Wrong(ref.Affine):
+        pass
+    Wrong.backward = backward
+    return Wrong
+
+
+def _flat(self):
+    return self.x
+
+
+AffineDWTransposed = affine_with(lambda self, dout: (setattr(self, "dW", dout.T @ self.x), setattr(
+    self, "db", dout.sum(0)), (dout @ self.W.T).reshape(self.x_shape))[-1])
+AffineDWOverN = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout / len(dout)), setattr(
+    self, "db", dout.sum(0)), (dout @ self.W.T).reshape(self.x_shape))[-1])
+AffineDbSumAll = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout), setattr(
+    self, "db", np.sum(dout)), (dout @ self.W.T).reshape(self.x_shape))[-1])
+AffineDbNotSummed = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout), setattr(
+    self, "db", dout), (dout @ self.W.T).reshape(self.x_shape))[-1])
+AffineDbMean = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout), setattr(
+    self, "db", dout.mean(0)), (dout @ self.W.T).reshape(self.x_shape))[-1])
+AffineDxFlat = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout), setattr(
+    self, "db", dout.sum(0)), dout @ self.W.T)[-1])
+AffineNoStore = affine_with(lambda self, dout: (dout @ self.W.T).reshape(self.x_shape))
+AffineReturnsNothing = affine_with(lambda self, dout: (setattr(self, "dW", self.x.T @ dout), setattr(
+    self, "db", dout.sum(0)), None)[-1])
+
+
+class SWLNoMean(ref.SoftmaxWithLoss):
+    def backward(self, dout=1):
+        return super().backward(dout) * self.y.shape[0]
+
+
+class SWLOneHotOnly(ref.SoftmaxWithLoss):
+    def backward(self, dout=1):
+        return (self.y - self.t) / self.y.shape[0]
+
+
+MISTAKES = [
+    (ch4.check_softmax_large_inputs, softmax_no_max, "softmax.overflow"),
+    (ch4.check_softmax_batch, softmax_axis0, "softmax.wrong_axis"),
+    (ch4.check_cross_entropy_one_hot, cee_labels_only, "cee.labels_only"),
+    (ch4.check_cross_entropy_labels, cee_one_hot_only, "cee.one_hot_only"),
+    (ch4.check_cross_entropy_one_hot, _cee_with(divide=lambda y: 1), "cee.no_batch_mean"),
+    (ch4.check_cross_entropy_one_hot, _cee_with(divide=lambda y: y.size), "cee.mean_over_classes"),
+    (ch4.check_cross_entropy_one_hot, _cee_with(log=np.log10), "cee.log10"),
+    (ch4.check_cross_entropy_one_hot, _cee_with(sign=1), "cee.wrong_sign"),
+    (ch4.check_cross_entropy_zero_probability, _cee_with(delta=0), "cee.no_delta"),
+    (ch4.check_cross_entropy_1d, _cee_with(reshape=False), "cee.no_reshape_1d"),
+    (ch4.check_numerical_gradient_1d, numgrad_forward, "numgrad.forward_difference"),
+    (ch4.check_numerical_gradient_closure, numgrad_copy, "numgrad.copies_x"),
+    (ch4.check_numerical_gradient_restores_x, numgrad_no_restore, "numgrad.not_restored"),
+    (ch4.check_numerical_gradient_nd, numgrad_rows, "numgrad.first_axis_only"),
+    (ch4.check_numerical_gradient_1d, numgrad_tiny_h, "numgrad.zero"),
+    (ch5.check_mul_layer, MulSwapped, "mul.swapped"),
+    (ch5.check_mul_layer, MulOneGradient, "not_a_pair"),
+    (ch5.check_relu_backward, ReluNoMask, "relu.no_mask"),
+    (ch5.check_relu_backward, ReluInverted, "relu.inverted_mask"),
+    (ch5.check_relu_backward, ReluMaskFromDout, "relu.mask_from_dout"),
+    (ch5.check_relu_backward, ReluReturnsOutput, "relu.returns_forward_output"),
+    (ch5.check_relu_forward, ReluModifiesX, "modified_input"),
+    (ch5.check_sigmoid_backward, SigmoidUsesX, "sigmoid.uses_input"),
+    (ch5.check_affine_backward_dW, AffineDWTransposed, "affine.dW_transposed"),
+    (ch5.check_affine_backward_dW, AffineDWOverN, "affine.dW_divided_by_N"),
+    (ch5.check_affine_backward_db, AffineDbSumAll, "affine.db_sum_all"),
+    (ch5.check_affine_backward_db, AffineDbNotSummed, "affine.db_not_summed"),
+    (ch5.check_affine_backward_db, AffineDbMean, "affine.db_mean"),
+    (ch5.check_affine_nd_input, AffineDxFlat, "affine.dx_not_reshaped"),
+    (ch5.check_affine_backward_dW, AffineNoStore, "affine.not_stored"),
+    (ch5.check_affine_backward_dx, AffineReturnsNothing, "returned_none"),
+    (ch5.check_softmax_with_loss_backward, SWLNoMean, "swl.no_batch_mean"),
+    (ch5.check_softmax_with_loss_backward, SWLOneHotOnly, "swl.one_hot_only"),
+]
+
+
+@pytest.mark.parametrize("check, wrong, key", MISTAKES, ids=[k for _, _, k in MISTAKES])
+def test_a_known_mistake_fails_its_check_and_is_named(check, wrong, key):
+    message = failure_of(check, wrong)
+    assert f"[{key}]" in message.splitlines(), message
+
+
+def test_a_stub_is_reported_as_not_implemented():
+    def stub(*args):
+        raise NotImplementedError()
+    message = failure_of(ch4.check_softmax_1d, stub)
+    assert "[not_implemented]" in message and "まだ実装されていません" in message
+
+
+@pytest.mark.parametrize("value", [0.5, np.float64(0.5), np.array(0.5), np.float32(0.5)])
+def test_a_scalar_loss_may_be_a_python_float_numpy_scalar_or_0d_array(value):
+    expect_close("loss", value, 0.5, scalar=True)
+
+
+def test_a_wrong_shape_is_reported_before_values():
+    with pytest.raises(CheckFailure, match=r"\[wrong_shape\]"):
+        expect_close("dx", np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+def test_quietly_silences_numpy_warnings_that_would_zero_a_grade_cell(recwarn):
+    with quietly():
+        np.exp(np.array([1000.0]))
+        np.log(np.array([0.0]))
+    assert len(recwarn) == 0
+
+
+def test_clip_instead_of_delta_is_accepted_for_cross_entropy():
+    def clipped(y, t):
+        y2 = np.atleast_2d(y)
+        t2 = np.reshape(t, (y2.shape[0], -1)).argmax(1) if np.size(t) == y2.size else np.reshape(t, -1)
+        return float(-np.mean(np.log(np.clip(y2[np.arange(len(y2)), t2], 1e-7, None))))
+    for name in ch4.__all__:
+        if "cross_entropy" in name:
+            getattr(ch4, name)(clipped)

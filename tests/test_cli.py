@@ -1,0 +1,70 @@
+"""The instructor's commands: `bpkit grade` in a fresh course copy, a broken
+submission that does not stop the batch, `bpkit release`, and plain nbgrader
+commands that keep working on the same course."""
+import csv
+import subprocess
+
+from bpkit.sample import student_cells, write_submission
+from conftest import ROOT, VENV_BIN, clean_env, copy_course, nbgrader
+
+
+def bpkit(*args, cwd):
+    return subprocess.run([str(VENV_BIN / "bpkit"), *args], cwd=cwd, env=clean_env(),
+                          capture_output=True, text=True, timeout=600)
+
+
+def submit(course, student, assignment="ch4_gradients", based_on="aoki"):
+    dest = course / "submitted" / student / assignment
+    write_submission(course / "release", assignment, student_cells(based_on), dest)
+    return dest
+
+
+def test_grade_works_in_a_fresh_copy_and_a_broken_submission_does_not_stop_the_batch(tmp_path):
+    course = copy_course(tmp_path / "course")
+    submit(course, "alice")
+    broken = submit(course, "bob")
+    (broken / "losses_and_gradients.ipynb").write_text("this is not a notebook {", encoding="utf-8")
+    submit(course, "carol", based_on="endo")
+    proc = bpkit("grade", "ch4_gradients", cwd=course)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out  # not every submission could be graded
+    assert "alice" in out and "14 / 14" in out and "not graded" in out and "NotJSONError" in out
+    with open(course / "grades.csv", newline="") as f:
+        scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert scores["alice"] == 14.0 and scores["carol"] == 11.0
+    assert (course / "feedback" / "alice" / "ch4_gradients" / "losses_and_gradients.html").is_file()
+
+
+def test_grade_refuses_an_unknown_assignment_with_a_clear_message(tmp_path):
+    course = copy_course(tmp_path / "course")
+    proc = bpkit("grade", "ch9_nope", cwd=course)
+    assert proc.returncode == 2 and "unknown assignment 'ch9_nope'" in proc.stderr
+
+
+def test_bpkit_outside_a_course_says_so(tmp_path):
+    proc = bpkit("grade", "ch4_gradients", cwd=tmp_path)
+    assert proc.returncode == 2 and "nbgrader_config.py is missing" in proc.stderr
+
+
+def test_release_regenerates_every_assignment(tmp_path):
+    course = copy_course(tmp_path / "course")
+    for nb in (course / "release").rglob("*.ipynb"):
+        nb.unlink()
+    proc = bpkit("release", cwd=course)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.relative_to(course) for p in (course / "release").rglob("*.ipynb")) == \
+        sorted(p.relative_to(ROOT) for p in (ROOT / "release").rglob("*.ipynb"))
+
+
+def test_plain_nbgrader_commands_work_on_the_course(tmp_path):
+    course = copy_course(tmp_path / "course")
+    assert nbgrader("generate_assignment", "ch5_backprop", "--force", cwd=course).returncode == 0
+    submit(course, "dan", "ch5_backprop")
+    for args in (["autograde", "ch5_backprop"], ["generate_feedback", "ch5_backprop"],
+                 ["export", "--to", "out.csv"]):
+        proc = nbgrader(*args, cwd=course)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(course / "out.csv", newline="") as f:
+        (row,) = [r for r in csv.DictReader(f) if r["assignment"] == "ch5_backprop"]
+    assert row["student_id"] == "dan" and float(row["score"]) == 21.0
+    assert (course / "feedback" / "dan" / "ch5_backprop" / "backprop_layers.html").is_file()

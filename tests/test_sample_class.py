@@ -1,0 +1,122 @@
+"""End to end: `bpkit demo` grades the bundled sample class through the real
+nbgrader pipeline (run by its full path, without an activated virtualenv, in
+a fresh course copy that has no gradebook yet), and every student gets
+exactly the expected score in every grade cell, with the expected reason."""
+import csv
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from bpkit.grading import failure_reason
+from bpkit.sample import sample_students
+
+CH4, CH5 = "ch4_gradients", "ch5_backprop"
+CH4_CELLS = [
+    "softmax_1d_matches_book_example", "softmax_batch_normalises_each_row",
+    "softmax_no_overflow_for_large_scores", "cross_entropy_one_hot_matches_book_examples",
+    "cross_entropy_accepts_integer_labels", "cross_entropy_accepts_single_sample",
+    "cross_entropy_finite_for_zero_probability", "cross_entropy_does_not_modify_inputs",
+    "numerical_gradient_matches_book_example", "numerical_gradient_handles_any_shape",
+    "numerical_gradient_restores_x", "numerical_gradient_sees_in_place_changes",
+]
+CH5_CELLS = [
+    "apple_example_matches_book", "apple_orange_example_matches_book", "mul_layer_matches_reference",
+    "add_layer_matches_reference", "relu_forward_matches_reference", "relu_backward_masks_gradient",
+    "relu_backward_passes_gradient_check", "sigmoid_forward_matches_reference",
+    "sigmoid_backward_matches_reference", "sigmoid_backward_passes_gradient_check",
+    "affine_forward_matches_reference", "affine_backward_dx_matches_reference",
+    "affine_backward_dW_matches_reference", "affine_backward_db_matches_reference",
+    "affine_handles_image_shaped_input", "affine_backward_passes_gradient_check",
+    "softmax_with_loss_forward_matches_reference", "softmax_with_loss_backward_matches_reference",
+    "softmax_with_loss_backward_passes_gradient_check",
+]
+NUMGRAD = [c for c in CH4_CELLS if c.startswith("numerical_gradient")]
+LATE_CH5 = [c for c in CH5_CELLS if c.split("_")[0] in ("sigmoid", "affine", "softmax")]
+
+# student -> assignment -> {grade cell that loses all its points: reason}.
+# Every cell not listed must get full points.  "AssertionError" marks a
+# visible test (the student sees the expected numbers), anything else is the
+# key of the diagnosis a hidden check gave.
+EXPECTED = {
+    "aoki": {CH4: {}, CH5: {}},  # the book's code, in-place Relu and overflowing sigmoid included
+    "baba": {CH4: {}, CH5: {}},  # correct alternatives: loops, einsum, clip, float, own names
+    "chiba": {CH4: {c: "not_implemented" for c in CH4_CELLS},
+              CH5: {c: "not_implemented" for c in CH5_CELLS}},
+    "doi": {CH4: {c: "not_implemented" for c in NUMGRAD},
+            CH5: {c: "not_implemented" for c in LATE_CH5}},
+    "endo": {CH4: {"softmax_no_overflow_for_large_scores": "softmax.overflow",
+                   "cross_entropy_one_hot_matches_book_examples": "cee.labels_only",
+                   "numerical_gradient_matches_book_example": "numgrad.forward_difference"},
+             CH5: {}},
+    "fujita": {CH4: {},
+               CH5: {"relu_backward_masks_gradient": "relu.inverted_mask",
+                     "relu_backward_passes_gradient_check": "AssertionError",
+                     "sigmoid_backward_matches_reference": "sigmoid.uses_input",
+                     "sigmoid_backward_passes_gradient_check": "AssertionError",
+                     "affine_backward_dW_matches_reference": "affine.dW_transposed",
+                     "affine_backward_db_matches_reference": "affine.db_sum_all",
+                     "affine_backward_passes_gradient_check": "AssertionError"}},
+    "goto": {CH4: {"cross_entropy_finite_for_zero_probability": "cee.no_delta",
+                   "numerical_gradient_sees_in_place_changes": "numgrad.copies_x"},
+             CH5: {"apple_example_matches_book": "AssertionError",
+                   "apple_orange_example_matches_book": "AssertionError",
+                   "mul_layer_matches_reference": "mul.swapped",
+                   "affine_handles_image_shaped_input": "affine.dx_not_reshaped",
+                   "softmax_with_loss_backward_matches_reference": "swl.no_batch_mean",
+                   "softmax_with_loss_backward_passes_gradient_check": "AssertionError"}},
+    "hayashi": {CH4: {"cross_entropy_one_hot_matches_book_examples": "cee.log10",
+                      "cross_entropy_accepts_integer_labels": "AssertionError",
+                      "cross_entropy_accepts_single_sample": "AssertionError"},
+                CH5: {c: "NameError" for c in CH5_CELLS if c.startswith("sigmoid")}},  # syntax error
+}
+
+
+def test_the_sample_class_has_at_least_eight_students_all_with_expectations():
+    assert sorted(EXPECTED) == sample_students() and len(EXPECTED) >= 8
+
+
+def graded_cells(course, student, assignment):
+    """grade_id -> (score, max_score, reason if it lost points)."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(assignment, student)
+        scores = {g.name: (g.score, g.max_score) for nb in submission.notebooks for g in nb.grades}
+    reasons = {}
+    for path in (course / "autograded" / student / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in scores and scores[grade_id][0] < scores[grade_id][1]:
+                reasons[grade_id] = failure_reason(cell)
+    return scores, reasons
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+@pytest.mark.parametrize("assignment, cells", [(CH4, CH4_CELLS), (CH5, CH5_CELLS)])
+def test_each_student_gets_exactly_the_expected_score_in_every_cell(demo_course, student, assignment, cells):
+    scores, reasons = graded_cells(demo_course["path"], student, assignment)
+    assert sorted(scores) == sorted(cells)
+    expected_failures = EXPECTED[student][assignment]
+    for cell, (score, top) in scores.items():
+        if cell in expected_failures:
+            assert score == 0, f"{student}/{cell} should lose its {top} points"
+        else:
+            assert score == top, f"{student}/{cell}: {score}/{top}, reason {reasons.get(cell)}"
+    assert reasons == expected_failures
+
+
+def test_the_demo_prints_a_table_exports_csv_and_writes_feedback(demo_course):
+    course, out = demo_course["path"], demo_course["stdout"]
+    assert "ch4_gradients: 8 submissions" in out and "ch5_backprop: 8 submissions" in out
+    assert "14 / 14" in out and "21 / 21" in out and "full marks" in out
+    with open(course / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * len(EXPECTED)
+    assert {r["student_id"] for r in rows} == set(EXPECTED)
+    assert {(r["student_id"], r["assignment"]): float(r["score"]) for r in rows}[("aoki", CH5)] == 21.0
+    for student in EXPECTED:
+        assert (course / "feedback" / student / CH4 / "losses_and_gradients.html").is_file()
+        assert (course / "feedback" / student / CH5 / "backprop_layers.html").is_file()
+
+
+def test_the_demo_leaves_the_repository_untouched(demo_course):
+    assert demo_course["git_before"] == demo_course["git_after"]
