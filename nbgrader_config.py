@@ -24,3 +24,11 @@ c.Execute.timeout = 60
 # Keep the kernel's own start-up log (e.g. ipykernel's TCP notice) out of the
 # instructor's terminal; it never reaches a notebook cell either way.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+
+# The book's Relu.backward writes into `dout` in place (dout[self.mask] = 0).
+# "warn": full points, and the feedback explains why it can bite.
+# "fail": it costs the points of the Relu.backward cell.
+# (Kernels inherit this environment variable from the grading process.)
+import os  # noqa: E402
+
+os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")

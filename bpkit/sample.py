@@ -4,7 +4,8 @@ and turned into nbgrader submissions from the released notebooks.
 Each ``sample_class/<student>.py`` holds cells introduced by ``# %% <grade_id>``
 (the nbgrader id of a solution cell).  ``# %% <grade_id> stub`` keeps the
 released stub, and a first line ``# based on: <other>`` starts from another
-student's cells.  Solution cells a student never mentions keep their stub.
+student's cells (looked up beside the file, then in the sample class).
+Solution cells a student never mentions keep their stub.
 """
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ def student_cells(student: str, directory: Path = SAMPLE_DIR) -> dict[str, str |
     """grade_id -> the student's code for that solution cell (None = stub)."""
     text = (directory / f"{student}.py").read_text(encoding="utf-8")
     based_on = _BASED_ON.search(text.split("# %%", 1)[0])
-    cells = student_cells(based_on.group(1), directory) if based_on else {}
+    cells = {}
+    if based_on:
+        base = based_on.group(1)
+        cells = student_cells(base, directory if (directory / f"{base}.py").is_file() else SAMPLE_DIR)
     parts = _CELL.split(text)
     # parts = [preamble, id, stub?, body, id, stub?, body, ...]
     for grade_id, stub, body in zip(parts[1::3], parts[2::3], parts[3::3]):

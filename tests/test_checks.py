@@ -224,7 +224,45 @@ class SWLOneHotOnly(ref.SoftmaxWithLoss):
         return (self.y - self.t) / self.y.shape[0]
 
 
+def softmax_global_max(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def cee_modifies_y(y, t):
+    y += 1e-7  # "add delta" in place: the caller's y changes
+    return ref.cross_entropy_error(y - 1e-7, t)
+
+
+def cee_hard_coded(y, t):
+    return 0.2899091136979087
+
+
+def softmax_hard_coded(x):
+    return np.array([0.01821127, 0.24519181, 0.73659691])
+
+
+class AffineUsesW(ref.Affine):
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return (dout @ self.W).reshape(self.x_shape)
+
+
+class AffineNoFlatten(ref.Affine):
+    def forward(self, x):
+        self.x, self.x_shape = x, x.shape
+        return x @ self.W + self.b
+
+
 MISTAKES = [
+    (ch4.check_softmax_large_inputs, softmax_global_max, "softmax.global_max"),
+    (ch4.check_softmax_1d, softmax_hard_coded, "hard_coded"),
+    (ch4.check_cross_entropy_one_hot, cee_hard_coded, "hard_coded"),
+    (ch4.check_cross_entropy_labels, cee_hard_coded, "hard_coded"),
+    (ch4.check_cross_entropy_keeps_inputs, cee_modifies_y, "modified_input"),
+    (ch5.check_affine_backward_dx, AffineUsesW, "affine.dx_uses_W"),
+    (ch5.check_affine_nd_input, AffineNoFlatten, "affine.no_flatten"),
     (ch4.check_softmax_large_inputs, softmax_no_max, "softmax.overflow"),
     (ch4.check_softmax_batch, softmax_axis0, "softmax.wrong_axis"),
     (ch4.check_cross_entropy_one_hot, cee_labels_only, "cee.labels_only"),
@@ -299,3 +337,66 @@ def test_clip_instead_of_delta_is_accepted_for_cross_entropy():
     for name in ch4.__all__:
         if "cross_entropy" in name:
             getattr(ch4, name)(clipped)
+
+
+# ----------------------------------------------- one mistake, one cell ---
+
+def passes(check, target) -> bool:
+    try:
+        check(target)
+    except CheckFailure:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("wrong, owner", [
+    (_cee_with(log=np.log10), ch4.check_cross_entropy_one_hot),
+    (_cee_with(sign=1), ch4.check_cross_entropy_one_hot),
+    (_cee_with(divide=lambda y: 1), ch4.check_cross_entropy_one_hot),
+    (cee_labels_only, ch4.check_cross_entropy_one_hot),
+    (cee_one_hot_only, ch4.check_cross_entropy_labels),
+])
+def test_a_cross_entropy_mistake_costs_points_in_one_cell_only(wrong, owner):
+    cells = [ch4.check_cross_entropy_one_hot, ch4.check_cross_entropy_labels, ch4.check_cross_entropy_1d,
+             ch4.check_cross_entropy_zero_probability, ch4.check_cross_entropy_keeps_inputs]
+    assert [c for c in cells if not passes(c, wrong)] == [owner]
+
+
+@pytest.mark.parametrize("wrong, owner", [
+    (AffineUsesW, ch5.check_affine_backward_dx),
+    (AffineDWTransposed, ch5.check_affine_backward_dW),
+    (AffineDbSumAll, ch5.check_affine_backward_db),
+    (AffineDxFlat, ch5.check_affine_nd_input),
+])
+def test_an_affine_mistake_costs_points_in_one_cell_only(wrong, owner):
+    cells = [ch5.check_affine_forward, ch5.check_affine_backward_dx, ch5.check_affine_backward_dW,
+             ch5.check_affine_backward_db, ch5.check_affine_nd_input]
+    assert [c for c in cells if not passes(c, wrong)] == [owner]
+
+
+def test_a_wrong_sigmoid_forward_does_not_also_cost_the_backward_cell():
+    class SigmoidWrongForward(ref.Sigmoid):
+        def forward(self, x):
+            self.out = 1 / (1 + np.exp(x))  # sign slip, backward formula still right
+            return self.out
+    assert not passes(ch5.check_sigmoid_forward, SigmoidWrongForward)
+    assert passes(ch5.check_sigmoid_backward, SigmoidWrongForward)
+
+
+class ReluInPlace(ref.Relu):
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+def test_relu_writing_into_dout_is_a_warning_by_default(monkeypatch, capsys):
+    monkeypatch.delenv("BPKIT_INPLACE_DOUT", raising=False)
+    ch5.check_relu_backward(ReluInPlace)
+    out = capsys.readouterr().out
+    assert out.count("[relu.inplace_dout]") == 1 and "減点なし" in out
+
+
+def test_relu_writing_into_dout_costs_points_when_the_course_says_so(monkeypatch):
+    monkeypatch.setenv("BPKIT_INPLACE_DOUT", "fail")
+    assert "[relu.inplace_dout]" in failure_of(ch5.check_relu_backward, ReluInPlace)
+    ch5.check_relu_backward(ref.Relu)  # a copy is still fine

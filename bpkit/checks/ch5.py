@@ -4,12 +4,13 @@ instances through the public interface only (constructor arguments, forward,
 backward, ``dW``, ``db``) and raises CheckFailure naming the mistake."""
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import Mistake, call, expect_close, expect_unchanged, fail, rng_for, simulate
+from bpkit.checks.core import CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, rng_for, simulate
 
 __all__ = [
     "check_mul_layer",
@@ -27,8 +28,11 @@ __all__ = [
     "check_softmax_with_loss_backward",
 ]
 
-# (N, D, M): batch of one, non-square and square weights, D > M and D < M.
-AFFINE_SHAPES = [(1, 3, 2), (4, 5, 3), (3, 4, 4), (6, 2, 7)]
+# (N, D, M): square weights first (with N != D), then non-square ones with
+# D > M and D < M; batch sizes 1 and more.
+SQUARE_SHAPES = [(1, 3, 3), (5, 4, 4)]
+NON_SQUARE_SHAPES = [(1, 3, 2), (4, 5, 3), (6, 2, 7)]
+AFFINE_SHAPES = SQUARE_SHAPES + NON_SQUARE_SHAPES
 
 
 def _pair(what: str, got) -> tuple:
@@ -94,12 +98,15 @@ def check_relu_forward(Relu) -> None:
 def check_relu_backward(Relu) -> None:
     """Relu.backward passes dout where x > 0 and 0 elsewhere."""
     rng = rng_for("relu_backward")
+    wrote_into_dout = False
     for shape in [(5,), (3, 4), (2, 3, 2)]:
         x = _away_from_zero(rng, shape)
         dout = _away_from_zero(rng, shape)
         layer = call("Relu()", Relu)
         call("Relu.forward(x)", layer.forward, x.copy())
-        got = call("Relu.backward(dout)", layer.backward, dout.copy())
+        dout_in = dout.copy()
+        got = call("Relu.backward(dout)", layer.backward, dout_in)
+        wrote_into_dout = wrote_into_dout or not np.array_equal(dout_in, dout)
         mistakes = [
             Mistake("relu.no_mask",
                     "Relu.backward returns dout unchanged: set the gradient to 0 where the forward input x was <= 0 "
@@ -126,6 +133,33 @@ def check_relu_backward(Relu) -> None:
         ]
         expect_close(f"Relu.backward(dout) for shape {shape}", got, np.where(x > 0, dout, 0),
                      mistakes=mistakes)
+    if wrote_into_dout:
+        inplace_dout_found()
+
+
+INPLACE_DOUT = Mistake(
+    "relu.inplace_dout",
+    "Relu.backward writes into dout in place (dout[self.mask] = 0, as in the book). It gives the right "
+    "dx here, but the caller's dout changes too: if the same gradient also flows into another branch of "
+    "the network (a value used twice), that branch now receives zeros. Start with dx = dout.copy(), or "
+    "use np.where(self.mask, 0, dout).",
+    "Relu.backward が dout をその場で書き換えています（書籍の dout[self.mask] = 0）。ここでの dx は正しいのですが、"
+    "呼び出し元の dout も変わってしまいます。同じ勾配がネットワークの別の枝にも流れる場合（1 つの値を 2 か所で使う場合）、"
+    "その枝には 0 が届きます。dx = dout.copy() から始めるか、np.where(self.mask, 0, dout) を使いましょう。",
+    None)
+
+
+def inplace_dout_found() -> None:
+    """The course decides whether writing into dout costs points.
+
+    Set BPKIT_INPLACE_DOUT=fail (nbgrader_config.py does it for the whole
+    course) to make it a mistake; by default it is a warning printed into the
+    student's feedback (stdout, which never affects the score).
+    """
+    if os.environ.get("BPKIT_INPLACE_DOUT", "warn").strip().lower() == "fail":
+        fail(INPLACE_DOUT.en, INPLACE_DOUT.ja, key=INPLACE_DOUT.key)
+    print(f"Note (no points lost): {INPLACE_DOUT.en}\n"
+          f"注意（減点なし）: {INPLACE_DOUT.ja}\n[{INPLACE_DOUT.key}]")
 
 
 # --------------------------------------------------------------- Sigmoid ---
@@ -145,9 +179,11 @@ def check_sigmoid_backward(Sigmoid) -> None:
         x = rng.normal(size=shape) * 2
         dout = rng.normal(size=shape)
         layer = call("Sigmoid()", Sigmoid)
-        call("Sigmoid.forward(x)", layer.forward, x.copy())
+        y = call("Sigmoid.forward(x)", layer.forward, x.copy())
         got = call("Sigmoid.backward(dout)", layer.backward, dout.copy())
-        y = ref.sigmoid(x)
+        # Judge backward against the student's own forward output, so that a
+        # wrong forward costs points only in the forward cell.
+        y = _same_shape_or(y, ref.sigmoid(x))
         uses_x = Mistake("sigmoid.uses_input",
                          "Sigmoid.backward uses the input x in the derivative: it is dout * y * (1 - y) with y the "
                          "forward *output* (save it in forward as self.out).",
@@ -155,6 +191,15 @@ def check_sigmoid_backward(Sigmoid) -> None:
                          "「出力」です（forward で self.out に保存します）。",
                          dout * x * (1 - x))
         expect_close(f"Sigmoid.backward(dout) for shape {shape}", got, dout * y * (1 - y), mistakes=[uses_x])
+
+
+def _same_shape_or(value, fallback: np.ndarray) -> np.ndarray:
+    """value as a float array if it is a finite array of fallback's shape, else fallback."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return fallback
+    return arr if arr.shape == fallback.shape and np.all(np.isfinite(arr)) else fallback
 
 
 # ---------------------------------------------------------------- Affine ---
@@ -167,12 +212,32 @@ def _affine_case(rng, n: int, d: int, m: int, x_shape=None):
     return x, W, b, dout
 
 
-def _run_affine(Affine, x, W, b, dout):
+def _run_affine(Affine, x, W, b, dout, hints=None):
     """Forward and backward on copies; returns (layer, out, dx)."""
     layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
-    out = call("Affine.forward(x)", layer.forward, x.copy())
+    out = call("Affine.forward(x)", layer.forward, x.copy(), hints=hints)
     dx = call("Affine.backward(dout)", layer.backward, dout.copy())
     return layer, out, dx
+
+
+def _affine_param_cases(Affine, name: str):
+    """Yield (layer, x, dout) for the dW and db checks.
+
+    Square weights come first.  With non-square weights, `dout @ W` (W where
+    W.T belongs) raises inside backward before dW and db are even set; that
+    mistake costs points in the dx cell, so here such a case is skipped once
+    the square cases have run.
+    """
+    rng = rng_for(name)
+    for n, d, m in AFFINE_SHAPES:
+        x, W, b, dout = _affine_case(rng, n, d, m)
+        try:
+            layer, _, _ = _run_affine(Affine, x, W, b, dout)
+        except CheckFailure as exc:
+            if d != m and "[raised]" in str(exc).splitlines():
+                continue
+            raise
+        yield layer, x, dout
 
 
 def _stored(layer, name: str):
@@ -194,18 +259,27 @@ def check_affine_forward(Affine) -> None:
                      call("Affine.forward(x)", layer.forward, x.copy()), x @ W + b)
 
 
+AFFINE_DX_USES_W = Mistake(
+    "affine.dx_uses_W",
+    "Affine.backward uses W instead of W.T for dx: dx = dout @ W.T has x's shape (N, D). "
+    "(With non-square W, dout @ W cannot even be computed.)",
+    "Affine.backward の dx で W.T ではなく W を使っています。dx = dout @ W.T で、x と同じ形状 (N, D) です"
+    "（W が正方行列でないと dout @ W は計算できません）。",
+    None)
+
+
 def check_affine_backward_dx(Affine) -> None:
     """Affine.backward returns dx = dout @ W.T."""
     rng = rng_for("affine_dx")
     for n, d, m in AFFINE_SHAPES:
         x, W, b, dout = _affine_case(rng, n, d, m)
-        _, _, dx = _run_affine(Affine, x, W, b, dout)
-        mistakes = [Mistake("affine.dx_uses_W",
-                            "Affine.backward uses W instead of W.T for dx: dx = dout @ W.T, shape (N, D).",
-                            "Affine.backward の dx で W.T ではなく W を使っています。dx = dout @ W.T（形状 (N, D)）です。",
-                            lambda g: g.shape == (n, d) and d == m and np.allclose(g, dout @ W))]
+        layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
+        call("Affine.forward(x)", layer.forward, x.copy())
+        dx = call("Affine.backward(dout)", layer.backward, dout.copy(),
+                  hints={ValueError: AFFINE_DX_USES_W} if d != m else None)
+        uses_W = replace(AFFINE_DX_USES_W, value=dout @ W if d == m else None)
         expect_close(f"dx of Affine.backward for x {x.shape}, W {W.shape}", dx, dout @ W.T,
-                     mistakes=mistakes)
+                     mistakes=[uses_W])
 
 
 def _dW_mistakes(x, dout) -> list[Mistake]:
@@ -227,23 +301,17 @@ def _dW_mistakes(x, dout) -> list[Mistake]:
 
 def check_affine_backward_dW(Affine) -> None:
     """Affine.backward stores dW = x.T @ dout with W's shape."""
-    rng = rng_for("affine_dW")
-    for n, d, m in AFFINE_SHAPES:
-        x, W, b, dout = _affine_case(rng, n, d, m)
-        layer, _, _ = _run_affine(Affine, x, W, b, dout)
+    for layer, x, dout in _affine_param_cases(Affine, "affine_dW"):
         mistakes = _dW_mistakes(x, dout)
-        if n == 1:  # dividing by N = 1 changes nothing
+        if x.shape[0] == 1:  # dividing by N = 1 changes nothing
             mistakes = mistakes[:1]
-        expect_close(f"Affine.dW for x {x.shape}, W {W.shape}", _stored(layer, "dW"), x.T @ dout,
-                     mistakes=mistakes)
+        expect_close(f"Affine.dW for x {x.shape}, W {(x.shape[1], dout.shape[1])}", _stored(layer, "dW"),
+                     x.T @ dout, mistakes=mistakes)
 
 
 def check_affine_backward_db(Affine) -> None:
     """Affine.backward stores db = dout summed over the batch axis, shape (M,)."""
-    rng = rng_for("affine_db")
-    for n, d, m in AFFINE_SHAPES:
-        x, W, b, dout = _affine_case(rng, n, d, m)
-        layer, _, _ = _run_affine(Affine, x, W, b, dout)
+    for layer, _, dout in _affine_param_cases(Affine, "affine_db"):
         mistakes = [
             Mistake("affine.db_sum_all",
                     "Affine.backward sums db over every element: sum over the batch axis only, "
@@ -266,13 +334,24 @@ def check_affine_backward_db(Affine) -> None:
                      mistakes=mistakes)
 
 
+AFFINE_NO_FLATTEN = Mistake(
+    "affine.no_flatten",
+    "Affine.forward does not flatten image-shaped input: reshape x of shape (N, d1, ..., dk) to (N, D) "
+    "first, x.reshape(x.shape[0], -1), and keep the original shape for backward.",
+    "Affine.forward が画像のような形状の入力を平坦化していません。形状 (N, d1, ..., dk) の x を先に "
+    "x.reshape(x.shape[0], -1) で (N, D) にし、元の形状は backward のために保存してください。",
+    None)
+
+
 def check_affine_nd_input(Affine) -> None:
     """Affine flattens an (N, d1, d2) input and returns dx in that shape."""
     rng = rng_for("affine_nd")
     for x_shape in [(2, 3, 4), (1, 2, 2, 3)]:
         n, d = x_shape[0], int(np.prod(x_shape[1:]))
-        x, W, b, dout = _affine_case(rng, n, d, 3, x_shape=x_shape)
-        _, out, dx = _run_affine(Affine, x, W, b, dout)
+        # Square W (D = M): a dx that uses W instead of W.T is graded in the
+        # dx cell, and with square W it does not stop this one.
+        x, W, b, dout = _affine_case(rng, n, d, d, x_shape=x_shape)
+        _, out, dx = _run_affine(Affine, x, W, b, dout, hints={ValueError: AFFINE_NO_FLATTEN})
         flat = x.reshape(n, -1)
         expect_close(f"Affine.forward(x) for x of shape {x_shape}", out, flat @ W + b)
         not_reshaped = Mistake("affine.dx_not_reshaped",
@@ -282,7 +361,8 @@ def check_affine_nd_input(Affine) -> None:
                                "（forward で x.shape を保存し、dx.reshape(*original_x_shape)）。",
                                dout @ W.T)
         expect_close(f"dx of Affine.backward for x of shape {x_shape}", dx,
-                     (dout @ W.T).reshape(x_shape), mistakes=[not_reshaped])
+                     (dout @ W.T).reshape(x_shape), mistakes=[not_reshaped],
+                     excused=[replace(AFFINE_DX_USES_W, value=(dout @ W).reshape(x_shape))])
 
 
 # ------------------------------------------------------- SoftmaxWithLoss ---

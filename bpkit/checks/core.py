@@ -31,6 +31,7 @@ __all__ = [
     "CheckFailure",
     "Mistake",
     "fail",
+    "hard_coded",
     "quietly",
     "call",
     "simulate",
@@ -63,6 +64,19 @@ class Mistake:
     en: str
     ja: str
     value: Any
+
+
+def hard_coded(*examples) -> Mistake:
+    """The answer equals one of the notebook's worked examples, whatever the
+    input was: the function returns the expected number instead of computing it."""
+    def matches(got):
+        return any(np.shape(got) == np.shape(e) and np.allclose(got, e, rtol=1e-6) for e in examples)
+    return Mistake(
+        "hard_coded",
+        "The result is the worked example's value, but these inputs were different: compute the answer "
+        "from the arguments instead of returning a fixed number.",
+        "結果が例題の値と同じですが、今回の入力は例題とは違います。決まった値を返すのではなく、引数から計算してください。",
+        matches)
 
 
 def fail(en: str, ja: str, detail: str = "", key: str = "") -> None:

@@ -1,0 +1,26 @@
+# based on: aoki
+# computes dW and db in local variables only
+# expect: affine_backward_dW_matches_reference affine.not_stored
+# expect: affine_backward_db_matches_reference affine.not_stored
+
+# %% Affine
+class Affine:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+        self.x = None
+        self.original_x_shape = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        self.original_x_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        self.x = x
+        return np.dot(self.x, self.W) + self.b
+
+    def backward(self, dout):
+        dx = np.dot(dout, self.W.T)
+        dW = np.dot(self.x.T, dout)
+        db = np.sum(dout, axis=0)
+        return dx.reshape(*self.original_x_shape)

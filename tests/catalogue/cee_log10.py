@@ -1,0 +1,13 @@
+# based on: aoki
+# log10 instead of the natural log
+# expect: cross_entropy_one_hot_matches_book_examples cee.log10
+
+# %% cross_entropy_error
+def cross_entropy_error(y, t):
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    batch_size = y.shape[0]
+    return -np.sum(np.log10(y[np.arange(batch_size), t] + 1e-7)) / batch_size

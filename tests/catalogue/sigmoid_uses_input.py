@@ -1,0 +1,16 @@
+# based on: aoki
+# derivative with x instead of y
+# expect: sigmoid_backward_matches_reference sigmoid.uses_input
+
+# %% Sigmoid
+class Sigmoid:
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.x = x
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.x) * self.x

@@ -1,0 +1,100 @@
+"""The mistake catalogue, graded through the real notebook pipeline.
+
+Each file in tests/catalogue/ is one submission: the book's code (sample
+student aoki) with one cell replaced by a common mistake or by a correct
+alternative.  `# expect: <grade cell> <key>` lines list the cells that must
+lose their points and the diagnosis each must name; a file without them must
+get full marks.  Every other cell must keep its points."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from bpkit.course import Course
+from bpkit.grading import failure_reason, grade_assignment
+from bpkit.sample import student_cells, write_submission
+from conftest import ROOT, copy_course
+
+CATALOGUE = Path(__file__).with_name("catalogue")
+ENTRIES = sorted(p.stem for p in CATALOGUE.glob("*.py"))
+_EXPECT = re.compile(r"^# expect: (\S+) (\S+)\s*$", re.MULTILINE)
+_OWN_CELLS = re.compile(r"^# %% (\S+)", re.MULTILINE)
+
+
+def expectations(entry: str) -> dict[str, str]:
+    return dict(_EXPECT.findall((CATALOGUE / f"{entry}.py").read_text(encoding="utf-8")))
+
+
+def solution_ids(assignment: str) -> set[str]:
+    (path,) = (ROOT / "release" / assignment).glob("*.ipynb")
+    return {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, as_version=4).cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+ASSIGNMENTS = {a: solution_ids(a) for a in ("ch4_gradients", "ch5_backprop")}
+
+
+def assignment_of(entry: str) -> str:
+    own = set(_OWN_CELLS.findall((CATALOGUE / f"{entry}.py").read_text(encoding="utf-8")))
+    (assignment,) = [a for a, ids in ASSIGNMENTS.items() if own & ids]
+    return assignment
+
+
+def test_the_catalogue_covers_every_listed_mistake_and_some_correct_alternatives():
+    keys = {key for entry in ENTRIES for key in expectations(entry).values()}
+    assert len([e for e in ENTRIES if expectations(e)]) >= 35
+    assert len([e for e in ENTRIES if not expectations(e)]) >= 5
+    assert {"cee.no_batch_mean", "cee.mean_over_classes", "cee.no_delta", "cee.labels_only",
+            "cee.one_hot_only", "cee.no_reshape_1d", "cee.log10", "cee.wrong_sign", "modified_input",
+            "hard_coded", "softmax.overflow", "softmax.wrong_axis", "numgrad.forward_difference",
+            "numgrad.not_restored", "numgrad.copies_x", "numgrad.first_axis_only", "numgrad.zero",
+            "mul.swapped", "not_a_pair", "relu.no_mask", "relu.inverted_mask", "relu.mask_from_dout",
+            "relu.returns_forward_output", "sigmoid.uses_input", "affine.dW_transposed",
+            "affine.db_sum_all", "affine.db_not_summed", "affine.db_mean", "affine.dW_divided_by_N",
+            "affine.dx_not_reshaped", "affine.dx_uses_W", "returned_none", "affine.not_stored",
+            "swl.no_batch_mean", "swl.one_hot_only"} <= keys
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Submit every entry for the assignment it touches and grade once."""
+    root = copy_course(tmp_path_factory.mktemp("catalogue") / "course")
+    for entry in ENTRIES:
+        assignment = assignment_of(entry)
+        write_submission(root / "release", assignment, student_cells(entry, CATALOGUE),
+                         root / "submitted" / entry / assignment)
+    course = Course(root)
+    results = {}
+    for assignment in ASSIGNMENTS:
+        for r in grade_assignment(course, assignment, feedback=False, log=lambda m: None):
+            results[r.student] = r
+    return root, results
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_each_entry_loses_points_in_exactly_the_expected_cells_and_is_named_in_both_languages(graded, entry):
+    root, results = graded
+    result = results[entry]
+    assert result.ok, result.error
+    expected = expectations(entry)
+    assert {cell: result.reasons.get(cell) for cell in result.failed} == expected
+    assert result.score == result.max_score - sum(result.cells[c][1] for c in expected)
+    assignment = assignment_of(entry)
+    (path,) = (root / "autograded" / entry / assignment).glob("*.ipynb")
+    for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in expected:
+            (error,) = [o for o in cell.outputs if o.output_type == "error"]
+            english, japanese = error.evalue.splitlines()[:2]
+            assert english.isascii() and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", japanese), error.evalue
+            assert failure_reason(cell) == expected[grade_id]
+
+
+def test_the_gradebook_holds_every_catalogue_submission(graded):
+    root, results = graded
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for assignment in ASSIGNMENTS:
+            graded_ids = {s.student.id for s in gb.find_assignment(assignment).submissions}
+            assert graded_ids == {e for e in ENTRIES if assignment_of(e) == assignment}
