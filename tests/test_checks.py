@@ -400,3 +400,35 @@ def test_relu_writing_into_dout_costs_points_when_the_course_says_so(monkeypatch
     monkeypatch.setenv("BPKIT_INPLACE_DOUT", "fail")
     assert "[relu.inplace_dout]" in failure_of(ch5.check_relu_backward, ReluInPlace)
     ch5.check_relu_backward(ref.Relu)  # a copy is still fine
+
+
+# ------------------------------------- numerical gradient as a witness ---
+
+def test_a_wrong_backward_is_compared_with_the_numerical_gradient_of_its_own_forward():
+    class ReluHalf(ref.Relu):
+        def backward(self, dout):
+            return 0.5 * super().backward(dout)
+    message = failure_of(ch5.check_relu_backward, ReluHalf)
+    assert "[wrong_values]" in message and "not the gradient of your own forward pass" in message
+
+
+def test_a_backward_consistent_with_a_wrong_forward_points_at_forward():
+    class AffineScaled(ref.Affine):  # forward doubles, backward differentiates the doubled forward
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+        def backward(self, dout):
+            dx = super().backward(2 * dout)
+            return dx
+    message = failure_of(ch5.check_affine_backward_dx, AffineScaled)
+    assert "is the gradient of your own forward pass" in message and "forward の計算を見直してください" in message
+
+
+def test_central_differences_are_accurate_enough_for_the_thresholds():
+    from bpkit.checks.core import central_difference, relative_error
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    layer = ref.Sigmoid()
+    layer.forward(x)
+    numeric = central_difference(lambda z: np.sum(ref.Sigmoid().forward(z) * dout), x)
+    assert relative_error(layer.backward(dout), numeric) < 1e-8

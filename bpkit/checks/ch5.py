@@ -10,7 +10,9 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, rng_for, simulate
+from bpkit.checks.core import (CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, rng_for,
+                               self_consistency, simulate)
+from reference.functions import DELTA
 
 __all__ = [
     "check_mul_layer",
@@ -131,8 +133,10 @@ def check_relu_backward(Relu) -> None:
                     "Relu.backward が順伝播の出力を返しています。backward は dout に依存する勾配 dout * (x > 0) を返します。",
                     np.maximum(x, 0)),
         ]
+        # ReLU is piecewise linear and |x| >= 0.1, so central differences are exact up to rounding.
+        consistent = self_consistency("Relu.backward", lambda x_: np.sum(Relu().forward(x_) * dout), x, 1e-7)
         expect_close(f"Relu.backward(dout) for shape {shape}", got, np.where(x > 0, dout, 0),
-                     mistakes=mistakes)
+                     mistakes=mistakes, gradient_check=consistent)
     if wrote_into_dout:
         inplace_dout_found()
 
@@ -190,7 +194,9 @@ def check_sigmoid_backward(Sigmoid) -> None:
                          "Sigmoid.backward の微分に入力 x を使っています。正しくは dout * y * (1 - y) で、y は順伝播の"
                          "「出力」です（forward で self.out に保存します）。",
                          dout * x * (1 - x))
-        expect_close(f"Sigmoid.backward(dout) for shape {shape}", got, dout * y * (1 - y), mistakes=[uses_x])
+        consistent = self_consistency("Sigmoid.backward", lambda x_: np.sum(Sigmoid().forward(x_) * dout), x, 1e-6)
+        expect_close(f"Sigmoid.backward(dout) for shape {shape}", got, dout * y * (1 - y), mistakes=[uses_x],
+                     gradient_check=consistent)
 
 
 def _same_shape_or(value, fallback: np.ndarray) -> np.ndarray:
@@ -237,7 +243,7 @@ def _affine_param_cases(Affine, name: str):
             if d != m and "[raised]" in str(exc).splitlines():
                 continue
             raise
-        yield layer, x, dout
+        yield layer, x, W, b, dout
 
 
 def _stored(layer, name: str):
@@ -278,8 +284,10 @@ def check_affine_backward_dx(Affine) -> None:
         dx = call("Affine.backward(dout)", layer.backward, dout.copy(),
                   hints={ValueError: AFFINE_DX_USES_W} if d != m else None)
         uses_W = replace(AFFINE_DX_USES_W, value=dout @ W if d == m else None)
+        # Affine is linear: central differences are exact up to rounding.
+        consistent = self_consistency("dx", lambda x_: np.sum(Affine(W, b).forward(x_) * dout), x, 1e-7)
         expect_close(f"dx of Affine.backward for x {x.shape}, W {W.shape}", dx, dout @ W.T,
-                     mistakes=[uses_W])
+                     mistakes=[uses_W], gradient_check=consistent)
 
 
 def _dW_mistakes(x, dout) -> list[Mistake]:
@@ -301,17 +309,18 @@ def _dW_mistakes(x, dout) -> list[Mistake]:
 
 def check_affine_backward_dW(Affine) -> None:
     """Affine.backward stores dW = x.T @ dout with W's shape."""
-    for layer, x, dout in _affine_param_cases(Affine, "affine_dW"):
+    for layer, x, W, b, dout in _affine_param_cases(Affine, "affine_dW"):
         mistakes = _dW_mistakes(x, dout)
         if x.shape[0] == 1:  # dividing by N = 1 changes nothing
             mistakes = mistakes[:1]
-        expect_close(f"Affine.dW for x {x.shape}, W {(x.shape[1], dout.shape[1])}", _stored(layer, "dW"),
-                     x.T @ dout, mistakes=mistakes)
+        consistent = self_consistency("dW", lambda W_: np.sum(Affine(W_, b).forward(x) * dout), W, 1e-7)
+        expect_close(f"Affine.dW for x {x.shape}, W {W.shape}", _stored(layer, "dW"),
+                     x.T @ dout, mistakes=mistakes, gradient_check=consistent)
 
 
 def check_affine_backward_db(Affine) -> None:
     """Affine.backward stores db = dout summed over the batch axis, shape (M,)."""
-    for layer, _, dout in _affine_param_cases(Affine, "affine_db"):
+    for layer, x, W, b, dout in _affine_param_cases(Affine, "affine_db"):
         mistakes = [
             Mistake("affine.db_sum_all",
                     "Affine.backward sums db over every element: sum over the batch axis only, "
@@ -330,8 +339,9 @@ def check_affine_backward_db(Affine) -> None:
                     "Affine.backward の db がバッチの平均になっています。和 db = np.sum(dout, axis=0) を使ってください。",
                     dout.mean(axis=0)),
         ]
+        consistent = self_consistency("db", lambda b_: np.sum(Affine(W, b_).forward(x) * dout), b, 1e-7)
         expect_close(f"Affine.db for dout {dout.shape}", _stored(layer, "db"), dout.sum(axis=0),
-                     mistakes=mistakes)
+                     mistakes=mistakes, gradient_check=consistent)
 
 
 AFFINE_NO_FLATTEN = Mistake(
@@ -411,5 +421,10 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
                 None if n == 1 else expected * n)]
             if t.ndim == 1:
                 mistakes.append(replace(SWL_ONE_HOT_ONLY, value=simulate(lambda y_, t_: (y_ - t_) / n, y, t)))
+            # The 1e-7 inside the log makes (y - t) / N differ from the exact
+            # gradient of the forward loss by about 1e-7 / y[true class].
+            threshold = 1e-6 + 2 * DELTA / float(np.min(y[np.arange(n), labels]))
+            consistent = self_consistency(
+                "SoftmaxWithLoss.backward", lambda x_: SoftmaxWithLoss().forward(x_, t), x, threshold)
             expect_close(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}", got, expected,
-                         mistakes=mistakes)
+                         mistakes=mistakes, gradient_check=consistent)

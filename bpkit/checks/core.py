@@ -38,6 +38,9 @@ __all__ = [
     "rng_for",
     "expect_close",
     "expect_unchanged",
+    "central_difference",
+    "relative_error",
+    "self_consistency",
     "RTOL",
     "ATOL",
 ]
@@ -191,7 +194,8 @@ def expect_close(what: str, got: Any, expected: Any, *,
                  mistakes: Iterable[Mistake] = (),
                  alternatives: Iterable[Any] = (),
                  excused: Iterable[Mistake] = (),
-                 scalar: bool = False) -> None:
+                 scalar: bool = False,
+                 gradient_check: Callable[[np.ndarray], str] | None = None) -> None:
     """Check type, shape, finiteness and value of a student's answer.
 
     - what: how the student sees the value, e.g. "affine.backward(dout)".
@@ -202,6 +206,9 @@ def expect_close(what: str, got: Any, expected: Any, *,
       showing one of them passes here, so one mistake is paid for once.
     - scalar: the answer must be a single number (Python float, NumPy scalar
       or 0-d array all qualify).
+    - gradient_check: for a backward pass, a function of the answer that
+      compares it with the numerical gradient of the student's own forward
+      pass and says what that shows (used when no known mistake matches).
     """
     expected = np.asarray(expected, dtype=np.float64)
     got = _as_float_array(what, got, scalar)
@@ -221,9 +228,63 @@ def expect_close(what: str, got: Any, expected: Any, *,
         fail(f"{what} contains inf or nan. Look for overflow in exp or log of 0.",
              f"{what} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
              _summary(got, expected), key="not_finite")
+    detail = _summary(got, expected)
+    if gradient_check is not None:
+        detail = gradient_check(got) + "\n" + detail
     fail(f"{what} does not match the expected values.",
          f"{what} の値が期待値と一致しません。",
-         _summary(got, expected), key="wrong_values")
+         detail, key="wrong_values")
+
+
+def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """d f / d x by central differences in float64 on a copy of x.
+
+    With h = 1e-6 the truncation error is ~h**2 = 1e-12 and the rounding
+    error ~eps * |f| / h ~ 1e-9 for the small losses used here.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        up = f(x)
+        x[idx] = old - h
+        down = f(x)
+        x[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max(|a| + |b|) over the whole array (CS231n-style, but
+    normalised by the array's scale so tiny entries do not dominate)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = float(np.max(np.abs(a) + np.abs(b))) if a.size else 0.0
+    return float(np.max(np.abs(a - b))) / max(scale, 1e-12) if a.size else 0.0
+
+
+def self_consistency(what: str, forward_loss: Callable[[np.ndarray], float], x: np.ndarray,
+                     threshold: float) -> Callable[[np.ndarray], str]:
+    """A gradient_check for expect_close: is the student's backward the
+    gradient of the student's own forward?  Both answers help: "yes" means
+    the forward pass is off too, "no" means backward does not differentiate
+    what forward computes.  threshold: relative error allowed for this layer.
+    """
+    def explain(got: np.ndarray) -> str:
+        try:
+            with quietly():
+                numeric = central_difference(forward_loss, x)
+        except Exception:
+            return ""
+        err = relative_error(got, numeric)
+        if err <= threshold:
+            return (f"{what} is the gradient of your own forward pass (relative error {err:.1e}), so "
+                    f"forward computes something else than it should. / {what} はあなたの forward の勾配とは"
+                    f"一致しています（相対誤差 {err:.1e}）。forward の計算を見直してください。")
+        return (f"{what} is not the gradient of your own forward pass either (relative error {err:.1e} "
+                f"against central differences, allowed {threshold:.0e}). / {what} はあなたの forward の数値微分とも"
+                f"一致しません（相対誤差 {err:.1e}、許容 {threshold:.0e}）。")
+    return explain
 
 
 def expect_unchanged(what: str, before: np.ndarray, after: np.ndarray) -> None:
