@@ -32,3 +32,13 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 import os  # noqa: E402
 
 os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")
+
+# Feedback: nbgrader's grades, a summary table with each behaviour's diagnosis
+# in English and Japanese (and heatmaps), then hidden tests removed (their code
+# and the tracebacks that would show it).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "bpkit.preprocessors.FeedbackSummary",
+    "bpkit.preprocessors.HideHiddenTests",
+]

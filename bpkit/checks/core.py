@@ -19,7 +19,9 @@ loosening the tolerance.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -41,6 +43,9 @@ __all__ = [
     "central_difference",
     "relative_error",
     "self_consistency",
+    "DATA_PREFIX",
+    "encode_arrays",
+    "decode_arrays",
     "RTOL",
     "ATOL",
 ]
@@ -185,9 +190,32 @@ def _matches(got: np.ndarray, value: Any) -> bool:
         np.allclose(got, value, rtol=RTOL, atol=ATOL, equal_nan=False))
 
 
+DATA_PREFIX = "[data] "
+
+
+def encode_arrays(got: np.ndarray, expected: np.ndarray) -> str:
+    """One line carrying both arrays (float64 .npz, base64) for the feedback
+    page's heatmap; empty for arrays too large to be worth drawing."""
+    if got.size > 400 or got.shape != expected.shape or got.ndim > 3:
+        return ""
+    buffer = io.BytesIO()
+    np.savez(buffer, got=got, expected=expected)
+    return DATA_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def decode_arrays(line: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Inverse of encode_arrays (never unpickles)."""
+    if not line.startswith(DATA_PREFIX):
+        return None
+    with np.load(io.BytesIO(base64.b64decode(line[len(DATA_PREFIX):])), allow_pickle=False) as data:
+        return data["got"], data["expected"]
+
+
 def _summary(got: np.ndarray, expected: np.ndarray) -> str:
     with np.printoptions(precision=5, threshold=8, edgeitems=2, suppress=True):
-        return f"expected / 期待値: {expected!r}\ngot / 結果:       {got!r}"
+        text = f"expected / 期待値: {expected!r}\ngot / 結果:       {got!r}"
+    data = encode_arrays(got, expected)
+    return f"{text}\n{data}" if data else text
 
 
 def expect_close(what: str, got: Any, expected: Any, *,
