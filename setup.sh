@@ -5,6 +5,25 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# System packages from Debian: Chromium and its driver (the report and
+# feedback pages are tested in a real headless browser) and CJK fonts (so
+# Japanese renders in screenshots).  Needs root or sudo; skipped if present.
+APT_PACKAGES="chromium chromium-driver fonts-noto-cjk"
+missing=""
+for pkg in $APT_PACKAGES; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="none"; fi
+    if [ "$SUDO" = "none" ]; then
+        echo "setup: cannot install$missing (need root or sudo); the browser tests will fail" >&2
+    else
+        echo "setup: installing$missing from Debian"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+    fi
+fi
+
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 

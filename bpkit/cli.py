@@ -1,4 +1,4 @@
-"""Command line: `bpkit release | grade ASSIGNMENT | demo`."""
+"""Command line: `bpkit release | grade ASSIGNMENT | report ASSIGNMENT | demo`."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,15 @@ def _grade(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _report(args) -> int:
+    from bpkit.report import write_report
+
+    course = Course(args.course)
+    index = write_report(course, args.assignment, Path(args.out) if args.out else None)
+    print(f"Report written to {index}")
+    return 0
+
+
 def _demo(args) -> int:
     from bpkit.demo import run_demo
 
@@ -57,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="where to export grades (default: grades.csv in the course)")
     p.add_argument("--no-feedback", action="store_true", help="skip generating feedback HTML")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("report", help="write the class report (HTML, PNG figures, CSVs) for ASSIGNMENT")
+    p.add_argument("assignment")
+    p.add_argument("--out", help="output directory (default: reports/ASSIGNMENT in the course)")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("demo", help="grade the bundled sample class in a scratch copy of the course")
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")

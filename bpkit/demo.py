@@ -10,6 +10,7 @@ from rich.console import Console
 
 from bpkit.course import Course
 from bpkit.grading import export_csv, grade_assignment, print_results
+from bpkit.report import write_report
 from bpkit.sample import sample_students, student_cells, write_submission
 
 __all__ = ["make_scratch_course", "run_demo"]
@@ -50,4 +51,6 @@ def run_demo(course_root: Path, workdir: Path | None = None, console: Console | 
         print_results(assignment, results, console)
     csv = export_csv(course, workdir / "grades.csv")
     console.print(f"Grades: {csv}\nFeedback: {workdir / 'feedback'}")
+    for assignment in course.assignments():
+        console.print(f"Class report: {write_report(course, assignment)}")
     return workdir

@@ -106,12 +106,14 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     return results
 
 
-def export_csv(course: Course, path: Path) -> Path:
-    """Write nbgrader's standard grades CSV (same as `nbgrader export`)."""
+def export_csv(course: Course, path: Path, assignment: str | None = None) -> Path:
+    """Write nbgrader's standard grades CSV (same as `nbgrader export`),
+    for every assignment or just one."""
     from nbgrader.plugins import CsvExportPlugin
 
     plugin = CsvExportPlugin(config=course.config)
     plugin.to = str(path)
+    plugin.assignment = [assignment] if assignment else []
     with course.gradebook() as gb:
         plugin.export(gb)
     return path

@@ -2,6 +2,7 @@
 submission that does not stop the batch, `bpkit release`, and plain nbgrader
 commands that keep working on the same course."""
 import csv
+import json
 import subprocess
 
 from bpkit.sample import student_cells, write_submission
@@ -33,6 +34,12 @@ def test_grade_works_in_a_fresh_copy_and_a_broken_submission_does_not_stop_the_b
         scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
     assert scores["alice"] == 14.0 and scores["carol"] == 10.0
     assert (course / "feedback" / "alice" / "ch4_gradients" / "losses_and_gradients.html").is_file()
+    proc = bpkit("report", "ch4_gradients", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    numbers = json.loads((course / "reports" / "ch4_gradients" / "summary.json").read_text(encoding="utf-8"))
+    assert numbers["graded"] == 2 and numbers["not_graded"] == 1
+    page = (course / "reports" / "ch4_gradients" / "index.html").read_text(encoding="utf-8")
+    assert "bob" in page and "NotJSONError" in page
 
 
 def test_grade_refuses_an_unknown_assignment_with_a_clear_message(tmp_path):

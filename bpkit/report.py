@@ -1,0 +1,269 @@
+"""The class report: how the class did on an assignment and what to re-teach.
+
+Built only from the gradebook and the graded notebooks (plus submitted/ for
+submissions that could not be graded), so it can be regenerated at any time.
+Writes index.html (self-contained: figures embedded), the same figures as
+PNG, grades.csv (nbgrader export format), behaviours.csv (one row per
+student and graded behaviour) and summary.json (the numbers on the page).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from bpkit.course import Course
+from bpkit.grading import export_csv, failure_reason
+
+__all__ = ["ClassResults", "collect", "write_report"]
+
+# Code that has no business in an answer to these exercises: reported as
+# integrity findings for the instructor to look at (it costs no points).
+SUSPICIOUS = re.compile(r"\b(import\s+reference|from\s+reference|bpkit|sys\.modules|builtins|__import__|"
+                        r"gradebook|os\.system|subprocess|\.\./)")
+
+
+@dataclass
+class ClassResults:
+    assignment: str
+    max_score: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)            # graded student -> score
+    cells: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)  # student -> id -> (s, max)
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)   # student -> failed id -> reason
+    messages: dict[str, str] = field(default_factory=dict)             # reason -> one example message
+    behaviours: dict[str, str] = field(default_factory=dict)           # grade id -> docstring
+    notebook_of: dict[str, str] = field(default_factory=dict)          # grade id -> notebook
+    not_graded: dict[str, str] = field(default_factory=dict)           # student -> why
+    integrity: list[tuple[str, str, str]] = field(default_factory=list)  # (student, cell, evidence)
+
+    def pass_rate(self, grade_id: str) -> float:
+        graded = [c[grade_id] for c in self.cells.values() if grade_id in c]
+        return sum(1 for s, m in graded if s >= m) / len(graded) if graded else 0.0
+
+    def mistakes(self) -> Counter:
+        return Counter(reason for per in self.reasons.values() for reason in per.values())
+
+    def students_with(self, reason: str) -> list[str]:
+        return sorted(s for s, per in self.reasons.items() if reason in per.values())
+
+
+def _docstring(source: str) -> str:
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    return first[3:-3] if first.startswith('"""') and first.endswith('"""') else ""
+
+
+def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            return f"{name}.ipynb is missing"
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:  # the notebook itself is broken
+            return f"{name}.ipynb cannot be read: {type(exc).__name__}: {str(exc)[:100]}"
+    return "nbgrader could not execute it (see the grading log)"
+
+
+def collect(course: Course, assignment: str) -> ClassResults:
+    """Read scores from the gradebook and reasons from the graded notebooks."""
+    course.check_assignment(assignment)
+    results = ClassResults(assignment)
+    with course.gradebook() as gb:
+        db_assignment = gb.find_assignment(assignment)
+        notebooks = [nb.name for nb in db_assignment.notebooks]
+        results.max_score = float(db_assignment.max_score)
+        for nb in db_assignment.notebooks:
+            for cell in nb.grade_cells:
+                results.notebook_of[cell.name] = nb.name
+        raw = {s.student.id: (float(s.score),
+                              {g.name: (float(g.score), float(g.max_score)) for n in s.notebooks for g in n.grades})
+               for s in db_assignment.submissions}
+    for student in sorted(set(raw) | set(course.submitted_students(assignment))):
+        graded_dir = course.root / "autograded" / student / assignment
+        if student not in raw or not all((graded_dir / f"{n}.ipynb").exists() for n in notebooks):
+            results.not_graded[student] = _why_not_graded(
+                course.root / "submitted" / student / assignment, notebooks)
+            continue
+        score, cells = raw[student]
+        results.scores[student], results.cells[student] = score, cells
+        reasons = results.reasons.setdefault(student, {})
+        for name in notebooks:
+            for cell in nbformat.read(graded_dir / f"{name}.ipynb", as_version=4).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                grade_id = meta.get("grade_id")
+                if meta.get("grade") and not meta.get("solution"):
+                    results.behaviours.setdefault(grade_id, _docstring(cell.source) or grade_id)
+                    if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
+                        reason = reasons[grade_id] = failure_reason(cell)
+                        if reason not in results.messages:
+                            error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
+                            lines = (error.get("evalue", "") if error else "").splitlines()
+                            results.messages[reason] = "\n".join(lines[:2])
+                if meta.get("solution") and cell.cell_type == "code":
+                    found = SUSPICIOUS.search(cell.source)
+                    if found:
+                        results.integrity.append((student, grade_id, f"solution cell uses `{found.group(0)}`"))
+    return results
+
+
+# ----------------------------------------------------------------- figures ---
+
+def _figures(results: ClassResults) -> dict[str, bytes]:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def png(fig) -> bytes:
+        buffer = io.BytesIO()
+        fig.tight_layout()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        return buffer.getvalue()
+
+    figures = {}
+    fig, ax = plt.subplots(figsize=(6, 3))
+    pct = [100 * s / results.max_score for s in results.scores.values()] if results.max_score else []
+    ax.hist(pct, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
+    ax.set_xlabel("score (%)")
+    ax.set_ylabel("students")
+    ax.set_title(f"{results.assignment}: score distribution")
+    figures["score_distribution.png"] = png(fig)
+
+    ids = list(results.behaviours)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(ids) + 1))
+    rates = [100 * results.pass_rate(i) for i in ids]
+    ax.barh(ids[::-1], rates[::-1], color="#55a868")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("students passing (%)")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title("pass rate per behaviour")
+    figures["pass_rates.png"] = png(fig)
+
+    common = results.mistakes().most_common(10)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(common), 1) + 1))
+    if common:
+        ax.barh([k for k, _ in common][::-1], [v for _, v in common][::-1], color="#c44e52")
+    ax.set_xlabel("grade cells lost")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title("most common diagnoses")
+    figures["mistakes.png"] = png(fig)
+    return figures
+
+
+# -------------------------------------------------------------------- HTML ---
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def summary_numbers(results: ClassResults) -> dict:
+    scores = list(results.scores.values())
+    return {
+        "assignment": results.assignment,
+        "max_score": results.max_score,
+        "submissions": len(results.scores) + len(results.not_graded),
+        "graded": len(results.scores),
+        "not_graded": len(results.not_graded),
+        "mean_score": round(statistics.mean(scores), 4) if scores else None,
+        "median_score": statistics.median(scores) if scores else None,
+        "full_marks": sum(1 for s in scores if s >= results.max_score),
+        "pass_rates": {i: round(results.pass_rate(i), 4) for i in results.behaviours},
+        "mistakes": dict(results.mistakes().most_common()),
+        "integrity_findings": len(results.integrity),
+    }
+
+
+def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> str:
+    esc = html.escape
+
+    def img(name: str, alt: str) -> str:
+        data = base64.b64encode(figures[name]).decode("ascii")
+        return f"<img src='data:image/png;base64,{data}' alt='{esc(alt)}'>"
+
+    mean = "-" if numbers["mean_score"] is None else f"{numbers['mean_score']:.2f}"
+    median = "-" if numbers["median_score"] is None else f"{numbers['median_score']:g}"
+    overview = _table(["submissions", "graded", "not graded", "mean", "median", "full marks"], [[
+        str(numbers["submissions"]), str(numbers["graded"]), str(numbers["not_graded"]),
+        f"{mean} / {results.max_score:g}", f"{median} / {results.max_score:g}", str(numbers["full_marks"])]])
+    behaviours = _table(["behaviour", "grade cell", "notebook", "passing"], [
+        [esc(text), f"<code>{esc(i)}</code>", esc(results.notebook_of.get(i, "")),
+         f"{100 * results.pass_rate(i):.0f}%"] for i, text in results.behaviours.items()])
+    mistakes = _table(["diagnosis", "cells lost", "students", "what they were told"], [
+        [f"<code>{esc(k)}</code>", str(n), esc(", ".join(results.students_with(k))),
+         "<pre>" + esc(results.messages.get(k, "")) + "</pre>"] for k, n in results.mistakes().most_common()])
+    integrity = (_table(["student", "cell", "evidence"], [[esc(s), esc(c or ""), esc(e)] for s, c, e in
+                                                          results.integrity])
+                 if results.integrity else "<p>None found.</p>")
+    failed = (_table(["student", "why"], [[esc(s), esc(w)] for s, w in results.not_graded.items()])
+              if results.not_graded else "<p>Every submission was graded.</p>")
+    students = _table(["student", "score", "lost points in"], [
+        [esc(s), f"{score:g} / {results.max_score:g}",
+         esc(", ".join(f"{c} ({r})" for c, r in results.reasons.get(s, {}).items())) or "full marks"]
+        for s, score in sorted(results.scores.items())])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{esc(results.assignment)} — class report</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; width: 100%; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+pre {{ white-space: pre-wrap; margin: 0; font-size: 12px; }}
+img {{ max-width: 100%; margin: 0.5em 0; }}
+</style></head><body>
+<h1>{esc(results.assignment)}: class report / クラスの結果</h1>
+{overview}
+<h2>Score distribution / 得点分布</h2>
+{img("score_distribution.png", "score distribution")}
+<h2>Pass rate per behaviour / 確認項目ごとの合格率</h2>
+{img("pass_rates.png", "pass rates")}
+{behaviours}
+<h2>Most common mistakes / よくある誤り</h2>
+{img("mistakes.png", "most common diagnoses")}
+{mistakes}
+<h2>Integrity findings / 不正の疑い</h2>
+{integrity}
+<h2>Submissions that could not be graded / 採点できなかった提出物</h2>
+{failed}
+<h2>Students / 学生ごとの結果</h2>
+{students}
+</body></html>
+"""
+
+
+def write_report(course: Course, assignment: str, out_dir: Path | None = None) -> Path:
+    """Write the report files into out_dir (default reports/<assignment>/); returns index.html."""
+    out_dir = Path(out_dir) if out_dir else course.root / "reports" / assignment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = collect(course, assignment)
+    numbers = summary_numbers(results)
+    figures = _figures(results)
+    for name, data in figures.items():
+        (out_dir / name).write_bytes(data)
+    export_csv(course, out_dir / "grades.csv", assignment=assignment)
+    with open(out_dir / "behaviours.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_id", "assignment", "notebook", "grade_id", "behaviour", "score", "max_score",
+                         "passed", "diagnosis"])
+        for student, cells in sorted(results.cells.items()):
+            for grade_id, (score, top) in cells.items():
+                writer.writerow([student, assignment, results.notebook_of.get(grade_id, ""), grade_id,
+                                 results.behaviours.get(grade_id, ""), score, top, int(score >= top),
+                                 results.reasons.get(student, {}).get(grade_id, "")])
+    (out_dir / "summary.json").write_text(json.dumps(numbers, indent=2, ensure_ascii=False), encoding="utf-8")
+    index = out_dir / "index.html"
+    index.write_text(_html(results, numbers, figures), encoding="utf-8")
+    return index

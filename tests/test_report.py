@@ -1,0 +1,146 @@
+"""The class report and the students' feedback pages of the demo class:
+numbers that match the gradebook, no hidden test code in feedback, and pages
+that load in a real headless browser (Debian's Chromium)."""
+import csv
+import html
+import json
+import re
+import shutil
+import statistics
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT
+
+ASSIGNMENTS = ["ch4_gradients", "ch5_backprop"]
+ARTIFACTS = ROOT / "artifacts"
+
+
+def gradebook_cells(course: Path, assignment: str):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        a = gb.find_assignment(assignment)
+        return float(a.max_score), {s.student.id: (float(s.score), {g.name: (g.score, g.max_score)
+                                                                  for n in s.notebooks for g in n.grades})
+                                    for s in a.submissions}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_report_numbers_match_the_gradebook(demo_course, assignment):
+    out = demo_course["path"] / "reports" / assignment
+    numbers = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    max_score, subs = gradebook_cells(demo_course["path"], assignment)
+    scores = [score for score, _ in subs.values()]
+    assert numbers["max_score"] == max_score and numbers["graded"] == len(subs) == 8
+    assert numbers["mean_score"] == pytest.approx(statistics.mean(scores))
+    assert numbers["median_score"] == pytest.approx(statistics.median(scores))
+    assert numbers["full_marks"] == sum(1 for s in scores if s == max_score)
+    for grade_id, rate in numbers["pass_rates"].items():
+        passed = sum(1 for _, cells in subs.values() if cells[grade_id][0] == cells[grade_id][1])
+        assert rate == pytest.approx(passed / len(subs), abs=1e-4)
+    lost = sum(1 for _, cells in subs.values() for s, m in cells.values() if s < m)
+    assert sum(numbers["mistakes"].values()) == lost
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_report_writes_html_figures_and_both_csvs(demo_course, assignment):
+    out = demo_course["path"] / "reports" / assignment
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for name in ("score_distribution.png", "pass_rates.png", "mistakes.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.count("data:image/png;base64,") == 3
+    assert all(student in page for student in ("aoki", "chiba", "fujita", "hayashi"))
+    _, subs = gradebook_cells(demo_course["path"], assignment)
+    with open(out / "behaviours.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == sum(len(cells) for _, cells in subs.values())
+    for row in rows:
+        score, top = subs[row["student_id"]][1][row["grade_id"]]
+        assert float(row["score"]) == score and float(row["max_score"]) == top
+        assert row["passed"] == str(int(score >= top)) and bool(row["diagnosis"]) == (score < top)
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        grades = list(csv.DictReader(f))
+    assert {r["assignment"] for r in grades} == {assignment}
+    assert {r["student_id"]: float(r["score"]) for r in grades} == {s: v[0] for s, v in subs.items()}
+
+
+def test_the_report_names_mistakes_with_their_students(demo_course):
+    page = (demo_course["path"] / "reports" / "ch5_backprop" / "index.html").read_text(encoding="utf-8")
+    assert "affine.dW_transposed" in page and "fujita" in page and "転置" in page
+
+
+FORBIDDEN_IN_FEEDBACK = ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "bpkit.checks", "check_relu_backward",
+                         "check_cross_entropy", "import reference", "from reference"]
+
+
+def feedback_pages(course: Path):
+    return sorted((course / "feedback").rglob("*.html"))
+
+
+def test_feedback_never_shows_hidden_tests_or_the_reference(demo_course):
+    pages = feedback_pages(demo_course["path"])
+    assert len(pages) == 16
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        plain = html.unescape(re.sub(r"<[^>]+>", "", text))  # highlighted code is split by tags
+        leaked = [s for s in FORBIDDEN_IN_FEEDBACK if s in text or s in plain]
+        assert not leaked, (page, leaked)
+        assert "Your results / 採点結果" in text
+
+
+def test_feedback_explains_a_failure_in_both_languages_with_a_heatmap(demo_course):
+    text = (demo_course["path"] / "feedback" / "fujita" / "ch5_backprop" / "backprop_layers.html").read_text(
+        encoding="utf-8")
+    assert "dW is transposed" in text and "転置されています" in text
+    assert "expected / 期待値" in text and "bpkit-heatmap" in text
+    assert "[data]" not in text  # the machine-readable line is for the heatmap only
+    # visible tests and the student's own code stay
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    assert "np.dot(dout.T, self.x)" in plain and "assert np.allclose(layer.dW, x.T @ dout)" in plain
+
+
+# ------------------------------------------------------------ browser ---
+
+def chromium_driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert binary and driver, "Chromium is missing: run `bash setup.sh` (it installs Debian's chromium)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1200,1800"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = chromium_driver()
+    yield driver
+    driver.quit()
+
+
+IMAGES_LOADED = "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0);"
+
+
+@pytest.mark.parametrize("page, shot", [
+    ("reports/ch5_backprop/index.html", "report-ch5_backprop.png"),
+    ("reports/ch4_gradients/index.html", "report-ch4_gradients.png"),
+    ("feedback/fujita/ch5_backprop/backprop_layers.html", "feedback-fujita-ch5_backprop.png"),
+])
+def test_pages_load_in_chromium_without_errors_and_figures_render(demo_course, browser, page, shot):
+    browser.get((demo_course["path"] / page).as_uri())
+    assert browser.execute_script("return document.readyState") == "complete"
+    loaded = browser.execute_script(IMAGES_LOADED)
+    assert loaded and all(loaded), loaded
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"
+              and "favicon" not in e["message"] and "mathjax" not in e["message"].lower()]
+    assert not severe, severe
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / shot))
+    assert (ARTIFACTS / shot).stat().st_size > 10_000
