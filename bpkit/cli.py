@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 import bpkit
+from bpkit.batch import default_workers
 from bpkit.course import Course, CourseError
 
 __all__ = ["main"]
@@ -23,13 +24,17 @@ def _release(args) -> int:
 
 
 def _grade(args) -> int:
-    from bpkit.grading import export_csv, grade_assignment, print_results
+    from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar
 
     console = Console()
     course = Course(args.course)
-    results = grade_assignment(course, args.assignment, feedback=not args.no_feedback,
-                               log=lambda m: console.print(m, style="dim"))
-    print_results(args.assignment, results, console)
+    course.check_assignment(args.assignment)
+    students = course.submitted_students(args.assignment)
+    with progress_bar(console, args.assignment, len(students)) as on_done:
+        results = grade_assignment(course, args.assignment, students, feedback=not args.no_feedback,
+                                   workers=args.workers, force=args.force, on_done=on_done,
+                                   log=lambda m: console.print(m, style="dim"))
+    print_results(args.assignment, results, console, flagged_students(course, args.assignment, results))
     csv = export_csv(course, Path(args.csv) if args.csv else course.root / "grades.csv")
     console.print(f"Grades exported to {csv}")
     return 0 if all(r.ok for r in results) else 1
@@ -65,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--csv", help="where to export grades (default: grades.csv in the course)")
     p.add_argument("--no-feedback", action="store_true", help="skip generating feedback HTML")
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help="parallel grading processes (default: the machine's cores)")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions already graded from the same files")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("report", help="write the class report (HTML, PNG figures, CSVs) for ASSIGNMENT")

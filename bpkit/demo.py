@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from bpkit.course import Course
-from bpkit.grading import export_csv, grade_assignment, print_results
+from bpkit.batch import default_workers
+from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar
 from bpkit.report import write_report
 from bpkit.sample import sample_students, student_cells, write_submission
 
@@ -47,8 +48,11 @@ def run_demo(course_root: Path, workdir: Path | None = None, console: Console | 
                   f"({len(sample_students())} sample students)")
     course = Course(workdir)
     for assignment in course.assignments():
-        results = grade_assignment(course, assignment, log=lambda m: console.print(m, style="dim"))
-        print_results(assignment, results, console)
+        students = course.submitted_students(assignment)
+        with progress_bar(console, assignment, len(students)) as on_done:
+            results = grade_assignment(course, assignment, students, workers=default_workers(), on_done=on_done,
+                                       log=lambda m: console.print(m, style="dim"))
+        print_results(assignment, results, console, flagged_students(course, assignment, results))
     csv = export_csv(course, workdir / "grades.csv")
     console.print(f"Grades: {csv}\nFeedback: {workdir / 'feedback'}")
     for assignment in course.assignments():

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import nbformat
 
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
 from bpkit.course import Course
@@ -27,6 +31,7 @@ class StudentResult:
     cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
     reasons: dict[str, str] = field(default_factory=dict)  # failed grade_id -> short reason
     error: str = ""
+    skipped: bool = False  # already graded from the same files
 
     @property
     def failed(self) -> list[str]:
@@ -82,24 +87,32 @@ def _read_scores(course: Course, assignment: str, student: str) -> StudentResult
 
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
-                     feedback: bool = True, log=print) -> list[StudentResult]:
+                     feedback: bool = True, workers: int = 1, force: bool = False,
+                     on_done=None, log=print) -> list[StudentResult]:
     """Autograde each submitted/<student>/<assignment>/ and return the results.
 
+    Submissions are graded by `workers` processes (see bpkit.batch); one
+    already graded from the same files is not graded again unless force.
     A submission that nbgrader cannot grade is reported as failed with the
-    reason; it never stops the others.
+    reason and scores zero; it never stops the others.
     """
+    from bpkit.batch import grade_submissions
+
     course.check_assignment(assignment)
     course.ensure_in_gradebook(assignment)
     students = course.submitted_students(assignment) if students is None else students
+    done, skipped = grade_submissions(course, assignment, students, workers=workers, force=force,
+                                      on_done=on_done)
+    failed = {r.student: r.error for r in done if not r.ok}
     results = []
-    for i, student in enumerate(students, 1):
-        log(f"[{i}/{len(students)}] grading {student}")
-        outcome = course.api.autograde(assignment, student, force=True, create=True)
-        if outcome["success"]:
-            results.append(_read_scores(course, assignment, student))
+    for student in students:
+        if student in failed:
+            results.append(StudentResult(student, False, error=failed[student]))
         else:
-            results.append(StudentResult(student, False, error=_failure_summary(outcome)))
-    if feedback and any(r.ok for r in results):
+            result = _read_scores(course, assignment, student)
+            result.skipped = student in skipped
+            results.append(result)
+    if feedback and any(r.ok and not r.skipped for r in results):
         outcome = course.api.generate_feedback(assignment, force=True)
         if not outcome["success"]:
             log(f"warning: some feedback could not be generated: {_failure_summary(outcome)}")
@@ -140,5 +153,40 @@ def results_table(assignment: str, results: list[StudentResult], max_notes: int 
     return table
 
 
-def print_results(assignment: str, results: list[StudentResult], console: Console | None = None) -> None:
-    (console or Console()).print(results_table(assignment, results))
+def print_results(assignment: str, results: list[StudentResult], console: Console | None = None,
+                  flagged: dict[str, list[str]] | None = None) -> None:
+    """The per-student table, then one summary line: graded, skipped, failed, flagged."""
+    console = console or Console()
+    console.print(results_table(assignment, results))
+    failed = [r for r in results if not r.ok]
+    graded = [r for r in results if r.ok and not r.skipped]
+    console.print(f"{assignment}: {len(graded)} graded, {len(results) - len(graded) - len(failed)} already graded "
+                  f"(unchanged, not regraded), {len(failed)} failed, {len(flagged or {})} flagged")
+    for r in failed:
+        console.print(f"  failed  {r.student}: {r.error}", markup=False)
+    for student, findings in (flagged or {}).items():
+        console.print(f"  flagged {student}: {'; '.join(findings)}", markup=False)
+
+
+def flagged_students(course: Course, assignment: str, results: list[StudentResult]) -> dict[str, list[str]]:
+    """Integrity findings per student (see bpkit.report.suspicious_cells)."""
+    from bpkit.report import suspicious_cells
+
+    flagged = {}
+    for r in results:
+        if r.ok:
+            for path in sorted((course.root / "autograded" / r.student / assignment).glob("*.ipynb")):
+                findings = [f"{cell}: {why}" for cell, why in suspicious_cells(path)]
+                if findings:
+                    flagged.setdefault(r.student, []).extend(findings)
+    return flagged
+
+
+@contextmanager
+def progress_bar(console: Console, assignment: str, total: int):
+    """A rich progress bar (count, elapsed, estimate); yields the on_done callback."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"grading {assignment}", total=total)
+        yield lambda student: progress.advance(task)

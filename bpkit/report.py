@@ -23,7 +23,7 @@ import nbformat
 from bpkit.course import Course
 from bpkit.grading import export_csv, failure_reason
 
-__all__ = ["ClassResults", "collect", "write_report"]
+__all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
 
 # Code that has no business in an answer to these exercises: reported as
 # integrity findings for the instructor to look at (it costs no points).
@@ -107,11 +107,22 @@ def collect(course: Course, assignment: str) -> ClassResults:
                             error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
                             lines = (error.get("evalue", "") if error else "").splitlines()
                             results.messages[reason] = "\n".join(lines[:2])
-                if meta.get("solution") and cell.cell_type == "code":
-                    found = SUSPICIOUS.search(cell.source)
-                    if found:
-                        results.integrity.append((student, grade_id, f"solution cell uses `{found.group(0)}`"))
+            results.integrity += [(student, cell, why) for cell, why in
+                                  suspicious_cells(graded_dir / f"{name}.ipynb")]
     return results
+
+
+def suspicious_cells(path: Path) -> list[tuple[str, str]]:
+    """(solution cell id, evidence) for each solution cell of a notebook that
+    reaches for something an answer to these exercises never needs."""
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            match = SUSPICIOUS.search(cell.source)
+            if match:
+                found.append((meta.get("grade_id", ""), f"solution cell uses `{match.group(0)}`"))
+    return found
 
 
 # ----------------------------------------------------------------- figures ---

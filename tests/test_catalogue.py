@@ -68,7 +68,7 @@ def graded(tmp_path_factory):
     course = Course(root)
     results = {}
     for assignment in ASSIGNMENTS:
-        for r in grade_assignment(course, assignment, feedback=False, log=lambda m: None):
+        for r in grade_assignment(course, assignment, feedback=False, workers=2, log=lambda m: None):
             results[r.student] = r
     return root, results
 

@@ -1,0 +1,161 @@
+"""Grade a class in parallel with nbgrader, one writer to the gradebook.
+
+Each worker process runs nbgrader's own autograde for one submission at a
+time against a private scratch gradebook (filled once per worker with the
+assignment's definition), writing the graded notebook into autograded/ as
+usual.  Only the main process writes the course gradebook: it copies each
+submission's automatic scores and comments over, exactly as nbgrader's
+SaveAutoGrades would, never touching a grader's manual score.  So SQLite
+sees a single writer, PostgreSQL works the same way, and scores do not
+depend on the number of workers.
+
+A submission already graded from the same files is skipped (resume after an
+interruption, idempotent re-runs) unless force=True.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER"]
+
+#: Written next to a graded notebook: the hash of the files it was graded from.
+MARKER = ".bpkit-graded.json"
+
+
+@dataclass
+class WorkerResult:
+    """What a worker sends back: plain data only."""
+
+    student: str
+    ok: bool
+    error: str = ""
+    timestamp: str | None = None
+    grades: dict[str, dict[str, float | None]] = field(default_factory=dict)  # notebook -> id -> auto score
+    comments: dict[str, dict[str, str | None]] = field(default_factory=dict)  # notebook -> id -> auto comment
+
+
+def submission_hash(folder: Path) -> str:
+    """sha256 over the submitted files' relative paths and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def already_graded(root: Path, assignment: str, student: str) -> bool:
+    marker = root / "autograded" / student / assignment / MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))["hash"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return recorded == submission_hash(root / "submitted" / student / assignment)
+
+
+# ------------------------------------------------------------- workers ---
+
+_WORKER = {}
+
+
+def _init_worker(root: str, assignment: str) -> None:
+    """Once per worker: a Course whose gradebook is a private scratch SQLite
+    file holding the assignment's definition (notebooks, grade cells)."""
+    from bpkit.course import Course
+
+    scratch = Path(tempfile.mkdtemp(prefix="bpkit-worker-"))
+    course = Course(root)
+    course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+    course.ensure_in_gradebook(assignment)
+    _WORKER.update(course=course, assignment=assignment)
+
+
+def _grade_one(student: str) -> WorkerResult:
+    from nbgrader.api import MissingEntry
+
+    from bpkit.grading import _failure_summary
+
+    course, assignment = _WORKER["course"], _WORKER["assignment"]
+    outcome = course.api.autograde(assignment, student, force=True, create=True)
+    if not outcome["success"]:
+        return WorkerResult(student, False, error=_failure_summary(outcome))
+    result = WorkerResult(student, True)
+    with course.gradebook() as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return WorkerResult(student, False, error="nbgrader recorded no submission")
+        result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
+        for notebook in submission.notebooks:
+            result.grades[notebook.name] = {g.name: g.auto_score for g in notebook.grades}
+            result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
+    return result
+
+
+# --------------------------------------------------------- the writer ---
+
+def _record(course, assignment: str, result: WorkerResult) -> None:
+    """Write one worker result into the course gradebook (the only writer).
+
+    A submission that could not be graded gets zero automatic points, so the
+    gradebook never shows stale or missing scores for it.
+    """
+    from datetime import datetime
+
+    with course.gradebook() as gb:
+        gb.update_or_create_student(result.student)
+        kwargs = {"timestamp": datetime.fromisoformat(result.timestamp)} if result.timestamp else {}
+        submission = gb.update_or_create_submission(assignment, result.student, **kwargs)
+        for notebook in submission.notebooks:
+            scores = result.grades.get(notebook.name, {})
+            for grade in notebook.grades:
+                grade.auto_score = scores.get(grade.name) if result.ok else 0.0
+                # as nbgrader's SaveAutoGrades: a manual score is kept and flagged for review
+                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            comments = result.comments.get(notebook.name, {})
+            for comment in notebook.comments:
+                comment.auto_comment = comments.get(comment.name) if result.ok else None
+        gb.db.commit()
+
+
+def grade_submissions(course, assignment: str, students: list[str], workers: int = 1,
+                      force: bool = False, on_done=None) -> tuple[list[WorkerResult], list[str]]:
+    """Grade the students' submissions; returns (results, skipped students).
+
+    on_done(student) is called after each submission is recorded (progress).
+    """
+    root = course.root
+    skipped = [] if force else [s for s in students if already_graded(root, assignment, s)]
+    todo = [s for s in students if s not in skipped]
+    results = []
+    if todo:
+        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
+                                 initargs=(str(root), assignment)) as pool:
+            futures = {pool.submit(_grade_one, s): s for s in todo}
+            for future in as_completed(futures):
+                student = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker died: the batch goes on
+                    result = WorkerResult(student, False, error=f"worker failed: {type(exc).__name__}: {exc}")
+                _record(course, assignment, result)
+                if result.ok:
+                    folder = root / "submitted" / student / assignment
+                    (root / "autograded" / student / assignment / MARKER).write_text(
+                        json.dumps({"hash": submission_hash(folder)}), encoding="utf-8")
+                results.append(result)
+                if on_done:
+                    on_done(student)
+    for student in skipped:
+        if on_done:
+            on_done(student)
+    return results, skipped
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
