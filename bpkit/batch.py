@@ -1,9 +1,9 @@
 """Grade a class in parallel with nbgrader, one writer to the gradebook.
 
 Each worker process runs nbgrader's own autograde for one submission at a
-time against a private scratch gradebook (filled once per worker with the
-assignment's definition), writing the graded notebook into autograded/ as
-usual.  Only the main process writes the course gradebook: it copies each
+time against a private scratch gradebook (a copy of one template, made once
+per batch, holding the assignment's definition), writing the graded notebook
+into autograded/ as usual.  Only the main process writes the course gradebook: it copies each
 submission's automatic scores and comments over, exactly as nbgrader's
 SaveAutoGrades would, never touching a grader's manual score.  So SQLite
 sees a single writer, PostgreSQL works the same way, and scores do not
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -63,16 +64,33 @@ def already_graded(root: Path, assignment: str, student: str) -> bool:
 _WORKER = {}
 
 
-def _init_worker(root: str, assignment: str) -> None:
-    """Once per worker: a Course whose gradebook is a private scratch SQLite
-    file holding the assignment's definition (notebooks, grade cells)."""
+def _init_worker(root: str, template: str, assignment: str) -> None:
+    """Once per worker: a Course whose gradebook is a private copy of the
+    batch's template gradebook (which holds the assignment's definition)."""
     from bpkit.course import Course
 
-    scratch = Path(tempfile.mkdtemp(prefix="bpkit-worker-"))
+    scratch = Path(tempfile.mkdtemp(prefix="worker-", dir=Path(template).parent))
+    shutil.copy(template, scratch / "gradebook.db")
     course = Course(root)
     course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-    course.ensure_in_gradebook(assignment)
     _WORKER.update(course=course, assignment=assignment)
+
+
+def _template_gradebook(course, assignment: str, scratch: Path) -> Path:
+    """A SQLite gradebook with the assignment's definition, made once per
+    batch: a copy of the course's own SQLite gradebook, or (for PostgreSQL
+    and other servers) generated from source/."""
+    from bpkit.course import Course
+
+    template = scratch / "template.db"
+    url = course.db_url
+    if url.startswith("sqlite:///") and Path(url[len("sqlite:///"):]).is_file():
+        shutil.copy(url[len("sqlite:///"):], template)
+    else:
+        other = Course(course.root)
+        other.config.CourseDirectory.db_url = f"sqlite:///{template}"
+        other.ensure_in_gradebook(assignment)
+    return template
 
 
 def _grade_one(student: str) -> WorkerResult:
@@ -81,6 +99,13 @@ def _grade_one(student: str) -> WorkerResult:
     from bpkit.grading import _failure_summary
 
     course, assignment = _WORKER["course"], _WORKER["assignment"]
+    folder = course.root / "submitted" / student / assignment
+    expected = _WORKER.setdefault("notebooks", _notebook_names(course, assignment))
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    if not any(f"{name}.ipynb" in present for name in expected):
+        found = ", ".join(present) or "no notebook at all"
+        return WorkerResult(student, False, error=f"expected {', '.join(n + '.ipynb' for n in expected)}; "
+                                                  f"found {found}")
     outcome = course.api.autograde(assignment, student, force=True, create=True)
     if not outcome["success"]:
         return WorkerResult(student, False, error=_failure_summary(outcome))
@@ -95,6 +120,11 @@ def _grade_one(student: str) -> WorkerResult:
             result.grades[notebook.name] = {g.name: g.auto_score for g in notebook.grades}
             result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
     return result
+
+
+def _notebook_names(course, assignment: str) -> list[str]:
+    with course.gradebook() as gb:
+        return [nb.name for nb in gb.find_assignment(assignment).notebooks]
 
 
 # --------------------------------------------------------- the writer ---
@@ -132,10 +162,15 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     root = course.root
     skipped = [] if force else [s for s in students if already_graded(root, assignment, s)]
     todo = [s for s in students if s not in skipped]
+    # hashed before grading, so a file changed meanwhile is graded again next time
+    hashes = {s: submission_hash(root / "submitted" / s / assignment) for s in todo}
     results = []
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
-                                 initargs=(str(root), assignment)) as pool:
+        scratch = tempfile.TemporaryDirectory(prefix="bpkit-batch-")
+        template = _template_gradebook(course, assignment, Path(scratch.name))
+        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
+                                   initargs=(str(root), str(template), assignment))
+        with scratch, pool:
             futures = {pool.submit(_grade_one, s): s for s in todo}
             for future in as_completed(futures):
                 student = futures[future]
@@ -145,9 +180,8 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
                     result = WorkerResult(student, False, error=f"worker failed: {type(exc).__name__}: {exc}")
                 _record(course, assignment, result)
                 if result.ok:
-                    folder = root / "submitted" / student / assignment
                     (root / "autograded" / student / assignment / MARKER).write_text(
-                        json.dumps({"hash": submission_hash(folder)}), encoding="utf-8")
+                        json.dumps({"hash": hashes[student]}), encoding="utf-8")
                 results.append(result)
                 if on_done:
                     on_done(student)

@@ -45,7 +45,7 @@ def _failure_summary(result: dict) -> str:
     """The most specific exception nbgrader logged (e.g. NotJSONError: ...),
     rather than its closing "see the above traceback"."""
     text = (result.get("log") or "") + "\n" + (result.get("error") or "")
-    found = [m for m in _EXCEPTION_LINE.finditer(text) if "NbGraderException" not in m.group(1)]
+    found = [m for m in _EXCEPTION_LINE.finditer(text) if "see the the above traceback" not in m.group(2)]
     if found:
         name, message = found[-1].groups()
         return f"{name.rsplit('.', 1)[-1]}: {message[:120]}"

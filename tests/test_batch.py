@@ -84,9 +84,15 @@ def test_a_broken_submission_scores_zero_with_a_reason_and_the_batch_goes_on(tmp
     broken = course.root / "submitted" / "zz_broken" / ASSIGNMENT
     write_submission(course.root / "release", ASSIGNMENT, {}, broken)
     (broken / "backprop_layers.ipynb").write_bytes(b"\xff\xfe not json")
+    renamed = course.root / "submitted" / "zz_renamed" / ASSIGNMENT
+    write_submission(course.root / "release", ASSIGNMENT, student_cells("aoki"), renamed)
+    (renamed / "backprop_layers.ipynb").rename(renamed / "backprop_layers (1).ipynb")
+    (course.root / "submitted" / "zz_empty" / ASSIGNMENT).mkdir(parents=True)
     results = {r.student: r for r in grade(course, workers=2)}
     assert not results["zz_broken"].ok and "UnicodeDecodeError" in results["zz_broken"].error
-    assert results["aoki"].score == 18.0 and len(results) == 9
+    assert results["zz_renamed"].error == "expected backprop_layers.ipynb; found backprop_layers (1).ipynb"
+    assert results["zz_empty"].error == "expected backprop_layers.ipynb; found no notebook at all"
+    assert results["aoki"].score == 18.0 and len(results) == 11
     with Gradebook(course.db_url) as gb:
         submission = gb.find_submission(ASSIGNMENT, "zz_broken")
         assert submission.score == 0 and all(g.auto_score == 0 for n in submission.notebooks for g in n.grades)
