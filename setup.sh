@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System packages from Debian: Chromium and its driver (the report and
-# feedback pages are tested in a real headless browser) and CJK fonts (so
-# Japanese renders in screenshots).  Needs root or sudo; skipped if present.
-APT_PACKAGES="chromium chromium-driver fonts-noto-cjk"
+# feedback pages are tested in a real headless browser), CJK fonts (so
+# Japanese renders in screenshots) and PostgreSQL (the tests also grade into a
+# PostgreSQL gradebook, on a throwaway server they start themselves).
+# Needs root or sudo; skipped if present.
+APT_PACKAGES="chromium chromium-driver fonts-noto-cjk postgresql"
 missing=""
 for pkg in $APT_PACKAGES; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"

@@ -98,3 +98,19 @@ def test_a_broken_submission_scores_zero_with_a_reason_and_the_batch_goes_on(tmp
         assert submission.score == 0 and all(g.auto_score == 0 for n in submission.notebooks for g in n.grades)
     assert not (course.root / "autograded" / "zz_broken" / ASSIGNMENT / MARKER).exists()
     assert os.path.exists(course.root / "autograded" / "aoki" / ASSIGNMENT / MARKER)
+
+
+def test_a_postgresql_gradebook_gets_the_same_scores_as_sqlite(graded_twice, postgres_url, tmp_path):
+    _, (sqlite_course, _) = graded_twice
+    root = class_course(tmp_path / "course").root
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write(f'\nc.CourseDirectory.db_url = "{postgres_url}"\n')
+    course = Course(root)
+    assert course.db_url.startswith("postgresql://")
+    results = grade(course, workers=2)
+    assert all(r.ok for r in results) and not (root / "gradebook.db").exists()
+    postgres = {key: auto for key, (auto, _, _) in gradebook_dump(course).items()}
+    sqlite = {key: auto for key, (auto, _, _) in gradebook_dump(sqlite_course).items()}
+    assert len(postgres) == 8 * 13 and all(sqlite[key] == auto for key, auto in postgres.items())
+    again = grade(course, workers=2)  # resume works the same against PostgreSQL
+    assert all(r.skipped for r in again)
