@@ -42,3 +42,29 @@ c.GenerateFeedback.preprocessors = [
     "bpkit.preprocessors.FeedbackSummary",
     "bpkit.preprocessors.HideHiddenTests",
 ]
+
+# Autograde: nbgrader's sanitizing steps, after repairing copied graded cells
+# (which stock nbgrader turns into a failure of the whole notebook).
+c.Autograde.sanitize_preprocessors = [
+    "bpkit.preprocessors.RemoveDuplicateGradeIds",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# ...then nbgrader's grading steps, with huge outputs cut by size as well as
+# by lines (a single print of tens of megabytes stays out of the gradebook
+# notebooks and feedback).  ClearMetadataPreprocessor is listed as nbgrader
+# lists it (it is registered disabled there too).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "bpkit.preprocessors.LimitOutputSize",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -38,6 +38,10 @@ class StudentResult:
         return [name for name, (score, top) in self.cells.items() if score < top]
 
 
+_EXPLAINED = {
+    "DeadKernelError": "the notebook's kernel died while running it (os._exit, a crash, or too much memory)",
+    "CellTimeoutError": "a cell ran longer than the time limit (Execute.timeout in nbgrader_config.py)",
+}
 _EXCEPTION_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
@@ -48,7 +52,10 @@ def _failure_summary(result: dict) -> str:
     found = [m for m in _EXCEPTION_LINE.finditer(text) if "see the the above traceback" not in m.group(2)]
     if found:
         name, message = found[-1].groups()
-        return f"{name.rsplit('.', 1)[-1]}: {message[:120]}"
+        name = name.rsplit(".", 1)[-1]
+        if name in _EXPLAINED:
+            return f"{name}: {_EXPLAINED[name]}"
+        return f"{name}: {message[:120]}"
     lines = text.strip().splitlines()
     return lines[-1] if lines else "unknown error"
 
@@ -83,6 +90,8 @@ def _read_scores(course: Course, assignment: str, student: str) -> StudentResult
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in failed:
                 result.reasons[grade_id] = failure_reason(cell)
+    for grade_id in failed - set(result.reasons):
+        result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
     return result
 
 

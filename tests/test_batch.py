@@ -114,3 +114,116 @@ def test_a_postgresql_gradebook_gets_the_same_scores_as_sqlite(graded_twice, pos
     assert len(postgres) == 8 * 13 and all(sqlite[key] == auto for key, auto in postgres.items())
     again = grade(course, workers=2)  # resume works the same against PostgreSQL
     assert all(r.skipped for r in again)
+
+
+# ------------------------------------------------------ bad submissions ---
+
+CH4, NB4 = "ch4_gradients", "losses_and_gradients.ipynb"
+
+
+def _gid(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _edit(root, student, base, change):
+    """A submission made from a sample student's cells, then changed by `change(folder, nb)`."""
+    import nbformat
+
+    folder = root / "submitted" / student / CH4
+    write_submission(root / "release", CH4, student_cells(base), folder)
+    nb = nbformat.read(folder / NB4, as_version=4)
+    if change(folder, nb) is not False:
+        nbformat.write(nb, folder / NB4)
+
+
+def _append(grade_id, code):
+    def change(folder, nb):
+        for cell in nb.cells:
+            if _gid(cell) == grade_id:
+                cell.source += "\n" + code
+    return change
+
+
+@pytest.fixture(scope="module")
+def bad_class(tmp_path_factory):
+    import json
+
+    import nbformat
+
+    root = copy_course(tmp_path_factory.mktemp("bad") / "course")
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write("\nc.Execute.timeout = 5\n")
+    _edit(root, "v3", "aoki", lambda d, nb: nbformat.write(nbformat.convert(nb, 3), d / NB4) and False)
+    _edit(root, "extra_notebook", "aoki", lambda d, nb: nbformat.write(nb, d / "scratch.ipynb"))
+    _edit(root, "deleted_cell", "aoki",
+          lambda d, nb: setattr(nb, "cells", [c for c in nb.cells if _gid(c) != "softmax_batch_normalises_each_row"]))
+
+    def reorder(d, nb):
+        i = next(k for k, c in enumerate(nb.cells) if _gid(c) == "softmax_1d_matches_book_example")
+        nb.cells.append(nb.cells.pop(i))
+    _edit(root, "reordered_cells", "aoki", reorder)
+
+    def duplicate(d, nb):
+        for name in ("softmax_1d_matches_book_example", "softmax"):
+            i = next(k for k, c in enumerate(nb.cells) if _gid(c) == name)
+            copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[i])))
+            copy.id = f"copy-{name}".replace("_", "-")
+            nb.cells.insert(i, copy)
+    _edit(root, "duplicated_cells", "aoki", duplicate)
+
+    def weaken(d, nb):  # the student "fixes" a failing test by editing it
+        for cell in nb.cells:
+            if _gid(cell) == "softmax_no_overflow_for_large_scores":
+                cell.source = '"""softmax stays finite for scores around 1000."""\npass'
+    _edit(root, "edited_test_cell", "endo", weaken)
+
+    def inflate(d, nb):
+        for cell in nb.cells:
+            if _gid(cell) == "softmax_1d_matches_book_example":
+                cell.metadata.nbgrader["points"] = 100
+    _edit(root, "edited_points", "aoki", inflate)
+    _edit(root, "kernel_dies", "aoki", _append("cross_entropy_error", "import os; os._exit(1)"))
+    _edit(root, "never_returns", "aoki", _append("cross_entropy_error", "while True:\n    pass"))
+    _edit(root, "floods_output", "aoki", _append("softmax", "print('x' * 20_000_000)"))
+    _edit(root, "yamada taro", "aoki", lambda d, nb: None)
+    _edit(root, "山田花子", "aoki", lambda d, nb: None)
+    course = Course(root)
+    return course, {r.student: r for r in grade_assignment(course, CH4, workers=2, log=lambda m: None)}
+
+
+@pytest.mark.parametrize("student, score, lost", [
+    ("v3", 14, {}),
+    ("extra_notebook", 14, {}),
+    ("deleted_cell", 13, {"softmax_batch_normalises_each_row": "cell deleted"}),
+    ("reordered_cells", 14, {}),
+    ("duplicated_cells", 14, {}),
+    ("edited_test_cell", 10, {"softmax_no_overflow_for_large_scores": "softmax.overflow",
+                              "cross_entropy_one_hot_matches_book_examples": "cee.labels_only",
+                              "numerical_gradient_matches_book_example": "numgrad.forward_difference"}),
+    ("edited_points", 14, {}),
+    ("never_returns", 14, {}),
+    ("floods_output", 14, {}),
+    ("yamada taro", 14, {}),
+    ("山田花子", 14, {}),
+])
+def test_a_damaged_submission_gets_the_score_its_code_deserves(bad_class, student, score, lost):
+    course, results = bad_class
+    result = results[student]
+    assert result.ok, result.error
+    assert (result.score, result.max_score) == (score, 14)
+    assert {cell: result.reasons[cell] for cell in result.failed} == lost
+    assert any((course.root / "feedback" / student / CH4).glob("*.html"))
+
+
+def test_a_kernel_that_dies_scores_zero_with_the_reason_and_the_batch_goes_on(bad_class):
+    course, results = bad_class
+    assert not results["kernel_dies"].ok and "kernel died" in results["kernel_dies"].error
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_submission(CH4, "kernel_dies").score == 0
+    assert len(results) == 12 and sum(r.ok for r in results.values()) == 11
+
+
+def test_a_flood_of_output_is_cut_in_the_graded_notebook(bad_class):
+    course, _ = bad_class
+    graded = course.root / "autograded" / "floods_output" / CH4 / NB4
+    assert graded.stat().st_size < 2_000_000

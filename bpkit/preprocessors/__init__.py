@@ -1,6 +1,9 @@
-"""nbconvert preprocessors that turn an autograded notebook into feedback a
-student can act on (used by `nbgrader generate_feedback` via nbgrader_config.py)."""
+"""nbconvert preprocessors used through nbgrader_config.py: repairing a
+submission before autograding, and turning an autograded notebook into
+feedback a student can act on."""
 from bpkit.preprocessors.feedback_summary import FeedbackSummary
 from bpkit.preprocessors.hide_hidden_tests import HideHiddenTests
+from bpkit.preprocessors.limit_output_size import LimitOutputSize
+from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
 
-__all__ = ["HideHiddenTests", "FeedbackSummary"]
+__all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize"]
