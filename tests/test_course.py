@@ -116,3 +116,17 @@ def test_every_grade_cell_has_a_behaviour_id_a_docstring_and_points():
                 assert re.fullmatch(r'""".+"""', cell.source.splitlines()[0]), cell.source
                 assert not re.search(r"\._[a-z]", cell.source), "tests must use only the public interface"
         assert len(ids) == len(set(ids)) >= 10
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS + RELEASE_NOTEBOOKS, ids=lambda p: f"{p.parts[-3]}/{p.parent.name}")
+def test_no_grade_cell_ends_in_a_value_nbgrader_would_take_as_partial_credit(path):
+    """nbgrader reads a grade cell's final expression value as its score."""
+    import ast
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            last = ast.parse(cell.source).body[-1]
+            ok = isinstance(last, (ast.Assert, ast.For)) or (
+                isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                and getattr(last.value.func, "id", "").startswith("check_"))
+            assert ok, (cell.metadata["nbgrader"]["grade_id"], ast.dump(last)[:80])
