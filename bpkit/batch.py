@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bpkit.zygote import fork_kernelspec_dir
+
 __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
@@ -64,10 +66,13 @@ def already_graded(root: Path, assignment: str, student: str) -> bool:
 _WORKER = {}
 
 
-def _init_worker(root: str, template: str, assignment: str) -> None:
+def _init_worker(root: str, template: str, assignment: str, kernels: str) -> None:
     """Once per worker: a Course whose gradebook is a private copy of the
-    batch's template gradebook (which holds the assignment's definition)."""
+    batch's template gradebook (which holds the assignment's definition), and
+    kernels forked from a warm zygote (see bpkit.zygote)."""
     from bpkit.course import Course
+
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([kernels, os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
 
     scratch = Path(tempfile.mkdtemp(prefix="worker-", dir=Path(template).parent))
     shutil.copy(template, scratch / "gradebook.db")
@@ -168,8 +173,9 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     if todo:
         scratch = tempfile.TemporaryDirectory(prefix="bpkit-batch-")
         template = _template_gradebook(course, assignment, Path(scratch.name))
+        kernels = fork_kernelspec_dir()
         pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
-                                   initargs=(str(root), str(template), assignment))
+                                   initargs=(str(root), str(template), assignment, str(kernels)))
         with scratch, pool:
             futures = {pool.submit(_grade_one, s): s for s in todo}
             for future in as_completed(futures):
