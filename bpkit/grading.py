@@ -125,7 +125,40 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         outcome = course.api.generate_feedback(assignment, force=True)
         if not outcome["success"]:
             log(f"warning: some feedback could not be generated: {_failure_summary(outcome)}")
+    if feedback:
+        for r in results:
+            if not r.ok:
+                write_failure_feedback(course, assignment, r.student, r.error)
     return results
+
+
+FAILURE_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{notebook}</title></head>
+<body style="font-family:sans-serif;max-width:50em;margin:2em auto">
+<h2>{notebook}: 0 / {max_score:g}</h2>
+<p>Your submission could not be graded, so it scores zero for now. Reason:<br>
+提出物を採点できなかったため、現時点では 0 点です。理由：</p>
+<pre style="white-space:pre-wrap;background:#f6f6f6;padding:0.5em">{reason}</pre>
+<p>Check that you submitted <code>{notebook}.ipynb</code> under its original name, saved from Jupyter, and
+that it runs from top to bottom (Kernel &rarr; Restart &amp; Run All); then resubmit or ask your instructor.<br>
+元の名前の <code>{notebook}.ipynb</code> を Jupyter で保存して提出したか、最初から最後まで実行できるか
+（Kernel &rarr; Restart &amp; Run All）を確かめてから、再提出するか教員に相談してください。</p>
+</body></html>
+"""
+
+
+def write_failure_feedback(course: Course, assignment: str, student: str, reason: str) -> None:
+    """A feedback page for a submission nbgrader could not grade, where
+    nbgrader's release_feedback/fetch_feedback will find it."""
+    import html
+
+    with course.gradebook() as gb:
+        notebooks = [(nb.name, nb.max_score) for nb in gb.find_assignment(assignment).notebooks]
+    folder = course.root / "feedback" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, max_score in notebooks:
+        (folder / f"{name}.html").write_text(FAILURE_PAGE.format(
+            notebook=html.escape(name), max_score=max_score, reason=html.escape(reason)), encoding="utf-8")
 
 
 def export_csv(course: Course, path: Path, assignment: str | None = None) -> Path:

@@ -72,17 +72,17 @@ def nbgrader(*args, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
+def postgres():
     """A throwaway PostgreSQL server (Debian's binaries, a Unix socket, no
-    TCP port) for the whole test session; yields its gradebook URL."""
+    TCP port) for the whole test session; postgres(name) creates a database
+    and returns its gradebook URL."""
     import glob
     import pwd
+    import tempfile
 
     bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     assert bindirs, "PostgreSQL is not installed: run `bash setup.sh` (it installs Debian's postgresql)"
     bindir = Path(bindirs[-1])
-    import tempfile
-
     # not under pytest's tmp dirs: those are private to root, the server runs as postgres
     home = Path(tempfile.mkdtemp(prefix="bpkit-pg-"))
     as_user = []
@@ -94,12 +94,21 @@ def postgres_url():
     def pg(*args):
         subprocess.run([*as_user, *args], check=True, capture_output=True, text=True, timeout=120)
 
+    def new_database(name: str) -> str:
+        pg(str(bindir / "createdb"), "-h", str(home), "-p", port, "-U", "postgres", name)
+        return f"postgresql://postgres@/{name}?host={home}&port={port}"
+
     pg(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
     pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "start",
        "-o", f"-k {home} -c listen_addresses='' -p {port}")
     try:
-        pg(str(bindir / "createdb"), "-h", str(home), "-p", port, "-U", "postgres", "gradebook")
-        yield f"postgresql://postgres@/gradebook?host={home}&port={port}"
+        yield new_database
     finally:
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def use_database(root: Path, url: str) -> None:
+    """Point a course copy's gradebook at url."""
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write(f'\nc.CourseDirectory.db_url = "{url}"\n')

@@ -10,7 +10,7 @@ from bpkit.batch import MARKER
 from bpkit.course import Course
 from bpkit.grading import grade_assignment
 from bpkit.sample import sample_students, student_cells, write_submission
-from conftest import copy_course
+from conftest import copy_course, use_database
 
 ASSIGNMENT = "ch5_backprop"
 
@@ -100,11 +100,10 @@ def test_a_broken_submission_scores_zero_with_a_reason_and_the_batch_goes_on(tmp
     assert os.path.exists(course.root / "autograded" / "aoki" / ASSIGNMENT / MARKER)
 
 
-def test_a_postgresql_gradebook_gets_the_same_scores_as_sqlite(graded_twice, postgres_url, tmp_path):
+def test_a_postgresql_gradebook_gets_the_same_scores_as_sqlite(graded_twice, postgres, tmp_path):
     _, (sqlite_course, _) = graded_twice
     root = class_course(tmp_path / "course").root
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
-        f.write(f'\nc.CourseDirectory.db_url = "{postgres_url}"\n')
+    use_database(root, postgres("sample_class"))
     course = Course(root)
     assert course.db_url.startswith("postgresql://")
     results = grade(course, workers=2)
@@ -144,8 +143,8 @@ def _append(grade_id, code):
     return change
 
 
-@pytest.fixture(scope="module")
-def bad_class(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def bad_class(request, tmp_path_factory):
     import json
 
     import nbformat
@@ -153,6 +152,8 @@ def bad_class(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("bad") / "course")
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
         f.write("\nc.Execute.timeout = 5\n")
+    if request.param == "postgresql":
+        use_database(root, request.getfixturevalue("postgres")("bad_class"))
     _edit(root, "v3", "aoki", lambda d, nb: nbformat.write(nbformat.convert(nb, 3), d / NB4) and False)
     _edit(root, "extra_notebook", "aoki", lambda d, nb: nbformat.write(nb, d / "scratch.ipynb"))
     _edit(root, "deleted_cell", "aoki",
@@ -218,6 +219,8 @@ def test_a_damaged_submission_gets_the_score_its_code_deserves(bad_class, studen
 def test_a_kernel_that_dies_scores_zero_with_the_reason_and_the_batch_goes_on(bad_class):
     course, results = bad_class
     assert not results["kernel_dies"].ok and "kernel died" in results["kernel_dies"].error
+    page = (course.root / "feedback" / "kernel_dies" / CH4 / "losses_and_gradients.html").read_text(encoding="utf-8")
+    assert "kernel died" in page and "採点できなかった" in page
     with Gradebook(course.db_url) as gb:
         assert gb.find_submission(CH4, "kernel_dies").score == 0
     assert len(results) == 12 and sum(r.ok for r in results.values()) == 11
