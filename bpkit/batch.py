@@ -111,7 +111,10 @@ def _grade_one(student: str) -> WorkerResult:
         found = ", ".join(present) or "no notebook at all"
         return WorkerResult(student, False, error=f"expected {', '.join(n + '.ipynb' for n in expected)}; "
                                                   f"found {found}")
-    outcome = course.api.autograde(assignment, student, force=True, create=True)
+    for _ in range(STARTUP_RETRIES + 1):
+        outcome = course.api.autograde(assignment, student, force=True, create=True)
+        if outcome["success"] or not _kernel_failed_to_start(outcome):
+            break
     if not outcome["success"]:
         return WorkerResult(student, False, error=_failure_summary(outcome))
     result = WorkerResult(student, True)
@@ -130,6 +133,17 @@ def _grade_one(student: str) -> WorkerResult:
 def _notebook_names(course, assignment: str) -> list[str]:
     with course.gradebook() as gb:
         return [nb.name for nb in gb.find_assignment(assignment).notebooks]
+
+
+#: A kernel that dies before it even answers kernel_info has not run any
+#: student code yet (e.g. it lost a race for a TCP port under heavy load):
+#: such a start is retried, a submission is never blamed for it.
+STARTUP_RETRIES = 2
+
+
+def _kernel_failed_to_start(outcome: dict) -> bool:
+    text = (outcome.get("log") or "") + (outcome.get("error") or "")
+    return "Kernel died before replying to kernel_info" in text
 
 
 # --------------------------------------------------------- the writer ---

@@ -84,8 +84,13 @@ def _become_kernel(request: dict) -> None:
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # the kernel's own start-up chatter; cell output goes over ZeroMQ
+    for fd in (0, 1):  # the kernel's own start-up chatter; cell output goes over ZeroMQ
         os.dup2(devnull, fd)
+    if os.environ.get("BPKIT_ZYGOTE_LOG"):
+        log = os.open(os.environ["BPKIT_ZYGOTE_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.dup2(log, 2)
+    else:
+        os.dup2(devnull, 2)
     try:
         from ipykernel.kernelapp import IPKernelApp
 
