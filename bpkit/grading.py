@@ -3,13 +3,11 @@ feedback, export the gradebook as CSV and summarise the class."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-
-from contextlib import contextmanager
-
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
@@ -218,7 +216,8 @@ def flagged_students(course: Course, assignment: str, results: list[StudentResul
     for r in results:
         if r.ok:
             for path in sorted((course.root / "autograded" / r.student / assignment).glob("*.ipynb")):
-                findings = [f"{cell}: {why}" for cell, why in suspicious_cells(path)]
+                nb = nbformat.read(path, as_version=4)
+                findings = [f"{cell}: {why}" for cell, why in suspicious_cells(nb)]
                 if findings:
                     flagged.setdefault(r.student, []).extend(findings)
     return flagged

@@ -22,6 +22,7 @@ import nbformat
 
 from bpkit.course import Course
 from bpkit.grading import export_csv, failure_reason
+from bpkit.preprocessors.feedback_summary import behaviour_of
 
 __all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
 
@@ -53,11 +54,6 @@ class ClassResults:
 
     def students_with(self, reason: str) -> list[str]:
         return sorted(s for s, per in self.reasons.items() if reason in per.values())
-
-
-def _docstring(source: str) -> str:
-    first = source.strip().splitlines()[0] if source.strip() else ""
-    return first[3:-3] if first.startswith('"""') and first.endswith('"""') else ""
 
 
 def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
@@ -96,27 +92,27 @@ def collect(course: Course, assignment: str) -> ClassResults:
         results.scores[student], results.cells[student] = score, cells
         reasons = results.reasons.setdefault(student, {})
         for name in notebooks:
-            for cell in nbformat.read(graded_dir / f"{name}.ipynb", as_version=4).cells:
+            nb = nbformat.read(graded_dir / f"{name}.ipynb", as_version=4)
+            for cell in nb.cells:
                 meta = cell.metadata.get("nbgrader", {})
                 grade_id = meta.get("grade_id")
                 if meta.get("grade") and not meta.get("solution"):
-                    results.behaviours.setdefault(grade_id, _docstring(cell.source) or grade_id)
+                    results.behaviours.setdefault(grade_id, behaviour_of(cell))
                     if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
                         reason = reasons[grade_id] = failure_reason(cell)
                         if reason not in results.messages:
                             error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
                             lines = (error.get("evalue", "") if error else "").splitlines()
                             results.messages[reason] = "\n".join(lines[:2])
-            results.integrity += [(student, cell, why) for cell, why in
-                                  suspicious_cells(graded_dir / f"{name}.ipynb")]
+            results.integrity += [(student, cell, why) for cell, why in suspicious_cells(nb)]
     return results
 
 
-def suspicious_cells(path: Path) -> list[tuple[str, str]]:
+def suspicious_cells(nb) -> list[tuple[str, str]]:
     """(solution cell id, evidence) for each solution cell of a notebook that
     reaches for something an answer to these exercises never needs."""
     found = []
-    for cell in nbformat.read(path, as_version=4).cells:
+    for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
             match = SUSPICIOUS.search(cell.source)

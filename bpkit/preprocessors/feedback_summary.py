@@ -51,8 +51,9 @@ def _failure(cell):
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             lines = (output.get("evalue") or output.get("ename", "error")).splitlines()
-            arrays = next((decode_arrays(line) for line in lines if decode_arrays(line) is not None), None)
-            text = [line for line in lines if decode_arrays(line) is None]
+            decoded = [decode_arrays(line) for line in lines]
+            arrays = next((a for a in decoded if a is not None), None)
+            text = [line for line, a in zip(lines, decoded) if a is None]
             if output.get("ename") == "NotImplementedError":
                 text = ["Not implemented yet: replace `raise NotImplementedError()` with your code.",
                         "まだ実装されていません。`raise NotImplementedError()` をあなたのコードに置き換えてください。"]
