@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# System packages from Debian: Chromium and its driver (the report and
-# feedback pages are tested in a real headless browser), CJK fonts (so
-# Japanese renders in screenshots) and PostgreSQL (the tests also grade into a
-# PostgreSQL gradebook, on a throwaway server they start themselves).
+# System packages from Debian: bubblewrap (the sandbox every student's kernel
+# runs in; grading refuses to run without it), Chromium and its driver (the
+# report and feedback pages are tested in a real headless browser), CJK fonts
+# (so Japanese renders in screenshots) and PostgreSQL (the tests also grade
+# into a PostgreSQL gradebook, on a throwaway server they start themselves).
 # Needs root or sudo; skipped if present.
-APT_PACKAGES="chromium chromium-driver fonts-noto-cjk postgresql"
+APT_PACKAGES="bubblewrap chromium chromium-driver fonts-noto-cjk postgresql"
 missing=""
 for pkg in $APT_PACKAGES; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -18,7 +19,7 @@ done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="none"; fi
     if [ "$SUDO" = "none" ]; then
-        echo "setup: cannot install$missing (need root or sudo); the browser tests will fail" >&2
+        echo "setup: cannot install$missing (need root or sudo); grading and the browser tests will fail" >&2
     else
         echo "setup: installing$missing from Debian"
         $SUDO apt-get update -qq
@@ -35,4 +36,10 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.lock
 .venv/bin/python -m pip install --quiet --no-deps -e .
-echo "setup: .venv ready ($(.venv/bin/python --version), $(.venv/bin/bpkit --version))"
+# The sandbox must start here (user namespaces allowed); say so now rather
+# than at grading time.
+if ! .venv/bin/python -c "from bpkit.sandbox import check_sandbox; check_sandbox()"; then
+    echo "setup: warning: the bubblewrap sandbox cannot start on this machine; bpkit grade will refuse" \
+         "to run student code until it can (or is given --no-sandbox)" >&2
+fi
+echo "setup: .venv ready ($(.venv/bin/python --version), $(.venv/bin/bpkit --version), sandbox: bubblewrap $(bwrap --version 2>/dev/null | cut -d' ' -f2))"

@@ -2,10 +2,12 @@
 
 Builds a synthetic class (correct, wrong and broken submissions for both
 assignments, cycling through the sample class and the mistake catalogue),
-copies the course twice, grades one copy with stock nbgrader (sequential)
-and the other with bpkit, checks that every grade cell got the same score,
-and prints wall times, their ratio, and the floor: merely executing the same
-notebooks one after another with nbclient.
+copies the course three times, grades one copy with stock nbgrader
+(sequential, unsandboxed), one with bpkit as shipped (sandboxed kernels, the
+judge decides) and one with `bpkit grade --no-sandbox` (to price the
+sandbox), checks that every grade cell got the same score in all three, and
+prints wall times, their ratios, the sandbox's cost per notebook, and the
+floor: merely executing the same notebooks one after another with nbclient.
 
     .venv/bin/python benchmarks/grading_speed.py --students 60 --workers 2
 """
@@ -114,25 +116,31 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bpkit-bench-"))
     if args.no_stock:
         return bpkit_only(make_course(work / "ours", args.students), args)
-    stock, ours = make_course(work / "stock", args.students), make_course(work / "ours", args.students)
+    stock, ours, unsafe = (make_course(work / name, args.students) for name in ("stock", "ours", "unsandboxed"))
     print(f"{args.students} students x {len(ASSIGNMENTS)} assignments in {work}")
 
-    for assignment in ASSIGNMENTS:  # record the assignments first (not timed, same for both)
-        for course in (stock, ours):
+    for assignment in ASSIGNMENTS:  # record the assignments first (not timed, same for all)
+        for course in (stock, ours, unsafe):
             run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force",
                  "--CourseDirectory.release_directory=" + str(course / "scratch-release")], course)
     t_stock = sum(run([str(BIN / "nbgrader"), "autograde", assignment], stock) for assignment in ASSIGNMENTS)
-    t_ours = sum(run([str(BIN / "bpkit"), "grade", assignment, "--workers", str(args.workers), "--no-feedback"], ours)
-                 for assignment in ASSIGNMENTS)
-    a, b = scores(stock), scores(ours)
+    grade = [str(BIN / "bpkit"), "grade", "--workers", str(args.workers), "--no-feedback"]
+    t_ours = sum(run(grade + [assignment], ours) for assignment in ASSIGNMENTS)
+    t_unsafe = sum(run(grade + [assignment, "--no-sandbox"], unsafe) for assignment in ASSIGNMENTS)
+    a, b, c = scores(stock), scores(ours), scores(unsafe)
     graded_by_stock = [k for k, v in a.items() if v is not None]
-    mismatched = sorted(k for k in graded_by_stock if a[k] != b.get(k))
+    mismatched = sorted(k for k in graded_by_stock if not a[k] == b.get(k) == c.get(k))
     print(f"grade cells scored by stock nbgrader: {len(graded_by_stock)}; "
-          f"same score in bpkit: {len(graded_by_stock) - len(mismatched)}")
+          f"same score in both bpkit runs: {len(graded_by_stock) - len(mismatched)}")
     t_floor = nbclient_floor(stock)
-    print(f"stock nbgrader autograde (sequential): {t_stock:7.1f} s")
-    print(f"bpkit grade --workers {args.workers}:            {t_ours:7.1f} s   ratio {t_ours / t_stock:.2f}")
-    print(f"nbclient floor (execute only, 1 process): {t_floor:5.1f} s   ratio {t_floor / t_stock:.2f}")
+    notebooks = len(list((stock / "autograded").rglob("*.ipynb")))
+    print(f"stock nbgrader autograde (sequential):   {t_stock:7.1f} s")
+    print(f"bpkit grade --workers {args.workers} (sandboxed):   {t_ours:7.1f} s   ratio {t_ours / t_stock:.2f}")
+    print(f"bpkit grade --workers {args.workers} --no-sandbox:  {t_unsafe:7.1f} s   ratio {t_unsafe / t_stock:.2f}")
+    print(f"nbclient floor (execute only, 1 process): {t_floor:6.1f} s   ratio {t_floor / t_stock:.2f}")
+    per = (t_ours - t_unsafe) / max(notebooks, 1)
+    print(f"sandbox + judge cost: {per:.2f} s wall per graded notebook at {args.workers} workers "
+          f"(~{per * args.workers:.2f} s of one core), over {notebooks} notebooks")
     if mismatched:
         print(f"MISMATCHED scores: {len(mismatched)}, e.g. {mismatched[:5]}")
         return 1

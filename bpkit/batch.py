@@ -11,6 +11,15 @@ depend on the number of workers.
 
 A submission already graded from the same files is skipped (resume after an
 interruption, idempotent re-runs) unless force=True.
+
+Sandboxed grading (the default): each notebook's kernel runs in bubblewrap
+(bpkit.sandbox) and every hidden check is decided by a Judge in the worker
+(bpkit.judge), which never runs student code.  A grade cell keeps nbgrader's
+in-notebook score only if the judge passed every check the (instructor's)
+cell calls; a cell that passed in the notebook but not with the judge scores
+zero and becomes an integrity finding.  The judge's verdicts are kept next to
+the graded notebook in JUDGE_FILE, and its message is added to the graded
+cell so the feedback explains the score.
 """
 from __future__ import annotations
 
@@ -25,10 +34,12 @@ from pathlib import Path
 
 from bpkit.zygote import fork_kernelspec_dir
 
-__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER"]
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "JUDGE_FILE", "read_judge_file"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
 MARKER = ".bpkit-graded.json"
+#: Written next to a graded notebook: the judge's verdict per grade cell and any integrity findings.
+JUDGE_FILE = ".bpkit-judge.json"
 
 
 @dataclass
@@ -41,6 +52,8 @@ class WorkerResult:
     timestamp: str | None = None
     grades: dict[str, dict[str, float | None]] = field(default_factory=dict)  # notebook -> id -> auto score
     comments: dict[str, dict[str, str | None]] = field(default_factory=dict)  # notebook -> id -> auto comment
+    findings: list[dict] = field(default_factory=list)  # integrity findings: notebook, cell, evidence
+    note: str = ""  # e.g. why only the judge's verdicts could be scored
 
 
 def submission_hash(folder: Path) -> str:
@@ -66,10 +79,11 @@ def already_graded(root: Path, assignment: str, student: str) -> bool:
 _WORKER = {}
 
 
-def _init_worker(root: str, template: str, assignment: str, kernels: str) -> None:
+def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbox: bool) -> None:
     """Once per worker: a Course whose gradebook is a private copy of the
     batch's template gradebook (which holds the assignment's definition), and
-    kernels forked from a warm zygote (see bpkit.zygote)."""
+    kernels that are either sandboxed (bpkit.sandbox) or, with the sandbox
+    turned off, forked from a warm zygote (bpkit.zygote)."""
     from bpkit.course import Course
 
     os.environ["JUPYTER_PATH"] = os.pathsep.join([kernels, os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
@@ -78,7 +92,7 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str) -> Non
     shutil.copy(template, scratch / "gradebook.db")
     course = Course(root)
     course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-    _WORKER.update(course=course, assignment=assignment)
+    _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
 
 
 def _template_gradebook(course, assignment: str, scratch: Path) -> Path:
@@ -111,12 +125,19 @@ def _grade_one(student: str) -> WorkerResult:
         found = ", ".join(present) or "no notebook at all"
         return WorkerResult(student, False, error=f"expected {', '.join(n + '.ipynb' for n in expected)}; "
                                                   f"found {found}")
+    judge = None
     for _ in range(STARTUP_RETRIES + 1):
-        outcome = course.api.autograde(assignment, student, force=True, create=True)
+        if _WORKER["sandbox"]:
+            outcome, judge = _autograde_judged(course, assignment, student)
+        else:
+            outcome = course.api.autograde(assignment, student, force=True, create=True)
         if outcome["success"] or not _kernel_failed_to_start(outcome):
             break
     if not outcome["success"]:
-        return WorkerResult(student, False, error=_failure_summary(outcome))
+        error = _failure_summary(outcome)
+        if judge is not None and judge.verdicts and _kernel_stopped(outcome):
+            return _judged_only(course, assignment, student, judge, error)
+        return WorkerResult(student, False, error=error)
     result = WorkerResult(student, True)
     with course.gradebook() as gb:
         try:
@@ -127,7 +148,160 @@ def _grade_one(student: str) -> WorkerResult:
         for notebook in submission.notebooks:
             result.grades[notebook.name] = {g.name: g.auto_score for g in notebook.grades}
             result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
+    if judge is not None:
+        _apply_verdicts(course, assignment, result, judge)
     return result
+
+
+def _timeouts(course) -> tuple[float, float]:
+    """(seconds the judge waits for one answer, seconds a kernel may live),
+    from nbgrader's per-cell Execute.timeout."""
+    from bpkit.judge import CALL_TIMEOUT
+
+    try:
+        cell = float(course.config.Execute.timeout)
+    except (TypeError, ValueError, AttributeError):
+        cell = 30.0
+    return min(CALL_TIMEOUT, cell / 2), max(60.0, 5 * cell)
+
+
+def _autograde_judged(course, assignment: str, student: str):
+    """nbgrader's autograde with a sandboxed kernel and a judge listening on
+    a socket in the kernel's directory; returns (outcome, judge)."""
+    from bpkit.judge import Judge
+    from bpkit.sandbox import use_kernel_dir
+
+    call_timeout, wall = _timeouts(course)
+    kernel_dir = Path(tempfile.mkdtemp(prefix="k-", dir=_WORKER["scratch"]))
+    try:
+        with Judge(kernel_dir, timeout=call_timeout) as judge:
+            use_kernel_dir(kernel_dir, wall_seconds=wall)
+            outcome = course.api.autograde(assignment, student, force=True, create=True)
+    finally:
+        use_kernel_dir(None)
+        shutil.rmtree(kernel_dir, ignore_errors=True)
+    return outcome, judge
+
+
+def _cell_checks(course, assignment: str) -> dict[str, dict[str, list[str]]]:
+    """notebook -> grade_id -> the check names the instructor's cell calls
+    (read from source/, never from the submission)."""
+    import nbformat
+
+    from bpkit.judge import checks_in_cell
+
+    found = {}
+    for path in sorted((course.root / "source" / assignment).glob("*.ipynb")):
+        cells = found.setdefault(path.stem, {})
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                cells[meta["grade_id"]] = checks_in_cell(cell.source)
+    return found
+
+
+def _kernel_stopped(outcome: dict) -> bool:
+    text = (outcome.get("log") or "") + (outcome.get("error") or "")
+    return "DeadKernelError" in text or "Kernel died" in text or "CellTimeoutError" in text
+
+
+NOT_RUN = ("This cell never ran: the notebook's kernel stopped before it (killed, out of memory or time).\n"
+           "このセルは実行されませんでした。その前にカーネルが停止しました（強制終了、メモリ不足または時間切れ）。\n"
+           "[not_run]")
+
+
+def _judged_only(course, assignment: str, student: str, judge, error: str) -> WorkerResult:
+    """The kernel stopped part-way, so nbgrader saved no scores: score each
+    grade cell by the judge's verdicts alone (a cell it never checked scores
+    zero), with points taken from source/."""
+    import nbformat
+
+    result = WorkerResult(student, True, note=f"{error}; cells checked before it stopped keep their points")
+    record = {"cells": {}, "findings": [], "refused": judge.refused, "stopped": error}
+    checks = _WORKER.setdefault("cell_checks", _cell_checks(course, assignment))
+    for path in sorted((course.root / "source" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade") or meta.get("solution"):
+                continue
+            names = checks.get(path.stem, {}).get(meta["grade_id"]) or []
+            verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
+            passed = bool(names) and all(n in judge.verdicts for n in names) and all(v.passed for v in verdicts)
+            message = next((v.message for v in verdicts if not v.passed), "" if passed else NOT_RUN)
+            result.grades.setdefault(path.stem, {})[meta["grade_id"]] = float(meta.get("points") or 0) \
+                if passed else 0.0
+            record["cells"].setdefault(path.stem, {})[meta["grade_id"]] = {
+                "passed": passed, "checked": bool(verdicts), "message": message, "in_notebook": None}
+    folder = course.root / "autograded" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+NOT_CHECKED = ("This cell's hidden check never reached the grader: the cell did not run it (was it changed or "
+               "deleted?), so it cannot be scored.\n"
+               "このセルの隠しテストが採点プログラムに届きませんでした（セルが変更または削除されていませんか？）。"
+               "そのため得点にできません。\n[not_checked]")
+JUDGED_PREFIX = ("The grader checked this cell outside your notebook, and it did not pass:\n"
+                 "ノートブックの外で採点した結果、このセルは不合格でした：\n")
+
+
+def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> None:
+    """Cap nbgrader's in-notebook scores by the judge's verdicts, record
+    disagreements as findings, write JUDGE_FILE, and put the judge's message
+    into graded cells that show no failure of their own."""
+    checks = _WORKER.setdefault("cell_checks", _cell_checks(course, assignment))
+    record = {"cells": {}, "findings": [], "refused": judge.refused}
+    for notebook, scores in result.grades.items():
+        for grade_id, score in scores.items():
+            names = checks.get(notebook, {}).get(grade_id)
+            if not names:
+                continue  # an instructor's cell without a hidden check: nbgrader's score stands
+            verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
+            passed = all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
+            message = next((v.message for v in verdicts if not v.passed), "" if passed else NOT_CHECKED)
+            record["cells"].setdefault(notebook, {})[grade_id] = {
+                "passed": passed, "checked": bool(verdicts), "message": message, "in_notebook": score}
+            if not passed:
+                if score:
+                    finding = {"notebook": notebook, "cell": grade_id, "in_notebook": score,
+                               "judge": message.splitlines()[0] if message else ""}
+                    record["findings"].append(finding)
+                    result.findings.append(finding)
+                scores[grade_id] = 0.0
+    folder = course.root / "autograded" / result.student / assignment
+    _annotate(folder, record["cells"])
+    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
+    """Add the judge's message as an error output to each failed grade cell
+    that shows no error of its own (it passed, or seemed to, in the notebook)."""
+    import nbformat
+
+    for notebook, verdicts in cells.items():
+        path = folder / f"{notebook}.ipynb"
+        if not path.is_file():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        changed = False
+        for cell in nb.cells:
+            verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+            if verdict and not verdict["passed"] and not any(
+                    o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+                    "error", ename="CheckFailure", evalue=JUDGED_PREFIX + verdict["message"], traceback=[]))
+                changed = True
+        if changed:
+            nbformat.write(nb, path)
+
+
+def read_judge_file(folder: Path) -> dict:
+    """The JUDGE_FILE of a graded submission folder ({} if there is none)."""
+    try:
+        return json.loads((folder / JUDGE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _notebook_names(course, assignment: str) -> list[str]:
@@ -173,23 +347,34 @@ def _record(course, assignment: str, result: WorkerResult) -> None:
 
 
 def grade_submissions(course, assignment: str, students: list[str], workers: int = 1,
-                      force: bool = False, on_done=None) -> tuple[list[WorkerResult], list[str]]:
+                      force: bool = False, on_done=None, sandbox: bool = True) -> tuple[list[WorkerResult], list[str]]:
     """Grade the students' submissions; returns (results, skipped students).
 
     on_done(student) is called after each submission is recorded (progress).
+    sandbox: run kernels in bubblewrap and let the judge decide (raises
+    SandboxUnavailable before grading anything if the sandbox cannot start).
     """
     root = course.root
     skipped = [] if force else [s for s in students if already_graded(root, assignment, s)]
     todo = [s for s in students if s not in skipped]
+    if todo and sandbox:
+        from bpkit.sandbox import check_sandbox
+
+        check_sandbox()  # refuse before touching anything
     # hashed before grading, so a file changed meanwhile is graded again next time
     hashes = {s: submission_hash(root / "submitted" / s / assignment) for s in todo}
     results = []
     if todo:
         scratch = tempfile.TemporaryDirectory(prefix="bpkit-batch-")
         template = _template_gradebook(course, assignment, Path(scratch.name))
-        kernels = fork_kernelspec_dir()
+        if sandbox:
+            from bpkit.sandbox import sandbox_kernelspec_dir
+
+            kernels = sandbox_kernelspec_dir()
+        else:
+            kernels = fork_kernelspec_dir()
         pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
-                                   initargs=(str(root), str(template), assignment, str(kernels)))
+                                   initargs=(str(root), str(template), assignment, str(kernels), sandbox))
         with scratch, pool:
             futures = {pool.submit(_grade_one, s): s for s in todo}
             for future in as_completed(futures):

@@ -33,7 +33,7 @@ def _grade(args) -> int:
     with progress_bar(console, args.assignment, len(students)) as on_done:
         results = grade_assignment(course, args.assignment, students, feedback=not args.no_feedback,
                                    workers=args.workers, force=args.force, on_done=on_done,
-                                   log=lambda m: console.print(m, style="dim"))
+                                   log=lambda m: console.print(m, style="dim"), sandbox=not args.no_sandbox)
     print_results(args.assignment, results, console, flagged_students(course, args.assignment, results))
     csv = export_csv(course, Path(args.csv) if args.csv else course.root / "grades.csv")
     console.print(f"Grades exported to {csv}")
@@ -52,8 +52,15 @@ def _report(args) -> int:
 def _demo(args) -> int:
     from bpkit.demo import run_demo
 
-    run_demo(Path(args.course).resolve(), Path(args.workdir) if args.workdir else None)
+    run_demo(Path(args.course).resolve(), Path(args.workdir) if args.workdir else None,
+             sandbox=not args.no_sandbox)
     return 0
+
+
+def _sandbox_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="UNSAFE, for trusted code only: run student code unsandboxed as you, inside the "
+                             "course directory, and let the in-notebook tests decide the score")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel grading processes (default: the machine's cores)")
     p.add_argument("--force", action="store_true",
                    help="regrade submissions already graded from the same files")
+    _sandbox_option(p)
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("report", help="write the class report (HTML, PNG figures, CSVs) for ASSIGNMENT")
@@ -83,16 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="grade the bundled sample class in a scratch copy of the course")
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
+    _sandbox_option(p)
     p.set_defaults(func=_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bpkit.sandbox import SandboxUnavailable
+
     args = build_parser().parse_args(argv)
+    if getattr(args, "no_sandbox", False):
+        print("bpkit: warning: --no-sandbox: student code runs as you, with access to the course directory "
+              "and the gradebook, and its own tests decide its score", file=sys.stderr)
     try:
         return args.func(args)
     except CourseError as exc:
         print(f"bpkit: error: {exc}", file=sys.stderr)
+        return 2
+    except SandboxUnavailable as exc:
+        print(f"bpkit: error: cannot grade safely: {exc}.\nStudent code is only run inside the bubblewrap "
+              f"sandbox. Fix the sandbox (`bash setup.sh` installs it), or pass --no-sandbox to run trusted "
+              f"code without it.", file=sys.stderr)
         return 2
 
 

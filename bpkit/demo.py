@@ -40,7 +40,8 @@ def make_scratch_course(course_root: Path, dest: Path) -> Path:
     return dest
 
 
-def run_demo(course_root: Path, workdir: Path | None = None, console: Console | None = None) -> Path:
+def run_demo(course_root: Path, workdir: Path | None = None, console: Console | None = None,
+             sandbox: bool = True) -> Path:
     console = console or Console()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bpkit-demo-"))
     make_scratch_course(course_root, workdir)
@@ -51,7 +52,7 @@ def run_demo(course_root: Path, workdir: Path | None = None, console: Console | 
         students = course.submitted_students(assignment)
         with progress_bar(console, assignment, len(students)) as on_done:
             results = grade_assignment(course, assignment, students, workers=default_workers(), on_done=on_done,
-                                       log=lambda m: console.print(m, style="dim"))
+                                       log=lambda m: console.print(m, style="dim"), sandbox=sandbox)
         print_results(assignment, results, console, flagged_students(course, assignment, results))
     csv = export_csv(course, workdir / "grades.csv")
     console.print(f"Grades: {csv}\nFeedback: {workdir / 'feedback'}")

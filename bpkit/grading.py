@@ -30,6 +30,7 @@ class StudentResult:
     reasons: dict[str, str] = field(default_factory=dict)  # failed grade_id -> short reason
     error: str = ""
     skipped: bool = False  # already graded from the same files
+    note: str = ""  # graded, but with a caveat (e.g. the kernel stopped part-way)
 
     @property
     def failed(self) -> list[str]:
@@ -75,6 +76,24 @@ def failure_reason(cell) -> str:
     return "failed"
 
 
+def judge_failures(folder: Path) -> dict[str, tuple[str, str]]:
+    """grade_id -> (key, message) of each cell the judge failed, from the
+    judge's file of a graded submission folder.  A cell that failed in the
+    notebook before even reaching its check is left out (the notebook's own
+    error explains it better)."""
+    from bpkit.batch import read_judge_file
+
+    found = {}
+    for cells in read_judge_file(folder).get("cells", {}).values():
+        for grade_id, verdict in cells.items():
+            message = verdict.get("message") or ""
+            key = _MISTAKE_KEY.search(message)
+            if not verdict.get("passed") and key and (
+                    verdict.get("checked") or verdict.get("in_notebook") or key.group(1) != "not_checked"):
+                found[grade_id] = (key.group(1), message)
+    return found
+
+
 def _read_scores(course: Course, assignment: str, student: str) -> StudentResult:
     with course.gradebook() as gb:
         submission = gb.find_submission(assignment, student)
@@ -83,11 +102,14 @@ def _read_scores(course: Course, assignment: str, student: str) -> StudentResult
             for grade in notebook.grades:
                 result.cells[grade.name] = (float(grade.score), float(grade.max_score))
     failed = set(result.failed)
-    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
+    folder = course.root / "autograded" / student / assignment
+    for path in sorted(folder.glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in failed:
                 result.reasons[grade_id] = failure_reason(cell)
+    # the judge's own diagnosis wins over what the (student-run) notebook shows
+    result.reasons.update({k: key for k, (key, _) in judge_failures(folder).items() if k in failed})
     for grade_id in failed - set(result.reasons):
         result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
     return result
@@ -95,22 +117,29 @@ def _read_scores(course: Course, assignment: str, student: str) -> StudentResult
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
                      feedback: bool = True, workers: int = 1, force: bool = False,
-                     on_done=None, log=print) -> list[StudentResult]:
+                     on_done=None, log=print, sandbox: bool = True) -> list[StudentResult]:
     """Autograde each submitted/<student>/<assignment>/ and return the results.
 
     Submissions are graded by `workers` processes (see bpkit.batch); one
     already graded from the same files is not graded again unless force.
     A submission that nbgrader cannot grade is reported as failed with the
     reason and scores zero; it never stops the others.
+    sandbox: kernels in bubblewrap, scores decided by the judge (bpkit.judge);
+    raises bpkit.sandbox.SandboxUnavailable if it cannot start.
     """
     from bpkit.batch import grade_submissions
 
     course.check_assignment(assignment)
+    if sandbox:
+        from bpkit.sandbox import check_sandbox
+
+        check_sandbox()  # refuse before the gradebook is touched
     course.ensure_in_gradebook(assignment)
     students = course.submitted_students(assignment) if students is None else students
     done, skipped = grade_submissions(course, assignment, students, workers=workers, force=force,
-                                      on_done=on_done)
+                                      on_done=on_done, sandbox=sandbox)
     failed = {r.student: r.error for r in done if not r.ok}
+    notes = {r.student: r.note for r in done if r.ok and r.note}
     results = []
     for student in students:
         if student in failed:
@@ -118,6 +147,7 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         else:
             result = _read_scores(course, assignment, student)
             result.skipped = student in skipped
+            result.note = notes.get(student, "")
             results.append(result)
     if feedback and any(r.ok and not r.skipped for r in results):
         outcome = course.api.generate_feedback(assignment, force=True)
@@ -127,6 +157,8 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         for r in results:
             if not r.ok:
                 write_failure_feedback(course, assignment, r.student, r.error)
+            elif r.note and not r.skipped:
+                write_partial_feedback(course, assignment, r)
     return results
 
 
@@ -157,6 +189,41 @@ def write_failure_feedback(course: Course, assignment: str, student: str, reason
     for name, max_score in notebooks:
         (folder / f"{name}.html").write_text(FAILURE_PAGE.format(
             notebook=html.escape(name), max_score=max_score, reason=html.escape(reason)), encoding="utf-8")
+
+
+PARTIAL_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{assignment}</title></head>
+<body style="font-family:sans-serif;max-width:50em;margin:2em auto">
+<h2>{assignment}: {score:g} / {max_score:g}</h2>
+<p>Your notebook stopped part-way while it was graded ({reason}). The cells checked before it stopped
+keep their points; the others score zero.<br>
+採点中にノートブックが途中で停止しました（{reason}）。停止する前に確認できたセルの得点は有効で、それ以外は 0 点です。</p>
+<table style="border-collapse:collapse">{rows}</table>
+<p>Make sure your notebook runs from top to bottom (Kernel &rarr; Restart &amp; Run All) without
+ending the kernel, looping forever or using huge amounts of memory.<br>
+ノートブックが最初から最後まで（Kernel &rarr; Restart &amp; Run All）、カーネルの終了・無限ループ・
+大量のメモリ使用なしに実行できるか確認してください。</p>
+</body></html>
+"""
+
+
+def write_partial_feedback(course: Course, assignment: str, result: StudentResult) -> None:
+    """The feedback page of a submission scored from the judge's verdicts
+    alone (its kernel stopped, so nbgrader wrote no graded notebook)."""
+    import html
+
+    folder = course.root / "feedback" / result.student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"<tr><td style='padding:2px 8px'>{html.escape(cell)}</td>"
+                   f"<td style='padding:2px 8px'>{score:g} / {top:g}</td>"
+                   f"<td style='padding:2px 8px'>{html.escape(result.reasons.get(cell, 'pass / 合格'))}</td></tr>"
+                   for cell, (score, top) in result.cells.items())
+    with course.gradebook() as gb:
+        names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+    for name in names:
+        (folder / f"{name}.html").write_text(PARTIAL_PAGE.format(
+            assignment=html.escape(assignment), score=result.score, max_score=result.max_score,
+            reason=html.escape(result.note.split(";")[0]), rows=rows), encoding="utf-8")
 
 
 def export_csv(course: Course, path: Path, assignment: str | None = None) -> Path:
@@ -204,18 +271,28 @@ def print_results(assignment: str, results: list[StudentResult], console: Consol
                   f"(unchanged, not regraded), {len(failed)} failed, {len(flagged or {})} flagged")
     for r in failed:
         console.print(f"  failed  {r.student}: {r.error}", markup=False)
+    for r in results:
+        if r.ok and r.note:
+            console.print(f"  partial {r.student}: {r.note}", markup=False)
     for student, findings in (flagged or {}).items():
         console.print(f"  flagged {student}: {'; '.join(findings)}", markup=False)
 
 
 def flagged_students(course: Course, assignment: str, results: list[StudentResult]) -> dict[str, list[str]]:
-    """Integrity findings per student (see bpkit.report.suspicious_cells)."""
+    """Integrity findings per student: cells that passed in the notebook but
+    not with the judge (with what the judge saw), then code patterns (see
+    bpkit.report.suspicious_cells)."""
+    from bpkit.batch import read_judge_file
     from bpkit.report import suspicious_cells
 
     flagged = {}
     for r in results:
         if r.ok:
-            for path in sorted((course.root / "autograded" / r.student / assignment).glob("*.ipynb")):
+            folder = course.root / "autograded" / r.student / assignment
+            for f in read_judge_file(folder).get("findings", []):
+                flagged.setdefault(r.student, []).append(
+                    f"{f['cell']}: passed in the notebook, not with the judge ({f['judge']})")
+            for path in sorted(folder.glob("*.ipynb")):
                 nb = nbformat.read(path, as_version=4)
                 findings = [f"{cell}: {why}" for cell, why in suspicious_cells(nb)]
                 if findings:

@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 
 from bpkit.course import Course
-from bpkit.grading import export_csv, failure_reason
+from bpkit.batch import read_judge_file
+from bpkit.grading import export_csv, failure_reason, judge_failures
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
 __all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
@@ -84,7 +85,9 @@ def collect(course: Course, assignment: str) -> ClassResults:
                for s in db_assignment.submissions}
     for student in sorted(set(raw) | set(course.submitted_students(assignment))):
         graded_dir = course.root / "autograded" / student / assignment
-        if student not in raw or not all((graded_dir / f"{n}.ipynb").exists() for n in notebooks):
+        judged = read_judge_file(graded_dir)  # scored by the judge alone if the kernel stopped ("stopped")
+        if student not in raw or not (judged.get("stopped") or
+                                      all((graded_dir / f"{n}.ipynb").exists() for n in notebooks)):
             results.not_graded[student] = _why_not_graded(
                 course.root / "submitted" / student / assignment, notebooks)
             continue
@@ -92,6 +95,8 @@ def collect(course: Course, assignment: str) -> ClassResults:
         results.scores[student], results.cells[student] = score, cells
         reasons = results.reasons.setdefault(student, {})
         for name in notebooks:
+            if not (graded_dir / f"{name}.ipynb").exists():
+                continue
             nb = nbformat.read(graded_dir / f"{name}.ipynb", as_version=4)
             for cell in nb.cells:
                 meta = cell.metadata.get("nbgrader", {})
@@ -105,6 +110,13 @@ def collect(course: Course, assignment: str) -> ClassResults:
                             lines = (error.get("evalue", "") if error else "").splitlines()
                             results.messages[reason] = "\n".join(lines[:2])
             results.integrity += [(student, cell, why) for cell, why in suspicious_cells(nb)]
+        # the judge's diagnosis wins over what the student-run notebook shows
+        for grade_id, (reason, message) in judge_failures(graded_dir).items():
+            if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
+                reasons[grade_id] = reason
+                results.messages.setdefault(reason, "\n".join(message.splitlines()[:2]))
+        results.integrity += [(student, f["cell"], f"passed in the notebook but not with the judge: {f['judge']}")
+                              for f in judged.get("findings", [])]
     return results
 
 

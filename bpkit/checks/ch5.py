@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import (CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, rng_for,
+from bpkit.checks.core import (CheckFailure, Mistake, call, expect_close, expect_unchanged, fail, note, rng_for,
                                self_consistency, simulate)
 from reference.functions import DELTA
 
@@ -162,8 +162,8 @@ def inplace_dout_found() -> None:
     """
     if os.environ.get("BPKIT_INPLACE_DOUT", "warn").strip().lower() == "fail":
         fail(INPLACE_DOUT.en, INPLACE_DOUT.ja, key=INPLACE_DOUT.key)
-    print(f"Note (no points lost): {INPLACE_DOUT.en}\n"
-          f"注意（減点なし）: {INPLACE_DOUT.ja}\n[{INPLACE_DOUT.key}]")
+    note(f"Note (no points lost): {INPLACE_DOUT.en}\n"
+         f"注意（減点なし）: {INPLACE_DOUT.ja}\n[{INPLACE_DOUT.key}]")
 
 
 # --------------------------------------------------------------- Sigmoid ---

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import io
 import warnings
 import zlib
@@ -35,6 +36,8 @@ __all__ = [
     "CheckFailure",
     "Mistake",
     "fail",
+    "note",
+    "collecting_notes",
     "hard_coded",
     "quietly",
     "call",
@@ -101,6 +104,31 @@ def fail(en: str, ja: str, detail: str = "", key: str = "") -> None:
     if detail:
         message += f"\n{detail}"
     raise CheckFailure(message)
+
+
+_NOTES: contextvars.ContextVar[list | None] = contextvars.ContextVar("bpkit_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Tell the student something that costs no points.
+
+    Printed in the grade cell's output (stdout never affects the score); a
+    judge collects it with collecting_notes() and sends it to the cell.
+    """
+    notes = _NOTES.get()
+    if notes is None:
+        print(text)
+    else:
+        notes.append(text)
+
+
+@contextlib.contextmanager
+def collecting_notes(notes: list):
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
 
 
 @contextlib.contextmanager
@@ -179,7 +207,8 @@ def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
-    return f"a {type(x).__name__}"
+    # an object living in the student's sandbox (bpkit.judge.Remote) knows its type's name
+    return f"a {getattr(x, 'remote_type', None) or type(x).__name__}"
 
 
 def _matches(got: np.ndarray, value: Any) -> bool:

@@ -1,0 +1,290 @@
+"""What a hidden test cell calls: ``check("ch4.softmax_1d", softmax)``.
+
+This is the only part of bpkit a student's kernel can import when grading
+runs sandboxed (see bpkit.sandbox): it needs nothing but the standard library
+and NumPy, and holds no answers.
+
+- Sandboxed (the environment names a judge socket, BPKIT_JUDGE): the judge,
+  a separate process that never runs student code, drives the check.  It asks
+  this side to call the student's function or class with inputs it chooses;
+  this side answers with plain data (NumPy arrays as ``.npy`` bytes, never
+  pickle).  The judge compares the answers with the reference itself and
+  sends back its verdict, which this cell then shows (a failure raises
+  CheckFailure with the judge's message).  Whatever happens in this process,
+  the score is the judge's.
+- Not sandboxed (the instructor's own validation, or grading with
+  ``--no-sandbox``): the check runs right here, in this process.
+
+Wire format (both directions): a message is a JSON header and binary blobs,
+each length-prefixed; values inside headers are encoded by :func:`encode`.
+"""
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import os
+import socket
+import struct
+import warnings
+
+import numpy as np
+
+__all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info", "ENV"]
+
+#: The environment variable naming the judge's Unix socket.
+ENV = "BPKIT_JUDGE"
+
+MAX_HEADER = 1 << 20  # bytes of JSON per message
+MAX_BLOB = 64 << 20  # bytes per array
+MAX_BLOBS = 256
+MAX_TEXT = 4000  # characters of a string or exception message
+MAX_DEPTH = 4  # nesting of tuples and lists
+MAX_ITEMS = 64  # items of a tuple or list
+
+
+class CheckFailure(AssertionError):
+    """A graded behaviour is wrong (same name as bpkit.checks.core.CheckFailure)."""
+
+
+class ProtocolError(Exception):
+    """A message that does not follow the wire format."""
+
+
+# ----------------------------------------------------------------- wire ---
+
+def send(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
+    text = json.dumps(header, allow_nan=False).encode("utf-8")
+    parts = [struct.pack(">II", len(text), len(blobs)), text]
+    for blob in blobs:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    sock.sendall(b"".join(parts))
+
+
+def _exactly(sock: socket.socket, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise ConnectionError("the other side closed the connection")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
+    size, count = struct.unpack(">II", _exactly(sock, 8))
+    if size > MAX_HEADER or count > MAX_BLOBS:
+        raise ProtocolError(f"message too large ({size} bytes, {count} arrays)")
+    header = json.loads(_exactly(sock, size).decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ProtocolError("a message header must be a JSON object")
+    blobs = []
+    for _ in range(count):
+        (length,) = struct.unpack(">Q", _exactly(sock, 8))
+        if length > MAX_BLOB:
+            raise ProtocolError(f"array too large ({length} bytes)")
+        blobs.append(_exactly(sock, length))
+    return header, blobs
+
+
+# ---------------------------------------------------------------- values ---
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_npy(blob: bytes) -> np.ndarray:
+    array = np.load(io.BytesIO(blob), allow_pickle=False)
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+        raise ProtocolError("only numeric arrays are exchanged")
+    return array
+
+
+class Codec:
+    """Turns values into JSON-able descriptions plus .npy blobs and back.
+
+    Data (None, bool, int, float, str, NumPy scalars and numeric arrays,
+    tuples and lists of them) travels by value.  Anything else stays where
+    it lives and travels as a reference: ``make_ref(obj)`` names it,
+    ``resolve_ref(id)`` turns a name back into a local object or proxy.
+    """
+
+    def __init__(self, make_ref, resolve_ref):
+        self.make_ref, self.resolve_ref = make_ref, resolve_ref
+
+    def encode(self, value, blobs: list, depth: int = 0) -> dict:
+        if value is None:
+            return {"t": "none"}
+        if isinstance(value, (bool, np.bool_)):
+            return {"t": "bool", "v": bool(value)}
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"t": "int", "v": str(int(value))}
+        if isinstance(value, float):
+            return {"t": "float", "v": repr(float(value))}
+        if isinstance(value, str):
+            return {"t": "str", "v": str(value)[:MAX_TEXT]}
+        if isinstance(value, (np.ndarray, np.generic)):
+            array = np.asarray(value)
+            if array.dtype.kind in "biufc":
+                blobs.append(_npy(np.array(array, order="C")))
+                return {"t": "ndarray" if isinstance(value, np.ndarray) else "scalar", "b": len(blobs) - 1}
+        if isinstance(value, (tuple, list)) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+            return {"t": "tuple" if isinstance(value, tuple) else "list",
+                    "items": [self.encode(v, blobs, depth + 1) for v in value]}
+        return self.make_ref(value)
+
+    def decode(self, spec, blobs: list, depth: int = 0):
+        if not isinstance(spec, dict) or depth > MAX_DEPTH:
+            raise ProtocolError("malformed value")
+        kind = spec.get("t")
+        if kind == "none":
+            return None
+        if kind == "bool":
+            return bool(spec["v"])
+        if kind == "int":
+            text = str(spec["v"])
+            if len(text) > 30:
+                raise ProtocolError("integer too large")
+            return int(text)
+        if kind == "float":
+            return float(str(spec["v"])[:40])
+        if kind == "str":
+            return str(spec["v"])[:MAX_TEXT]
+        if kind in ("ndarray", "scalar"):
+            array = _from_npy(blobs[int(spec["b"])])
+            return array if kind == "ndarray" else array[()]
+        if kind in ("tuple", "list"):
+            items = spec["items"]
+            if not isinstance(items, list) or len(items) > MAX_ITEMS:
+                raise ProtocolError("malformed sequence")
+            values = [self.decode(v, blobs, depth + 1) for v in items]
+            return tuple(values) if kind == "tuple" else values
+        if kind in ("ref", "callback"):
+            return self.resolve_ref(spec)
+        raise ProtocolError(f"unknown value kind {kind!r}")
+
+
+def error_info(exc: BaseException) -> dict:
+    """An exception as data: its class name, the builtin classes it derives
+    from (numpy's AxisError is a ValueError and an IndexError) and its message."""
+    builtin = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+    return {"type": type(exc).__name__[:100], "bases": builtin[:20], "message": str(exc)[:MAX_TEXT]}
+
+
+# ----------------------------------------------------- the student's side ---
+
+class _Session:
+    """One check, served on one connection: the student's objects live
+    here, the judge refers to them by number."""
+
+    def __init__(self, sock: socket.socket, root):
+        self.sock = sock
+        self.objects = {0: root}
+        self.slots: list[np.ndarray] = []  # arrays the judge passed in, mirrored back
+        self.codec = Codec(self._make_ref, self._resolve)
+
+    def _make_ref(self, value) -> dict:
+        key = len(self.objects)
+        self.objects[key] = value
+        return {"t": "ref", "id": key, "type": type(value).__name__[:100], "callable": callable(value)}
+
+    def _resolve(self, spec: dict):
+        if spec["t"] == "ref":
+            return self.objects[int(spec["id"])]
+        return self._callback(int(spec["id"]))
+
+    def _callback(self, key: int):
+        def judge_function(*args):
+            blobs: list[bytes] = []
+            header = {"op": "callback", "id": key, "args": [self.codec.encode(a, blobs) for a in args]}
+            header["sync"] = self._sync(blobs)
+            send(self.sock, header, blobs)
+            reply, reply_blobs = receive(self.sock)
+            if not reply.get("ok"):
+                raise _exception(reply.get("error") or {})
+            return self.codec.decode(reply["value"], reply_blobs)
+        return judge_function
+
+    def _sync(self, blobs: list) -> list[int]:
+        indices = []
+        for array in self.slots:
+            blobs.append(_npy(np.asarray(array)))
+            indices.append(len(blobs) - 1)
+        return indices
+
+    def _decode_args(self, specs, blobs):
+        values = [self.codec.decode(s, blobs) for s in specs]
+        for value in values:
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = True
+                self.slots.append(value)
+        return values
+
+    def serve(self) -> dict:
+        """Answer the judge's requests until it sends its verdict."""
+        while True:
+            request, blobs = receive(self.sock)
+            if request.get("op") == "verdict":
+                return request
+            self.slots = []
+            reply_blobs: list[bytes] = []
+            try:
+                target = self.objects[int(request["target"])]
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if request["op"] == "getattr":
+                        value = getattr(target, str(request["name"]))
+                    else:
+                        args = self._decode_args(request.get("args", []), blobs)
+                        value = target(*args)
+                reply = {"ok": True, "value": self.codec.encode(value, reply_blobs)}
+            except Exception as exc:  # the student's exception, reported by name
+                reply_blobs = []
+                reply = {"ok": False, "error": error_info(exc)}
+            reply["sync"] = self._sync(reply_blobs)
+            send(self.sock, reply, reply_blobs)
+
+
+def _exception(info: dict) -> Exception:
+    name = str(info.get("type", "Exception"))
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = Exception
+    return cls(str(info.get("message", ""))[:MAX_TEXT])
+
+
+def check(name: str, obj) -> None:
+    """Grade `obj` (the student's function or class) with the check `name`,
+    e.g. "ch5.relu_backward".  Raises CheckFailure when it is wrong."""
+    path = os.environ.get(ENV)
+    if not path:
+        _check_here(name, obj)
+        return
+    verdict = ask_judge(path, name, obj)
+    if verdict.get("notes"):
+        print(verdict["notes"])
+    if not verdict.get("passed"):
+        raise CheckFailure(verdict.get("message") or "The check did not pass.") from None
+
+
+def ask_judge(path: str, name: str, obj) -> dict:
+    """Serve the judge at `path` for check `name` on `obj`; return its verdict."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            send(sock, {"op": "check", "name": name})
+            return _Session(sock, obj).serve()
+    except (OSError, ConnectionError, ProtocolError):  # the judge gave up waiting (its verdict stands)
+        return {"passed": False, "message": "The grader stopped waiting for your code (too slow?).\n"
+                                            "採点プログラムがあなたのコードの応答を待ちきれませんでした（遅すぎる？）。"}
+
+
+def _check_here(name: str, obj) -> None:
+    import importlib
+
+    chapter, _, behaviour = name.partition(".")
+    module = importlib.import_module(f"bpkit.checks.{chapter}")
+    getattr(module, f"check_{behaviour}")(obj)

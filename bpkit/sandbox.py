@@ -1,0 +1,275 @@
+"""Run a student's notebook kernel inside a bubblewrap sandbox.
+
+Each kernel gets a fresh sandbox (Debian's ``bwrap``) that sees only:
+
+- the system's /usr (read-only), the Python installation and the course's
+  virtualenv (read-only; its packages are public, the course is not in it);
+- ``bpkit/probe.py``, the one module a hidden cell imports (no checks, no
+  reference);
+- a copy of its own submission folder, in a private tmpfs home that
+  disappears with the kernel; a private tmpfs /tmp;
+- one per-kernel directory holding the connection file and the Unix sockets
+  it talks through (ZeroMQ over ``ipc://``, and the judge's socket).
+
+It runs with new user, PID, network, IPC and UTS namespaces (no network at
+all, not even loopback to the outside), no capabilities, a new session, dies
+with its parent, under rlimits on address space, CPU time, file size and
+open files, and under a seccomp filter that lets it start threads but no
+other process (bpkit.seccomp), so those caps cannot be multiplied.  The course directory, the reference package, the gradebook and
+other submissions are simply not in its filesystem.
+
+jupyter_client starts kernels through a *provisioner*; SandboxProvisioner
+wraps the usual ``python -m ipykernel_launcher`` command in bwrap.  Grading
+workers use it through a kernelspec named python3 on their JUPYTER_PATH
+(``sandbox_kernelspec_dir``); they tell it where the current submission's
+kernel directory is with ``use_kernel_dir``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
+
+__all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "check_sandbox",
+           "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
+
+HOME = "/home/student"
+PROBE_DIR = "/opt/bpkit"
+VENV = "/opt/venv"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create its namespaces here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-kernel resource caps (rlimits; tmpfs sizes)."""
+
+    memory_bytes: int = 3 << 30  # address space: a memory bomb gets MemoryError
+    cpu_seconds: int = 600  # CPU time of the whole notebook run
+    file_bytes: int = 64 << 20  # largest file the kernel may write
+    open_files: int = 256
+    home_bytes: int = 128 << 20  # tmpfs holding the submission copy
+    tmp_bytes: int = 64 << 20  # tmpfs /tmp
+
+    def apply(self) -> None:
+        """Set the rlimits in the current process (a preexec_fn)."""
+        for limit, value in ((resource.RLIMIT_AS, self.memory_bytes), (resource.RLIMIT_CPU, self.cpu_seconds),
+                             (resource.RLIMIT_FSIZE, self.file_bytes), (resource.RLIMIT_NOFILE, self.open_files),
+                             (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(limit, (value, value))
+
+
+LIMITS = Limits()
+
+
+def _bwrap() -> str:
+    path = shutil.which("bwrap")
+    if not path:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; `bash setup.sh` installs Debian's "
+                                 "bubblewrap package")
+    return path
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives"):
+        path = Path("/etc") / name
+        if path.exists():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _python_mounts() -> list[str]:
+    """The interpreter's installation and the virtualenv (at /opt/venv)."""
+    base = Path(sys.base_prefix).resolve()
+    args = ["--ro-bind", str(base), str(base)]
+    venv = Path(sys.prefix)
+    if venv.resolve() != base:
+        args += ["--ro-bind", str(venv), VENV]
+    probe = Path(__file__).resolve().parent
+    args += ["--ro-bind", str(probe / "__init__.py"), f"{PROBE_DIR}/bpkit/__init__.py",
+             "--ro-bind", str(probe / "probe.py"), f"{PROBE_DIR}/bpkit/probe.py"]
+    return args
+
+
+def _python() -> str:
+    return f"{VENV}/bin/python" if Path(sys.prefix).resolve() != Path(sys.base_prefix).resolve() \
+        else str(Path(sys.executable).resolve())
+
+
+_COPY_THEN_EXEC = ("import os, shutil, sys; shutil.copytree('/run/submission', '.', dirs_exist_ok=True); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def bwrap_argv(command: list[str], kernel_dir: str, submission: str | None, workdir: str = "work",
+               env: dict[str, str] | None = None, limits: Limits = LIMITS,
+               seccomp_fd: int | None = None) -> list[str]:
+    """The bwrap command line running `command` (a Python command line) in a
+    fresh sandbox.
+
+    - kernel_dir: shared read-write at the same path (sockets, connection file).
+    - submission: a folder copied into the sandbox's home at HOME/workdir,
+      which is the command's working directory (None: an empty one).
+    - seccomp_fd: a file descriptor holding the seccomp filter (see
+      bpkit.seccomp.filter_fd); it must be passed on to bwrap (pass_fds).
+    """
+    cwd = f"{HOME}/{workdir}"
+    variables = {"HOME": HOME, "PATH": "/usr/bin:/bin", "PYTHONPATH": PROBE_DIR, "TMPDIR": "/tmp",
+                 "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+                 "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                 "MKL_NUM_THREADS": "1", **(env or {})}
+    args = [_bwrap(), "--unshare-all", "--uid", "1000", "--gid", "1000", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
+    for key, value in variables.items():
+        args += ["--setenv", key, value]
+    args += _system_mounts() + _python_mounts()
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--size", str(limits.home_bytes), "--tmpfs", HOME,
+             "--dir", cwd,
+             "--bind", kernel_dir, kernel_dir]
+    if submission:
+        args += ["--ro-bind", submission, "/run/submission"]
+        # copy the student's own files in (the copy is theirs to change), then become `command`
+        command = [command[0], "-c", _COPY_THEN_EXEC, *command]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    return args + ["--remount-ro", "/", "--chdir", cwd, "--", *command]
+
+
+def run_sandboxed(command: list[str], kernel_dir: str, submission: str | None = None, **kwargs):
+    """subprocess.run `command` in a fresh sandbox with the seccomp filter
+    (kwargs go to bwrap_argv and subprocess.run)."""
+    from bpkit.seccomp import filter_fd
+
+    argv_keys = {"workdir", "env", "limits"}
+    fd = filter_fd()
+    try:
+        argv = bwrap_argv(command, kernel_dir, submission, seccomp_fd=fd,
+                          **{k: v for k, v in kwargs.items() if k in argv_keys})
+        return subprocess.run(argv, pass_fds=(fd,), preexec_fn=LIMITS.apply,
+                              **{k: v for k, v in kwargs.items() if k not in argv_keys})
+    finally:
+        os.close(fd)
+
+
+def check_sandbox() -> None:
+    """Start a throwaway sandbox and check what it can see; raise
+    SandboxUnavailable with the reason if it cannot start."""
+    with tempfile.TemporaryDirectory(prefix="bpkit-sandbox-check-") as kdir:
+        course_marker = str(Path(__file__).resolve().parent.parent)
+        probe = ("import os, numpy, ipykernel, bpkit.probe\n"
+                 "try:\n    import reference\nexcept ImportError:\n    pass\n"
+                 "else:\n    raise SystemExit('the reference package is importable')\n"
+                 f"assert not os.path.exists({course_marker!r} + '/bpkit/checks'), 'the course is visible'\n"
+                 "try:\n    os.fork()\nexcept OSError:\n    pass\n"
+                 "else:\n    raise SystemExit('the seccomp filter does not stop fork')\n")
+        try:
+            done = run_sandboxed([_python(), "-c", probe], kdir, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxUnavailable(f"bwrap could not run: {exc}") from None
+        if done.returncode != 0:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else done.returncode}")
+
+
+# ------------------------------------------------------------ kernels ---
+
+_KERNEL_DIR: str | None = None
+_WALL_SECONDS = 300.0
+
+
+def use_kernel_dir(path: str | os.PathLike | None, wall_seconds: float = 300.0) -> None:
+    """Where the next sandboxed kernel keeps its sockets (the judge's socket
+    is there too), and after how many seconds it is killed whatever it is
+    doing.  Set by the grading worker before each submission."""
+    global _KERNEL_DIR, _WALL_SECONDS
+    _KERNEL_DIR = str(path) if path else None
+    _WALL_SECONDS = float(wall_seconds)
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """Like the local provisioner, but the kernel runs in bwrap and talks
+    ZeroMQ over Unix sockets in its kernel directory."""
+
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        kdir = _KERNEL_DIR or tempfile.mkdtemp(prefix="bpkit-kernel-")
+        km.transport = "ipc"
+        km.cache_ports = False
+        km.ip = os.path.join(kdir, "zmq")
+        km.connection_file = os.path.join(kdir, "kernel.json")
+        self._kernel_dir = kdir
+        return await super().pre_launch(**kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = {}
+        judge = os.path.join(self._kernel_dir, "judge.sock")
+        if os.path.exists(judge):
+            env["BPKIT_JUDGE"] = judge
+        from bpkit.seccomp import filter_fd
+
+        fd = filter_fd()
+        try:
+            argv = bwrap_argv([_python(), *cmd[1:]], self._kernel_dir, cwd, workdir=Path(cwd).name or "work",
+                              env=env, seccomp_fd=fd)
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=LIMITS.apply, pass_fds=(fd,))
+        finally:
+            os.close(fd)
+        self.pid = self.pgid = self.process.pid
+        self.cwd = cwd
+        # A kernel that ignores interrupts (or loops in C) would cost a cell
+        # timeout per remaining cell: past the wall limit the sandbox is killed.
+        self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        return self.connection_info
+
+    def _kill_sandbox(self) -> None:
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)  # bwrap, and with it everything inside
+        except OSError:
+            pass
+
+    async def cleanup(self, restart: bool = False) -> None:
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.cancel()
+        await super().cleanup(restart=restart)
+
+
+def sandbox_kernelspec_dir() -> Path:
+    """A Jupyter data directory whose python3 kernelspec uses
+    SandboxProvisioner (put first on JUPYTER_PATH in a grading worker)."""
+    root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-"))
+    spec = root / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel, sandboxed)",
+        "language": "python",
+        "interrupt_mode": "message",  # a signal to bwrap would not reach the kernel
+        "metadata": {"kernel_provisioner": {"provisioner_name": "bpkit-sandbox"}},
+    }))
+    return root

@@ -1,0 +1,155 @@
+"""The judge (bpkit.judge) and the student's side of its protocol
+(bpkit.probe), without a sandbox: the student's side runs in a thread here,
+so what crosses the socket is exactly what a sandboxed kernel would send."""
+from __future__ import annotations
+
+import io
+import re
+import socket
+import time
+
+import nbformat
+import numpy as np
+import pytest
+
+import reference as ref
+import reference.layers as layers
+from bpkit.judge import Judge, check_names, checks_in_cell
+from bpkit.probe import Codec, ProtocolError, ask_judge, receive, send
+from conftest import ROOT
+
+
+@pytest.fixture
+def judge(tmp_path):
+    with Judge(tmp_path, timeout=2.0) as j:
+        yield j
+
+
+def verdict(judge, name, obj) -> dict:
+    return ask_judge(judge.path, name, obj)
+
+
+def test_the_reference_passes_every_check_through_the_judge(judge):
+    students = {"ch4": ref, "ch5": layers}
+    for name in check_names():
+        chapter, behaviour = name.split(".")
+        obj = {"softmax": ref.softmax, "cross": ref.cross_entropy_error, "numerical": ref.numerical_gradient,
+               "mul": layers.MulLayer, "add": layers.AddLayer, "relu": layers.Relu, "sigmoid": layers.Sigmoid,
+               "affine": layers.Affine, "softmax_with": layers.SoftmaxWithLoss}
+        key = next(k for k in sorted(obj, key=len, reverse=True) if behaviour.startswith(k))
+        assert verdict(judge, name, obj[key])["passed"], name
+    assert all(v.passed for vs in judge.verdicts.values() for v in vs)
+
+
+def test_a_wrong_answer_fails_with_the_checks_bilingual_message(judge):
+    got = verdict(judge, "ch4.softmax_batch", lambda x: np.exp(x) / np.exp(x).sum(axis=0, keepdims=True))
+    assert not got["passed"] and "[softmax.wrong_axis]" in got["message"]
+    assert re.search(r"[\u3040-\u30ff]", got["message"])
+    assert [v.passed for v in judge.verdicts["ch4.softmax_batch"]] == [False]
+
+
+def test_a_subclass_that_fakes_comparisons_is_judged_by_its_data(judge):
+    class Equal(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+        def __array_function__(self, func, types, args, kwargs):
+            return True
+
+    got = verdict(judge, "ch4.softmax_1d", lambda x: np.zeros_like(x).view(Equal))
+    assert not got["passed"] and "[wrong_values]" in got["message"]
+
+
+def test_an_object_that_is_not_data_stays_in_the_sandbox_and_is_the_wrong_type(judge):
+    class Anything:
+        def __eq__(self, other):
+            return True
+
+    got = verdict(judge, "ch4.cross_entropy_one_hot", lambda y, t: Anything())
+    assert not got["passed"] and "[wrong_type]" in got["message"] and "Anything" in got["message"]
+
+
+def test_in_place_changes_to_arguments_reach_the_judges_arrays(judge):
+    # the book's numerical_gradient perturbs x in place, and f reads it through a closure
+    assert verdict(judge, "ch4.numerical_gradient_closure", ref.numerical_gradient)["passed"]
+
+    def forgets_to_restore(f, x):
+        grad = ref.numerical_gradient(f, x.copy())
+        x += 1.0
+        return grad
+
+    got = verdict(judge, "ch4.numerical_gradient_restores_x", forgets_to_restore)
+    assert not got["passed"] and "[numgrad.not_restored]" in got["message"]
+
+
+def test_a_student_exception_keeps_its_builtin_classes_so_hints_apply(judge):
+    def no_reshape(y, t):  # numpy raises AxisError, an IndexError and a ValueError
+        if t.size == y.size:
+            t = t.argmax(axis=1)
+        return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
+
+    got = verdict(judge, "ch4.cross_entropy_1d", no_reshape)
+    assert "[cee.no_reshape_1d]" in got["message"]
+
+
+def test_an_answer_that_never_comes_fails_the_check_after_the_timeout(judge):
+    start = time.monotonic()
+    got = verdict(judge, "ch4.softmax_1d", lambda x: time.sleep(4) or x)
+    assert not got["passed"] and "too slow" in got["message"]  # what the notebook shows
+    (v,) = judge.verdicts["ch4.softmax_1d"]  # what counts
+    assert not v.passed and "did not answer within 2 s" in v.message and "[sandbox]" in v.message
+    assert "2 秒以内に応答がありませんでした" in v.message
+    assert time.monotonic() - start < 8
+
+
+def test_a_kernel_that_hangs_up_mid_check_fails_it(judge):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(judge.path)
+        send(sock, {"op": "check", "name": "ch5.relu_forward"})
+    for _ in range(100):
+        if judge.verdicts:
+            break
+        time.sleep(0.05)
+    (v,) = judge.verdicts["ch5.relu_forward"]
+    assert not v.passed and "stopped" in v.message
+
+
+def test_an_unknown_check_is_refused_and_scores_nothing(judge):
+    got = verdict(judge, "ch4.give_me_full_marks", lambda x: x)
+    assert not got["passed"] and judge.refused == ["ch4.give_me_full_marks"] and not judge.verdicts
+
+
+def test_a_pickled_array_is_never_loaded():
+    codec = Codec(lambda v: {"t": "ref"}, lambda s: None)
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises((ProtocolError, ValueError)):
+        codec.decode({"t": "ndarray", "b": 0}, [buffer.getvalue()])
+
+
+def test_plain_data_survives_the_round_trip_exactly():
+    codec = Codec(lambda v: {"t": "ref", "id": 1, "type": type(v).__name__}, lambda s: s["type"])
+    value = (np.arange(6.0).reshape(2, 3), np.float32(1.5), 3, float("nan"), None, "x", [True, np.int64(2)])
+    blobs: list[bytes] = []
+    back = codec.decode(codec.encode(value, blobs), blobs)
+    assert isinstance(back, tuple) and back[0].shape == (2, 3) and np.array_equal(back[0], value[0])
+    assert type(back[1]) is np.float32 and back[2] == 3 and np.isnan(back[3]) and back[4:6] == (None, "x")
+    assert back[6] == [True, 2] and codec.decode(codec.encode(object(), []), []) == "object"
+
+
+def test_an_oversized_message_is_refused_before_it_is_read():
+    left, right = socket.socketpair()
+    with left, right:
+        left.sendall((10 ** 8).to_bytes(4, "big") + (0).to_bytes(4, "big"))
+        with pytest.raises(ProtocolError):
+            receive(right)
+
+
+def test_every_grade_cell_of_the_course_calls_a_check_the_judge_knows():
+    known = check_names()
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                names = checks_in_cell(cell.source)
+                assert len(names) == 1 and names[0] in known, (path.name, meta["grade_id"])
