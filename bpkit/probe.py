@@ -38,6 +38,7 @@ ENV = "BPKIT_JUDGE"
 MAX_HEADER = 1 << 20  # bytes of JSON per message
 MAX_BLOB = 64 << 20  # bytes per array
 MAX_BLOBS = 256
+MAX_MESSAGE = 128 << 20  # bytes of arrays per message
 MAX_TEXT = 4000  # characters of a string or exception message
 MAX_DEPTH = 4  # nesting of tuples and lists
 MAX_ITEMS = 64  # items of a tuple or list
@@ -79,11 +80,12 @@ def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
     header = json.loads(_exactly(sock, size).decode("utf-8"))
     if not isinstance(header, dict):
         raise ProtocolError("a message header must be a JSON object")
-    blobs = []
+    blobs, total = [], 0
     for _ in range(count):
         (length,) = struct.unpack(">Q", _exactly(sock, 8))
-        if length > MAX_BLOB:
-            raise ProtocolError(f"array too large ({length} bytes)")
+        total += length
+        if length > MAX_BLOB or total > MAX_MESSAGE:
+            raise ProtocolError(f"arrays too large ({total} bytes)")
         blobs.append(_exactly(sock, length))
     return header, blobs
 

@@ -2,8 +2,11 @@
 
 Each kernel gets a fresh sandbox (Debian's ``bwrap``) that sees only:
 
-- the system's /usr (read-only), the Python installation and the course's
-  virtualenv (read-only; its packages are public, the course is not in it);
+- the system's /usr and the Python installation (read-only, its own
+  site-packages hidden), and from the course's virtualenv only the packages a
+  kernel needs: ipykernel, NumPy and matplotlib with their declared
+  dependencies (read-only; not nbgrader, not the gradebook's database
+  drivers, not bpkit's checks);
 - ``bpkit/probe.py``, the one module a hidden cell imports (no checks, no
   reference);
 - a copy of its own submission folder, in a private tmpfs home that
@@ -26,8 +29,10 @@ kernel directory is with ``use_kernel_dir``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -45,7 +50,6 @@ __all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "
 
 HOME = "/home/student"
 PROBE_DIR = "/opt/bpkit"
-VENV = "/opt/venv"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -97,13 +101,57 @@ def _system_mounts() -> list[str]:
     return args
 
 
+#: What a student's kernel may import beyond the standard library (with
+#: everything these declare as dependencies).
+RUNTIME = ("ipykernel", "numpy", "matplotlib")
+SITE = "/opt/site"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_entries() -> tuple[Path, list[str]]:
+    """(site-packages, its top-level entries belonging to RUNTIME and the
+    distributions it depends on), from the installed packages' metadata."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+
+    seen, todo, entries, site = set(), list(RUNTIME), set(), None
+    while todo:
+        name = todo.pop()
+        if _canonical(name) in seen:
+            continue
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        seen.add(_canonical(name))
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+        site = site or Path(dist.locate_file("")).resolve()
+        for file in dist.files or []:
+            if file.parts[0] == "__pycache__":  # single-file modules' bytecode, file by file
+                entries.add(str(Path(*file.parts[:2])))
+            elif file.parts[0] != ".." and not file.parts[0].endswith(".pth"):
+                entries.add(file.parts[0])
+    return site, sorted(e for e in entries if (site / e).exists())
+
+
 def _python_mounts() -> list[str]:
-    """The interpreter's installation and the virtualenv (at /opt/venv)."""
+    """The interpreter's installation (its own site-packages hidden), the
+    runtime's packages at SITE, and the probe at PROBE_DIR."""
     base = Path(sys.base_prefix).resolve()
     args = ["--ro-bind", str(base), str(base)]
-    venv = Path(sys.prefix)
-    if venv.resolve() != base:
-        args += ["--ro-bind", str(venv), VENV]
+    for path in base.glob("lib/python3*/site-packages"):
+        args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+    site, entries = runtime_entries()
+    for entry in entries:
+        args += ["--ro-bind", str(site / entry), f"{SITE}/{entry}"]
     probe = Path(__file__).resolve().parent
     args += ["--ro-bind", str(probe / "__init__.py"), f"{PROBE_DIR}/bpkit/__init__.py",
              "--ro-bind", str(probe / "probe.py"), f"{PROBE_DIR}/bpkit/probe.py"]
@@ -111,8 +159,8 @@ def _python_mounts() -> list[str]:
 
 
 def _python() -> str:
-    return f"{VENV}/bin/python" if Path(sys.prefix).resolve() != Path(sys.base_prefix).resolve() \
-        else str(Path(sys.executable).resolve())
+    """The real interpreter binary (the virtualenv's python is a link to it)."""
+    return str(Path(sys.executable).resolve())
 
 
 _COPY_THEN_EXEC = ("import os, shutil, sys; shutil.copytree('/run/submission', '.', dirs_exist_ok=True); "
@@ -132,7 +180,7 @@ def bwrap_argv(command: list[str], kernel_dir: str, submission: str | None, work
       bpkit.seccomp.filter_fd); it must be passed on to bwrap (pass_fds).
     """
     cwd = f"{HOME}/{workdir}"
-    variables = {"HOME": HOME, "PATH": "/usr/bin:/bin", "PYTHONPATH": PROBE_DIR, "TMPDIR": "/tmp",
+    variables = {"HOME": HOME, "PATH": "/usr/bin:/bin", "PYTHONPATH": f"{PROBE_DIR}:{SITE}", "TMPDIR": "/tmp",
                  "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
                  "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                  "MKL_NUM_THREADS": "1", **(env or {})}

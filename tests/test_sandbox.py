@@ -19,12 +19,13 @@ import json, os, socket
 seen = {}
 for path in [os.environ["COURSE"], os.environ["COURSE"] + "/reference", "/work", "/etc/passwd", "/root/.ssh"]:
     seen[path] = os.path.exists(path)
-try:
-    import reference
-    seen["import reference"] = True
-except ImportError:
-    seen["import reference"] = False
-for name, target in [("write /opt/venv", "/opt/venv/evil"), ("write /", "/evil"), ("write /usr", "/usr/evil"),
+for module in ("reference", "bpkit.checks", "nbgrader", "sqlalchemy", "pip"):
+    try:
+        __import__(module)
+        seen["import " + module] = True
+    except ImportError:
+        seen["import " + module] = False
+for name, target in [("write /opt/site", "/opt/site/evil"), ("write /", "/evil"), ("write /usr", "/usr/evil"),
                      ("write home", "mine.txt"), ("write /tmp", "/tmp/mine.txt")]:
     try:
         with open(target, "w") as f:
@@ -82,12 +83,12 @@ def test_the_sandbox_starts_on_this_machine():
 def test_a_sandboxed_process_sees_neither_the_course_nor_the_reference(tmp_path):
     seen = probe_sandbox(tmp_path)
     assert not any(seen[p] for p in (str(ROOT), str(ROOT / "reference"), "/work", "/etc/passwd", "/root/.ssh"))
-    assert seen["import reference"] is False
+    assert not any(seen[f"import {m}"] for m in ("reference", "bpkit.checks", "nbgrader", "sqlalchemy", "pip"))
 
 
 def test_a_sandboxed_process_writes_only_its_private_home_and_tmp(tmp_path):
     seen = probe_sandbox(tmp_path, submission=str(ROOT / "release" / "ch5_backprop"))
-    assert (seen["write /opt/venv"], seen["write /"], seen["write /usr"]) == (False, False, False)
+    assert (seen["write /opt/site"], seen["write /"], seen["write /usr"]) == (False, False, False)
     assert seen["write home"] and seen["write /tmp"]
     assert seen["cwd files"] == ["backprop_layers.ipynb", "common", "mine.txt"]
     assert not (ROOT / "release" / "ch5_backprop" / "mine.txt").exists()  # a private copy

@@ -46,7 +46,7 @@ _attempt("other students", glob.glob("../../*/*/*.ipynb") + glob.glob("../../../
 _attempt("instructor notebook", glob.glob("../../../source/*/*.ipynb"), _scribble)
 _attempt("course config", glob.glob("../../../nbgrader_config.py"), _scribble)
 _attempt("delete autograded", glob.glob("../../../autograded"), shutil.rmtree)
-_attempt("virtualenv", glob.glob("/opt/venv/lib/python3.11/site-packages/numpy/__init__.py"), _scribble)
+_attempt("numpy", glob.glob("/opt/site/numpy/__init__.py"), _scribble)
 print("WROTE:", WROTE)
 
 
