@@ -60,6 +60,11 @@ def test_a_subclass_that_fakes_comparisons_is_judged_by_its_data(judge):
     assert not got["passed"] and "[wrong_values]" in got["message"]
 
 
+def test_an_answer_of_the_wrong_dtype_is_the_wrong_type_even_with_the_right_values(judge):
+    got = verdict(judge, "ch4.softmax_1d", lambda x: ref.softmax(x).astype(complex))
+    assert not got["passed"] and "[wrong_type]" in got["message"] and "complex128" in got["message"]
+
+
 def test_an_object_that_is_not_data_stays_in_the_sandbox_and_is_the_wrong_type(judge):
     class Anything:
         def __eq__(self, other):

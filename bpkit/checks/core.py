@@ -197,6 +197,9 @@ def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
     if not isinstance(got, (np.ndarray, np.generic, float, int)):
         fail(f"{what} should be a NumPy array, but it is {_describe(got)}.",
              f"{what} は NumPy 配列であるべきですが、{_describe(got)} でした。", key="wrong_type")
+    if isinstance(got, (np.ndarray, np.generic)) and got.dtype.kind not in "iuf":
+        fail(f"{what} should hold real numbers, but it is {_describe(got)}.",
+             f"{what} は実数の配列であるべきですが、{_describe(got)} でした。", key="wrong_type")
     try:
         return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
