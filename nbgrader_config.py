@@ -28,7 +28,7 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # The book's Relu.backward writes into `dout` in place (dout[self.mask] = 0).
 # "warn": full points, and the feedback explains why it can bite.
 # "fail": it costs the points of the Relu.backward cell.
-# (Kernels inherit this environment variable from the grading process.)
+# (Read by the checks in the grading process, where the judge runs them.)
 import os  # noqa: E402
 
 os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")
@@ -55,11 +55,13 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # ...then nbgrader's grading steps, with huge outputs cut by size as well as
-# by lines (a single print of tens of megabytes stays out of the gradebook
-# notebooks and feedback).  ClearMetadataPreprocessor is listed as nbgrader
-# lists it (it is registered disabled there too).
+# by lines: LimitedExecute (nbgrader's Execute) keeps at most 20 MB of output
+# per notebook while it runs, and LimitOutputSize cuts each stored output to
+# 100 000 characters (a single print of tens of megabytes stays out of the
+# gradebook notebooks and feedback).  ClearMetadataPreprocessor is listed as
+# nbgrader lists it (it is registered disabled there too).
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "bpkit.preprocessors.LimitedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

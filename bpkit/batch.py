@@ -242,8 +242,12 @@ NOT_CHECKED = ("This cell's hidden check never reached the grader: the cell did 
                "deleted?), so it cannot be scored.\n"
                "このセルの隠しテストが採点プログラムに届きませんでした（セルが変更または削除されていませんか？）。"
                "そのため得点にできません。\n[not_checked]")
-JUDGED_PREFIX = ("The grader checked this cell outside your notebook, and it did not pass:\n"
-                 "ノートブックの外で採点した結果、このセルは不合格でした：\n")
+def judged_message(message: str) -> str:
+    """The judge's bilingual message, introduced as the grader's own verdict
+    (for a cell whose notebook output shows no failure)."""
+    en, ja, *rest = message.splitlines() + ["", ""]
+    return "\n".join([f"The grader checked this cell outside your notebook, and it did not pass: {en}",
+                      f"ノートブックの外で採点した結果、このセルは不合格でした：{ja}", *rest]).rstrip("\n")
 
 
 def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> None:
@@ -290,7 +294,7 @@ def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
             if verdict and not verdict["passed"] and not any(
                     o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 cell.setdefault("outputs", []).append(nbformat.v4.new_output(
-                    "error", ename="CheckFailure", evalue=JUDGED_PREFIX + verdict["message"], traceback=[]))
+                    "error", ename="CheckFailure", evalue=judged_message(verdict["message"]), traceback=[]))
                 changed = True
         if changed:
             nbformat.write(nb, path)

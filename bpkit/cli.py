@@ -24,12 +24,14 @@ def _release(args) -> int:
 
 
 def _grade(args) -> int:
-    from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar
+    from bpkit.grading import (export_csv, flagged_students, grade_assignment, print_results, progress_bar,
+                               sandbox_line)
 
     console = Console()
     course = Course(args.course)
     course.check_assignment(args.assignment)
     students = course.submitted_students(args.assignment)
+    console.print(sandbox_line(not args.no_sandbox), style="dim")
     with progress_bar(console, args.assignment, len(students)) as on_done:
         results = grade_assignment(course, args.assignment, students, feedback=not args.no_feedback,
                                    workers=args.workers, force=args.force, on_done=on_done,

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bpkit.course import Course
 from bpkit.batch import default_workers
-from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar
+from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar, sandbox_line
 from bpkit.report import write_report
 from bpkit.sample import sample_students, student_cells, write_submission
 
@@ -47,6 +47,7 @@ def run_demo(course_root: Path, workdir: Path | None = None, console: Console | 
     make_scratch_course(course_root, workdir)
     console.print(f"[bold]Demo course:[/bold] {workdir} "
                   f"({len(sample_students())} sample students)")
+    console.print(sandbox_line(sandbox), style="dim")
     course = Course(workdir)
     for assignment in course.assignments():
         students = course.submitted_students(assignment)

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from bpkit.course import Course
 
-__all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table"]
+__all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table", "sandbox_line"]
 
 
 @dataclass
@@ -298,6 +298,14 @@ def flagged_students(course: Course, assignment: str, results: list[StudentResul
                 if findings:
                     flagged.setdefault(r.student, []).extend(findings)
     return flagged
+
+
+def sandbox_line(sandbox: bool) -> str:
+    """One line for the instructor's terminal: how student code is run."""
+    if sandbox:
+        return ("student code runs in a bubblewrap sandbox (no course files, no network, capped); "
+                "scores are decided by the judge outside it")
+    return "[bold red]--no-sandbox: student code runs as you, unsandboxed, and its own tests decide[/bold red]"
 
 
 @contextmanager

@@ -115,5 +115,14 @@ def test_the_book_style_in_place_relu_keeps_its_points_and_is_told_why_it_can_bi
     assert text.count("[relu.inplace_dout]") == 1 and "減点なし" in text
 
 
+def test_the_demo_grades_in_the_sandbox_with_the_judge_and_says_so(demo_course):
+    assert "bubblewrap sandbox" in demo_course["stdout"]
+    for student in EXPECTED:
+        for assignment in (CH4, CH5):
+            folder = demo_course["path"] / "autograded" / student / assignment
+            judged = (folder / ".bpkit-judge.json").read_text(encoding="utf-8")
+            assert '"findings": []' in judged
+
+
 def test_the_demo_leaves_the_repository_untouched(demo_course):
     assert demo_course["git_before"] == demo_course["git_after"]

@@ -4,6 +4,7 @@ feedback a student can act on."""
 from bpkit.preprocessors.feedback_summary import FeedbackSummary
 from bpkit.preprocessors.hide_hidden_tests import HideHiddenTests
 from bpkit.preprocessors.limit_output_size import LimitOutputSize
+from bpkit.preprocessors.limited_execute import LimitedExecute
 from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
 
-__all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize"]
+__all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute"]

@@ -1,0 +1,47 @@
+"""nbgrader's Execute, with a cap on how much output a notebook may send
+while it runs.  LimitOutputSize trims what is *stored* afterwards; this stops
+a kernel that prints gigabytes from filling the grading process's memory on
+the way."""
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+__all__ = ["LimitedExecute"]
+
+CUT = "\n... more output than the grader keeps; the rest was dropped ...\n"
+
+
+class LimitedExecute(Execute):
+    """Execute, keeping at most max_output_bytes of output per notebook.
+
+    Past the cap, error messages still pass (they decide a cell's outcome),
+    and a cell that writes to stderr still gets one (short) stderr output, so
+    nbgrader scores it exactly as it would have; all other output is dropped
+    with one note per cell.
+    """
+
+    max_output_bytes = Integer(20_000_000, help="output kept per notebook while it runs").tag(config=True)
+
+    def preprocess(self, nb, resources=None, *args, **kwargs):
+        self._output_bytes, self._noted = 0, set()
+        return super().preprocess(nb, resources, *args, **kwargs)
+
+    def output(self, outs, msg, display_id, cell_index):
+        msg_type, content = msg["msg_type"], msg.get("content", {})
+        if msg_type == "stream":
+            size = len(content.get("text", ""))
+        elif msg_type in ("display_data", "execute_result", "update_display_data"):
+            size = sum(len(str(v)) for v in content.get("data", {}).values())
+        else:
+            size = 0
+        before = getattr(self, "_output_bytes", 0)
+        self._output_bytes = before + size
+        if msg_type == "error" or self._output_bytes <= self.max_output_bytes:
+            return super().output(outs, msg, display_id, cell_index)
+        name = content.get("name") if msg_type == "stream" else "stdout"
+        if (cell_index, name) in self._noted:
+            return None
+        self._noted.add((cell_index, name))
+        # keep what still fits of a stream (the kernel may send many prints as one message)
+        kept = content.get("text", "")[:max(self.max_output_bytes - before, 0)] if msg_type == "stream" else ""
+        note = {**msg, "msg_type": "stream", "content": {"name": name, "text": kept + CUT}}
+        return super().output(outs, note, None, cell_index)
