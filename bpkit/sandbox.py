@@ -11,21 +11,26 @@ Each kernel gets a fresh sandbox (Debian's ``bwrap``) that sees only:
   reference);
 - a copy of its own submission folder, in a private tmpfs home that
   disappears with the kernel; a private tmpfs /tmp;
-- one per-kernel directory holding the connection file and the Unix sockets
-  it talks through (ZeroMQ over ``ipc://``, and the judge's socket).
+- its connection file (read-only) and the judge's socket.
+
+Nothing of the host is writable from inside.  The kernel's ZeroMQ sockets
+(``ipc://``, Unix sockets) are created in the sandbox's own /tmp, and the
+grading side reaches them through ``/proc/<sandbox pid>/root`` (bwrap reports
+the pid on ``--info-fd``).
 
 It runs with new user, PID, network, IPC and UTS namespaces (no network at
 all, not even loopback to the outside), no capabilities, a new session, dies
 with its parent, under rlimits on address space, CPU time, file size and
 open files, and under a seccomp filter that lets it start threads but no
-other process (bpkit.seccomp), so those caps cannot be multiplied.  The course directory, the reference package, the gradebook and
-other submissions are simply not in its filesystem.
+other process (bpkit.seccomp), so those caps cannot be multiplied.  The
+course directory, the reference package, the gradebook and other
+submissions are simply not in its filesystem.
 
 jupyter_client starts kernels through a *provisioner*; SandboxProvisioner
 wraps the usual ``python -m ipykernel_launcher`` command in bwrap.  Grading
 workers use it through a kernelspec named python3 on their JUPYTER_PATH
-(``sandbox_kernelspec_dir``); they tell it where the current submission's
-kernel directory is with ``use_kernel_dir``.
+(``sandbox_kernelspec_dir``); they tell it which (host) directory holds the
+current submission's connection file and judge socket with ``use_kernel_dir``.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -167,17 +173,19 @@ _COPY_THEN_EXEC = ("import os, shutil, sys; shutil.copytree('/run/submission', '
                    "os.execv(sys.argv[1], sys.argv[1:])")
 
 
-def bwrap_argv(command: list[str], kernel_dir: str, submission: str | None, workdir: str = "work",
-               env: dict[str, str] | None = None, limits: Limits = LIMITS,
-               seccomp_fd: int | None = None) -> list[str]:
+def bwrap_argv(command: list[str], submission: str | None = None, workdir: str = "work",
+               env: dict[str, str] | None = None, limits: Limits = LIMITS, seccomp_fd: int | None = None,
+               files: tuple[tuple[str, str], ...] = (), info_fd: int | None = None) -> list[str]:
     """The bwrap command line running `command` (a Python command line) in a
     fresh sandbox.
 
-    - kernel_dir: shared read-write at the same path (sockets, connection file).
     - submission: a folder copied into the sandbox's home at HOME/workdir,
       which is the command's working directory (None: an empty one).
     - seccomp_fd: a file descriptor holding the seccomp filter (see
       bpkit.seccomp.filter_fd); it must be passed on to bwrap (pass_fds).
+    - files: (host path, sandbox path) of single files to show inside:
+      read-only, except sockets, which can be connected to.
+    - info_fd: bwrap writes the sandbox's pid there (JSON, "child-pid").
     """
     cwd = f"{HOME}/{workdir}"
     variables = {"HOME": HOME, "PATH": "/usr/bin:/bin", "PYTHONPATH": f"{PROBE_DIR}:{SITE}", "TMPDIR": "/tmp",
@@ -192,8 +200,11 @@ def bwrap_argv(command: list[str], kernel_dir: str, submission: str | None, work
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
              "--size", str(limits.home_bytes), "--tmpfs", HOME,
-             "--dir", cwd,
-             "--bind", kernel_dir, kernel_dir]
+             "--dir", cwd]
+    for host, inside in files:
+        args += ["--bind" if stat.S_ISSOCK(os.stat(host).st_mode) else "--ro-bind", host, inside]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
     if submission:
         args += ["--ro-bind", submission, "/run/submission"]
         # copy the student's own files in (the copy is theirs to change), then become `command`
@@ -203,15 +214,15 @@ def bwrap_argv(command: list[str], kernel_dir: str, submission: str | None, work
     return args + ["--remount-ro", "/", "--chdir", cwd, "--", *command]
 
 
-def run_sandboxed(command: list[str], kernel_dir: str, submission: str | None = None, **kwargs):
+def run_sandboxed(command: list[str], submission: str | None = None, **kwargs):
     """subprocess.run `command` in a fresh sandbox with the seccomp filter
     (kwargs go to bwrap_argv and subprocess.run)."""
     from bpkit.seccomp import filter_fd
 
-    argv_keys = {"workdir", "env", "limits"}
+    argv_keys = {"workdir", "env", "limits", "files"}
     fd = filter_fd()
     try:
-        argv = bwrap_argv(command, kernel_dir, submission, seccomp_fd=fd,
+        argv = bwrap_argv(command, submission, seccomp_fd=fd,
                           **{k: v for k, v in kwargs.items() if k in argv_keys})
         return subprocess.run(argv, pass_fds=(fd,), preexec_fn=LIMITS.apply,
                               **{k: v for k, v in kwargs.items() if k not in argv_keys})
@@ -222,33 +233,35 @@ def run_sandboxed(command: list[str], kernel_dir: str, submission: str | None = 
 def check_sandbox() -> None:
     """Start a throwaway sandbox and check what it can see; raise
     SandboxUnavailable with the reason if it cannot start."""
-    with tempfile.TemporaryDirectory(prefix="bpkit-sandbox-check-") as kdir:
-        course_marker = str(Path(__file__).resolve().parent.parent)
-        probe = ("import os, numpy, ipykernel, bpkit.probe\n"
-                 "try:\n    import reference\nexcept ImportError:\n    pass\n"
-                 "else:\n    raise SystemExit('the reference package is importable')\n"
-                 f"assert not os.path.exists({course_marker!r} + '/bpkit/checks'), 'the course is visible'\n"
-                 "try:\n    os.fork()\nexcept OSError:\n    pass\n"
-                 "else:\n    raise SystemExit('the seccomp filter does not stop fork')\n")
-        try:
-            done = run_sandboxed([_python(), "-c", probe], kdir, capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxUnavailable(f"bwrap could not run: {exc}") from None
-        if done.returncode != 0:
-            lines = (done.stderr or done.stdout).strip().splitlines()
-            raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else done.returncode}")
+    course_marker = str(Path(__file__).resolve().parent.parent)
+    probe = ("import os, numpy, ipykernel, bpkit.probe\n"
+             "try:\n    import reference\nexcept ImportError:\n    pass\n"
+             "else:\n    raise SystemExit('the reference package is importable')\n"
+             f"assert not os.path.exists({course_marker!r} + '/bpkit/checks'), 'the course is visible'\n"
+             "try:\n    os.fork()\nexcept OSError:\n    pass\n"
+             "else:\n    raise SystemExit('the seccomp filter does not stop fork')\n")
+    try:
+        done = run_sandboxed([_python(), "-c", probe], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(f"bwrap could not run: {exc}") from None
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else done.returncode}")
 
 
 # ------------------------------------------------------------ kernels ---
 
 _KERNEL_DIR: str | None = None
 _WALL_SECONDS = 300.0
+#: Where a kernel's ZeroMQ sockets live, inside its sandbox (its private /tmp).
+IPC_INSIDE = "/tmp/kernel-zmq"
 
 
 def use_kernel_dir(path: str | os.PathLike | None, wall_seconds: float = 300.0) -> None:
-    """Where the next sandboxed kernel keeps its sockets (the judge's socket
-    is there too), and after how many seconds it is killed whatever it is
-    doing.  Set by the grading worker before each submission."""
+    """The (host) directory holding the next sandboxed kernel's connection
+    file and, if a judge serves it, the judge's socket ``judge.sock``; and
+    after how many seconds the kernel is killed whatever it is doing.  Set
+    by the grading worker before each submission."""
     global _KERNEL_DIR, _WALL_SECONDS
     _KERNEL_DIR = str(path) if path else None
     _WALL_SECONDS = float(wall_seconds)
@@ -256,35 +269,47 @@ def use_kernel_dir(path: str | os.PathLike | None, wall_seconds: float = 300.0) 
 
 class SandboxProvisioner(LocalProvisioner):
     """Like the local provisioner, but the kernel runs in bwrap and talks
-    ZeroMQ over Unix sockets in its kernel directory."""
+    ZeroMQ over Unix sockets inside its sandbox."""
 
     async def pre_launch(self, **kwargs):
         km = self.parent
         kdir = _KERNEL_DIR or tempfile.mkdtemp(prefix="bpkit-kernel-")
         km.transport = "ipc"
         km.cache_ports = False
-        km.ip = os.path.join(kdir, "zmq")
+        km.ip = IPC_INSIDE  # what the kernel binds; the grading side connects via /proc/<pid>/root
         km.connection_file = os.path.join(kdir, "kernel.json")
         self._kernel_dir = kdir
         return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        cwd = str(kwargs.get("cwd") or os.getcwd())
-        env = {}
-        judge = os.path.join(self._kernel_dir, "judge.sock")
-        if os.path.exists(judge):
-            env["BPKIT_JUDGE"] = judge
         from bpkit.seccomp import filter_fd
 
-        fd = filter_fd()
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        # the kernel reads a copy of the connection file as it is now (the
+        # manager rewrites its own with the outside paths below)
+        inside = os.path.join(self._kernel_dir, "kernel-inside.json")
+        shutil.copy(self.parent.connection_file, inside)
+        files, env = [(inside, "/run/kernel.json")], {}
+        judge = os.path.join(self._kernel_dir, "judge.sock")
+        if os.path.exists(judge):
+            files.append((judge, "/run/judge.sock"))
+            env["BPKIT_JUDGE"] = "/run/judge.sock"
+        argv = [_python(), *("/run/kernel.json" if a == self.parent.connection_file else a for a in cmd[1:])]
+        seccomp, (info_read, info_write) = filter_fd(), os.pipe()
         try:
-            argv = bwrap_argv([_python(), *cmd[1:]], self._kernel_dir, cwd, workdir=Path(cwd).name or "work",
-                              env=env, seccomp_fd=fd)
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True,
-                                            preexec_fn=LIMITS.apply, pass_fds=(fd,))
+            self.process = subprocess.Popen(
+                bwrap_argv(argv, cwd, workdir=Path(cwd).name or "work", env=env, seccomp_fd=seccomp,
+                           files=tuple(files), info_fd=info_write),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, preexec_fn=LIMITS.apply, pass_fds=(seccomp, info_write))
         finally:
-            os.close(fd)
+            os.close(seccomp)
+            os.close(info_write)
+        with os.fdopen(info_read, "rb") as info:
+            started = info.read(4096)
+        if not started:
+            raise RuntimeError(f"the sandbox did not start (bwrap exit code {self.process.wait()})")
+        sandbox_pid = json.loads(started)["child-pid"]
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         # A kernel that ignores interrupts (or loops in C) would cost a cell
@@ -292,6 +317,7 @@ class SandboxProvisioner(LocalProvisioner):
         self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
         self._watchdog.daemon = True
         self._watchdog.start()
+        self.connection_info = {**self.connection_info, "ip": f"/proc/{sandbox_pid}/root{IPC_INSIDE}"}
         return self.connection_info
 
     def _kill_sandbox(self) -> None:

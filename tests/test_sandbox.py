@@ -25,7 +25,8 @@ for module in ("reference", "bpkit.checks", "nbgrader", "sqlalchemy", "pip"):
         seen["import " + module] = True
     except ImportError:
         seen["import " + module] = False
-for name, target in [("write /opt/site", "/opt/site/evil"), ("write /", "/evil"), ("write /usr", "/usr/evil"),
+seen["read a shown file"] = open("/run/shown.txt").read() == "read me"
+for name, target in [("write a shown file", "/run/shown.txt"), ("write /opt/site", "/opt/site/evil"), ("write /", "/evil"), ("write /usr", "/usr/evil"),
                      ("write home", "mine.txt"), ("write /tmp", "/tmp/mine.txt")]:
     try:
         with open(target, "w") as f:
@@ -67,10 +68,10 @@ print(json.dumps(seen))
 
 
 def probe_sandbox(tmp_path, submission=None):
-    kernel_dir = tmp_path / "kernel"
-    kernel_dir.mkdir()
-    done = run_sandboxed([_python(), "-c", PROBE], str(kernel_dir), submission, env={"COURSE": str(ROOT)},
-                         capture_output=True, text=True, timeout=60)
+    shown = tmp_path / "shown.txt"
+    shown.write_text("read me")
+    done = run_sandboxed([_python(), "-c", PROBE], submission, env={"COURSE": str(ROOT)},
+                         files=((str(shown), "/run/shown.txt"),), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     import json
     return json.loads(done.stdout)
@@ -89,6 +90,7 @@ def test_a_sandboxed_process_sees_neither_the_course_nor_the_reference(tmp_path)
 def test_a_sandboxed_process_writes_only_its_private_home_and_tmp(tmp_path):
     seen = probe_sandbox(tmp_path, submission=str(ROOT / "release" / "ch5_backprop"))
     assert (seen["write /opt/site"], seen["write /"], seen["write /usr"]) == (False, False, False)
+    assert seen["read a shown file"] and not seen["write a shown file"]
     assert seen["write home"] and seen["write /tmp"]
     assert seen["cwd files"] == ["backprop_layers.ipynb", "common", "mine.txt"]
     assert not (ROOT / "release" / "ch5_backprop" / "mine.txt").exists()  # a private copy
