@@ -247,6 +247,43 @@ def check_sandbox() -> None:
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else done.returncode}")
+    _check_sockets_reachable()
+
+
+def _check_sockets_reachable() -> None:
+    """A Unix socket made inside a sandbox must be reachable from here through
+    /proc/<pid>/root (that is how kernels are talked to)."""
+    import socket
+    import time
+
+    from bpkit.seccomp import filter_fd
+
+    server = ("import socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/check'); s.listen(1); "
+              "c, _ = s.accept(); c.sendall(b'ok')")
+    seccomp, (info_read, info_write) = filter_fd(), os.pipe()
+    try:
+        process = subprocess.Popen(bwrap_argv([_python(), "-c", server], seccomp_fd=seccomp, info_fd=info_write),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   preexec_fn=LIMITS.apply, pass_fds=(seccomp, info_write))
+    finally:
+        os.close(seccomp)
+        os.close(info_write)
+    try:
+        with os.fdopen(info_read, "rb") as info:
+            pid = json.loads(info.read(4096) or b"{}").get("child-pid")
+        deadline, reply = time.monotonic() + 20, b""
+        while pid and not reply and time.monotonic() < deadline:
+            try:
+                with socket.socket(socket.AF_UNIX) as client:
+                    client.connect(f"/proc/{pid}/root/tmp/check")
+                    reply = client.recv(2)
+            except OSError:
+                time.sleep(0.02)
+        if reply != b"ok":
+            raise SandboxUnavailable("a socket inside the sandbox cannot be reached through /proc/<pid>/root")
+    finally:
+        process.kill()
+        process.wait()
 
 
 # ------------------------------------------------------------ kernels ---
