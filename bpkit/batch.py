@@ -79,6 +79,13 @@ def already_graded(root: Path, assignment: str, student: str) -> bool:
 _WORKER = {}
 
 
+def _once(key: str, make):
+    """A value computed once per worker process (e.g. read from source/)."""
+    if key not in _WORKER:
+        _WORKER[key] = make()
+    return _WORKER[key]
+
+
 def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbox: bool) -> None:
     """Once per worker: a Course whose gradebook is a private copy of the
     batch's template gradebook (which holds the assignment's definition), and
@@ -119,7 +126,7 @@ def _grade_one(student: str) -> WorkerResult:
 
     course, assignment = _WORKER["course"], _WORKER["assignment"]
     folder = course.root / "submitted" / student / assignment
-    expected = _WORKER.setdefault("notebooks", _notebook_names(course, assignment))
+    expected = _once("notebooks", lambda: _notebook_names(course, assignment))
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     if not any(f"{name}.ipynb" in present for name in expected):
         found = ", ".join(present) or "no notebook at all"
@@ -183,9 +190,17 @@ def _autograde_judged(course, assignment: str, student: str):
     return outcome, judge
 
 
-def _cell_checks(course, assignment: str) -> dict[str, dict[str, list[str]]]:
-    """notebook -> grade_id -> the check names the instructor's cell calls
-    (read from source/, never from the submission)."""
+@dataclass(frozen=True)
+class _GradeCell:
+    """A grade cell of the instructor's notebook (read from source/, never
+    from the submission): the checks it calls and its points."""
+
+    checks: tuple[str, ...]
+    points: float
+
+
+def _grade_cells(course, assignment: str) -> dict[str, dict[str, _GradeCell]]:
+    """notebook -> grade_id -> _GradeCell, in notebook order."""
     import nbformat
 
     from bpkit.judge import checks_in_cell
@@ -196,12 +211,30 @@ def _cell_checks(course, assignment: str) -> dict[str, dict[str, list[str]]]:
         for cell in nbformat.read(path, as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and not meta.get("solution"):
-                cells[meta["grade_id"]] = checks_in_cell(cell.source)
+                cells[meta["grade_id"]] = _GradeCell(tuple(checks_in_cell(cell.source)),
+                                                     float(meta.get("points") or 0))
     return found
 
 
+def _judged(judge, names, unreached: str) -> dict:
+    """The judge's verdict on one grade cell calling the checks `names`: it
+    passes only if every check reached the judge and passed every time;
+    unreached: the message when no check failed but one never arrived."""
+    verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
+    passed = bool(names) and all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
+    message = next((v.message for v in verdicts if not v.passed), "" if passed else unreached)
+    return {"passed": passed, "checked": bool(verdicts), "message": message}
+
+
+def _write_judge_file(course, assignment: str, student: str, record: dict) -> Path:
+    folder = course.root / "autograded" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder
+
+
 def _kernel_stopped(outcome: dict) -> bool:
-    text = (outcome.get("log") or "") + (outcome.get("error") or "")
+    text = _outcome_text(outcome)
     return "DeadKernelError" in text or "Kernel died" in text or "CellTimeoutError" in text
 
 
@@ -214,27 +247,14 @@ def _judged_only(course, assignment: str, student: str, judge, error: str) -> Wo
     """The kernel stopped part-way, so nbgrader saved no scores: score each
     grade cell by the judge's verdicts alone (a cell it never checked scores
     zero), with points taken from source/."""
-    import nbformat
-
     result = WorkerResult(student, True, note=f"{error}; cells checked before it stopped keep their points")
     record = {"cells": {}, "findings": [], "refused": judge.refused, "stopped": error}
-    checks = _WORKER.setdefault("cell_checks", _cell_checks(course, assignment))
-    for path in sorted((course.root / "source" / assignment).glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if not meta.get("grade") or meta.get("solution"):
-                continue
-            names = checks.get(path.stem, {}).get(meta["grade_id"]) or []
-            verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
-            passed = bool(names) and all(n in judge.verdicts for n in names) and all(v.passed for v in verdicts)
-            message = next((v.message for v in verdicts if not v.passed), "" if passed else NOT_RUN)
-            result.grades.setdefault(path.stem, {})[meta["grade_id"]] = float(meta.get("points") or 0) \
-                if passed else 0.0
-            record["cells"].setdefault(path.stem, {})[meta["grade_id"]] = {
-                "passed": passed, "checked": bool(verdicts), "message": message, "in_notebook": None}
-    folder = course.root / "autograded" / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    for notebook, cells in _once("grade_cells", lambda: _grade_cells(course, assignment)).items():
+        for grade_id, cell in cells.items():
+            verdict = _judged(judge, cell.checks, NOT_RUN)
+            result.grades.setdefault(notebook, {})[grade_id] = cell.points if verdict["passed"] else 0.0
+            record["cells"].setdefault(notebook, {})[grade_id] = {**verdict, "in_notebook": None}
+    _write_judge_file(course, assignment, student, record)
     return result
 
 
@@ -242,6 +262,8 @@ NOT_CHECKED = ("This cell's hidden check never reached the grader: the cell did 
                "deleted?), so it cannot be scored.\n"
                "このセルの隠しテストが採点プログラムに届きませんでした（セルが変更または削除されていませんか？）。"
                "そのため得点にできません。\n[not_checked]")
+
+
 def judged_message(message: str) -> str:
     """The judge's bilingual message, introduced as the grader's own verdict
     (for a cell whose notebook output shows no failure)."""
@@ -254,28 +276,23 @@ def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> Non
     """Cap nbgrader's in-notebook scores by the judge's verdicts, record
     disagreements as findings, write JUDGE_FILE, and put the judge's message
     into graded cells that show no failure of their own."""
-    checks = _WORKER.setdefault("cell_checks", _cell_checks(course, assignment))
+    cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
     record = {"cells": {}, "findings": [], "refused": judge.refused}
     for notebook, scores in result.grades.items():
         for grade_id, score in scores.items():
-            names = checks.get(notebook, {}).get(grade_id)
-            if not names:
+            cell = cells.get(notebook, {}).get(grade_id)
+            if cell is None or not cell.checks:
                 continue  # an instructor's cell without a hidden check: nbgrader's score stands
-            verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
-            passed = all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
-            message = next((v.message for v in verdicts if not v.passed), "" if passed else NOT_CHECKED)
-            record["cells"].setdefault(notebook, {})[grade_id] = {
-                "passed": passed, "checked": bool(verdicts), "message": message, "in_notebook": score}
-            if not passed:
+            verdict = _judged(judge, cell.checks, NOT_CHECKED)
+            record["cells"].setdefault(notebook, {})[grade_id] = {**verdict, "in_notebook": score}
+            if not verdict["passed"]:
                 if score:
                     finding = {"notebook": notebook, "cell": grade_id, "in_notebook": score,
-                               "judge": message.splitlines()[0] if message else ""}
+                               "judge": (verdict["message"].splitlines() or [""])[0]}
                     record["findings"].append(finding)
                     result.findings.append(finding)
                 scores[grade_id] = 0.0
-    folder = course.root / "autograded" / result.student / assignment
-    _annotate(folder, record["cells"])
-    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    _annotate(_write_judge_file(course, assignment, result.student, record), record["cells"])
 
 
 def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
@@ -320,8 +337,12 @@ STARTUP_RETRIES = 2
 
 
 def _kernel_failed_to_start(outcome: dict) -> bool:
-    text = (outcome.get("log") or "") + (outcome.get("error") or "")
-    return "Kernel died before replying to kernel_info" in text
+    return "Kernel died before replying to kernel_info" in _outcome_text(outcome)
+
+
+def _outcome_text(outcome: dict) -> str:
+    """What nbgrader logged and raised while autograding one submission."""
+    return (outcome.get("log") or "") + (outcome.get("error") or "")
 
 
 # --------------------------------------------------------- the writer ---
@@ -355,16 +376,13 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     """Grade the students' submissions; returns (results, skipped students).
 
     on_done(student) is called after each submission is recorded (progress).
-    sandbox: run kernels in bubblewrap and let the judge decide (raises
-    SandboxUnavailable before grading anything if the sandbox cannot start).
+    sandbox: run kernels in bubblewrap and let the judge decide; the caller
+    has checked that the sandbox starts (grade_assignment does, before it
+    touches the gradebook).
     """
     root = course.root
     skipped = [] if force else [s for s in students if already_graded(root, assignment, s)]
     todo = [s for s in students if s not in skipped]
-    if todo and sandbox:
-        from bpkit.sandbox import check_sandbox
-
-        check_sandbox()  # refuse before touching anything
     # hashed before grading, so a file changed meanwhile is graded again next time
     hashes = {s: submission_hash(root / "submitted" / s / assignment) for s in todo}
     results = []

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from bpkit.course import Course
 
-__all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table", "sandbox_line"]
+__all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table", "sandbox_line", "judge_failures",
+           "judge_findings"]
 
 
 @dataclass
@@ -76,15 +77,13 @@ def failure_reason(cell) -> str:
     return "failed"
 
 
-def judge_failures(folder: Path) -> dict[str, tuple[str, str]]:
-    """grade_id -> (key, message) of each cell the judge failed, from the
-    judge's file of a graded submission folder.  A cell that failed in the
-    notebook before even reaching its check is left out (the notebook's own
-    error explains it better)."""
-    from bpkit.batch import read_judge_file
-
+def judge_failures(judged: dict) -> dict[str, tuple[str, str]]:
+    """grade_id -> (key, message) of each cell the judge failed, from a
+    submission's judge file (bpkit.batch.read_judge_file).  A cell that
+    failed in the notebook before even reaching its check is left out (the
+    notebook's own error explains it better)."""
     found = {}
-    for cells in read_judge_file(folder).get("cells", {}).values():
+    for cells in judged.get("cells", {}).values():
         for grade_id, verdict in cells.items():
             message = verdict.get("message") or ""
             key = _MISTAKE_KEY.search(message)
@@ -94,7 +93,16 @@ def judge_failures(folder: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
+def judge_findings(judged: dict) -> list[tuple[str, str]]:
+    """(grade_id, evidence) of each cell that passed in the notebook but not
+    with the judge, from a submission's judge file."""
+    return [(f["cell"], f"passed in the notebook, not with the judge: {f['judge']}")
+            for f in judged.get("findings", [])]
+
+
 def _read_scores(course: Course, assignment: str, student: str) -> StudentResult:
+    from bpkit.batch import read_judge_file
+
     with course.gradebook() as gb:
         submission = gb.find_submission(assignment, student)
         result = StudentResult(student, True, float(submission.score), float(submission.max_score))
@@ -109,7 +117,8 @@ def _read_scores(course: Course, assignment: str, student: str) -> StudentResult
             if grade_id in failed:
                 result.reasons[grade_id] = failure_reason(cell)
     # the judge's own diagnosis wins over what the (student-run) notebook shows
-    result.reasons.update({k: key for k, (key, _) in judge_failures(folder).items() if k in failed})
+    judged = judge_failures(read_judge_file(folder))
+    result.reasons.update({k: key for k, (key, _) in judged.items() if k in failed})
     for grade_id in failed - set(result.reasons):
         result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
     return result
@@ -289,9 +298,8 @@ def flagged_students(course: Course, assignment: str, results: list[StudentResul
     for r in results:
         if r.ok:
             folder = course.root / "autograded" / r.student / assignment
-            for f in read_judge_file(folder).get("findings", []):
-                flagged.setdefault(r.student, []).append(
-                    f"{f['cell']}: passed in the notebook, not with the judge ({f['judge']})")
+            for cell, why in judge_findings(read_judge_file(folder)):
+                flagged.setdefault(r.student, []).append(f"{cell}: {why}")
             for path in sorted(folder.glob("*.ipynb")):
                 nb = nbformat.read(path, as_version=4)
                 findings = [f"{cell}: {why}" for cell, why in suspicious_cells(nb)]

@@ -22,7 +22,7 @@ import nbformat
 
 from bpkit.course import Course
 from bpkit.batch import read_judge_file
-from bpkit.grading import export_csv, failure_reason, judge_failures
+from bpkit.grading import export_csv, failure_reason, judge_failures, judge_findings
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
 __all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
@@ -111,12 +111,11 @@ def collect(course: Course, assignment: str) -> ClassResults:
                             results.messages[reason] = "\n".join(lines[:2])
             results.integrity += [(student, cell, why) for cell, why in suspicious_cells(nb)]
         # the judge's diagnosis wins over what the student-run notebook shows
-        for grade_id, (reason, message) in judge_failures(graded_dir).items():
+        for grade_id, (reason, message) in judge_failures(judged).items():
             if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
                 reasons[grade_id] = reason
                 results.messages.setdefault(reason, "\n".join(message.splitlines()[:2]))
-        results.integrity += [(student, f["cell"], f"passed in the notebook but not with the judge: {f['judge']}")
-                              for f in judged.get("findings", [])]
+        results.integrity += [(student, cell, why) for cell, why in judge_findings(judged)]
     return results
 
 
