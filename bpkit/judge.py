@@ -16,9 +16,7 @@ or malformed fails the check (SandboxGone), never the judge.
 """
 from __future__ import annotations
 
-import builtins
 import importlib
-import io
 import re
 import socket
 import threading
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpkit.probe import MAX_TEXT, Codec, ProtocolError, error_info, receive, send
+from bpkit.probe import Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
 
 __all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "check_names", "checks_in_cell"]
 
@@ -83,25 +81,6 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _student_exception(info) -> Exception:
-    """An exception like the one the student's code raised: a builtin class
-    when it is one (so the checks' hints for IndexError etc. apply), else a
-    class with the same name."""
-    info = info if isinstance(info, dict) else {}
-    name = str(info.get("type", "Exception"))[:100]
-    message = str(info.get("message", ""))[:MAX_TEXT]
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        bases = [getattr(builtins, str(b), None) for b in (info.get("bases") or [])][:20]
-        bases = [b for b in bases if isinstance(b, type) and issubclass(b, Exception)]
-        leaves = tuple(b for b in bases if not any(o is not b and issubclass(o, b) for o in bases)) or (Exception,)
-        try:
-            cls = type(name if name.isidentifier() else "Exception", leaves, {})
-        except TypeError:  # bases that cannot be combined
-            cls = type(name if name.isidentifier() else "Exception", leaves[:1], {})
-    return cls(message)
 
 
 class Remote:
@@ -179,7 +158,7 @@ class _Connection:
                     continue
                 if reply.get("ok"):
                     return self.codec.decode(reply.get("value"), reply_blobs)
-                error = _student_exception(reply.get("error"))
+                error = exception_from(reply.get("error"))
             except (ProtocolError, ValueError, KeyError, TypeError, IndexError) as exc:
                 raise _gone_not_data(exc) from None
             if header["op"] == "getattr" and isinstance(error, AttributeError):
@@ -193,7 +172,7 @@ class _Connection:
         if len(indices) != len(arrays):
             raise ProtocolError("argument arrays were not sent back")
         for mine, index in zip(arrays, indices):
-            theirs = np.load(io.BytesIO(blobs[int(index)]), allow_pickle=False)
+            theirs = load_npy(blobs[int(index)])
             if theirs.shape == mine.shape and theirs.dtype.kind in "biuf":
                 mine[...] = theirs
             else:  # reshaped or retyped in place: the caller sees a changed array

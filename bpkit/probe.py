@@ -30,7 +30,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info", "ENV"]
+__all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info",
+           "exception_from", "load_npy", "ENV"]
 
 #: The environment variable naming the judge's Unix socket.
 ENV = "BPKIT_JUDGE"
@@ -98,7 +99,7 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _from_npy(blob: bytes) -> np.ndarray:
+def load_npy(blob: bytes) -> np.ndarray:
     array = np.load(io.BytesIO(blob), allow_pickle=False)
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
         raise ProtocolError("only numeric arrays are exchanged")
@@ -156,7 +157,7 @@ class Codec:
         if kind == "str":
             return str(spec["v"])[:MAX_TEXT]
         if kind in ("ndarray", "scalar"):
-            array = _from_npy(blobs[int(spec["b"])])
+            array = load_npy(blobs[int(spec["b"])])
             return array if kind == "ndarray" else array[()]
         if kind in ("tuple", "list"):
             items = spec["items"]
@@ -174,6 +175,26 @@ def error_info(exc: BaseException) -> dict:
     from (numpy's AxisError is a ValueError and an IndexError) and its message."""
     builtin = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
     return {"type": type(exc).__name__[:100], "bases": builtin[:20], "message": str(exc)[:MAX_TEXT]}
+
+
+def exception_from(info) -> Exception:
+    """The inverse of error_info: an exception like the one raised on the
+    other side, a builtin class when it is one (so the checks' hints for
+    IndexError etc. apply), else a class of the same name deriving from the
+    same builtin classes."""
+    info = info if isinstance(info, dict) else {}
+    name = str(info.get("type", "Exception"))[:100]
+    message = str(info.get("message", ""))[:MAX_TEXT]
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        bases = [getattr(builtins, str(b), None) for b in (info.get("bases") or [])][:20]
+        bases = [b for b in bases if isinstance(b, type) and issubclass(b, Exception)]
+        leaves = tuple(b for b in bases if not any(o is not b and issubclass(o, b) for o in bases)) or (Exception,)
+        try:
+            cls = type(name if name.isidentifier() else "Exception", leaves, {})
+        except TypeError:  # bases that cannot be combined
+            cls = type(name if name.isidentifier() else "Exception", leaves[:1], {})
+    return cls(message)
 
 
 # ----------------------------------------------------- the student's side ---
@@ -206,7 +227,7 @@ class _Session:
             send(self.sock, header, blobs)
             reply, reply_blobs = receive(self.sock)
             if not reply.get("ok"):
-                raise _exception(reply.get("error") or {})
+                raise exception_from(reply.get("error"))
             return self.codec.decode(reply["value"], reply_blobs)
         return judge_function
 
@@ -248,14 +269,6 @@ class _Session:
                 reply = {"ok": False, "error": error_info(exc)}
             reply["sync"] = self._sync(reply_blobs)
             send(self.sock, reply, reply_blobs)
-
-
-def _exception(info: dict) -> Exception:
-    name = str(info.get("type", "Exception"))
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        cls = Exception
-    return cls(str(info.get("message", ""))[:MAX_TEXT])
 
 
 def check(name: str, obj) -> None:

@@ -51,8 +51,8 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "check_sandbox",
-           "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
+__all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "start_sandboxed",
+           "check_sandbox", "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
 
 HOME = "/home/student"
 PROBE_DIR = "/opt/bpkit"
@@ -250,27 +250,35 @@ def check_sandbox() -> None:
     _check_sockets_reachable()
 
 
+def start_sandboxed(command: list[str], submission: str | None = None, **options):
+    """Start `command` in a fresh sandbox with the seccomp filter, in a new
+    session (options go to bwrap_argv); returns (the bwrap process, the
+    sandbox's pid as bwrap reports it, or None if it did not start)."""
+    from bpkit.seccomp import filter_fd
+
+    seccomp, (info_read, info_write) = filter_fd(), os.pipe()
+    try:
+        process = subprocess.Popen(bwrap_argv(command, submission, seccomp_fd=seccomp, info_fd=info_write, **options),
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True, preexec_fn=LIMITS.apply, pass_fds=(seccomp, info_write))
+    finally:
+        os.close(seccomp)
+        os.close(info_write)
+    with os.fdopen(info_read, "rb") as info:
+        started = info.read(4096)
+    return process, (json.loads(started)["child-pid"] if started else None)
+
+
 def _check_sockets_reachable() -> None:
     """A Unix socket made inside a sandbox must be reachable from here through
     /proc/<pid>/root (that is how kernels are talked to)."""
     import socket
     import time
 
-    from bpkit.seccomp import filter_fd
-
     server = ("import socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/check'); s.listen(1); "
               "c, _ = s.accept(); c.sendall(b'ok')")
-    seccomp, (info_read, info_write) = filter_fd(), os.pipe()
+    process, pid = start_sandboxed([_python(), "-c", server])
     try:
-        process = subprocess.Popen(bwrap_argv([_python(), "-c", server], seccomp_fd=seccomp, info_fd=info_write),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   preexec_fn=LIMITS.apply, pass_fds=(seccomp, info_write))
-    finally:
-        os.close(seccomp)
-        os.close(info_write)
-    try:
-        with os.fdopen(info_read, "rb") as info:
-            pid = json.loads(info.read(4096) or b"{}").get("child-pid")
         deadline, reply = time.monotonic() + 20, b""
         while pid and not reply and time.monotonic() < deadline:
             try:
@@ -319,8 +327,6 @@ class SandboxProvisioner(LocalProvisioner):
         return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        from bpkit.seccomp import filter_fd
-
         cwd = str(kwargs.get("cwd") or os.getcwd())
         # the kernel reads a copy of the connection file as it is now (the
         # manager rewrites its own with the outside paths below)
@@ -332,21 +338,10 @@ class SandboxProvisioner(LocalProvisioner):
             files.append((judge, "/run/judge.sock"))
             env["BPKIT_JUDGE"] = "/run/judge.sock"
         argv = [_python(), *("/run/kernel.json" if a == self.parent.connection_file else a for a in cmd[1:])]
-        seccomp, (info_read, info_write) = filter_fd(), os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                bwrap_argv(argv, cwd, workdir=Path(cwd).name or "work", env=env, seccomp_fd=seccomp,
-                           files=tuple(files), info_fd=info_write),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=LIMITS.apply, pass_fds=(seccomp, info_write))
-        finally:
-            os.close(seccomp)
-            os.close(info_write)
-        with os.fdopen(info_read, "rb") as info:
-            started = info.read(4096)
-        if not started:
+        self.process, sandbox_pid = start_sandboxed(argv, cwd, workdir=Path(cwd).name or "work", env=env,
+                                                    files=tuple(files))
+        if sandbox_pid is None:
             raise RuntimeError(f"the sandbox did not start (bwrap exit code {self.process.wait()})")
-        sandbox_pid = json.loads(started)["child-pid"]
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         # A kernel that ignores interrupts (or loops in C) would cost a cell
@@ -371,16 +366,8 @@ class SandboxProvisioner(LocalProvisioner):
 
 
 def sandbox_kernelspec_dir() -> Path:
-    """A Jupyter data directory whose python3 kernelspec uses
-    SandboxProvisioner (put first on JUPYTER_PATH in a grading worker)."""
-    root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-"))
-    spec = root / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel, sandboxed)",
-        "language": "python",
-        "interrupt_mode": "message",  # a signal to bwrap would not reach the kernel
-        "metadata": {"kernel_provisioner": {"provisioner_name": "bpkit-sandbox"}},
-    }))
-    return root
+    """The kernelspec directory of SandboxProvisioner (see bpkit.zygote.kernelspec_dir)."""
+    from bpkit.zygote import kernelspec_dir
+
+    # interrupts as messages: a signal to bwrap would not reach the kernel
+    return kernelspec_dir("bpkit-sandbox", "Python 3 (ipykernel, sandboxed)", interrupt_mode="message")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["ForkProvisioner", "fork_kernelspec_dir", "serve"]
+__all__ = ["ForkProvisioner", "fork_kernelspec_dir", "kernelspec_dir", "serve"]
 
 _KERNEL_ARGS_START = 3  # argv is [python, -m, ipykernel_launcher, -f, {connection_file}, ...]
 
@@ -176,16 +176,23 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def fork_kernelspec_dir() -> Path:
-    """A Jupyter data directory whose python3 kernelspec uses ForkProvisioner
-    (put first on JUPYTER_PATH in a grading worker)."""
+def kernelspec_dir(provisioner: str, display_name: str, **spec) -> Path:
+    """A Jupyter data directory whose python3 kernelspec starts kernels
+    through the named provisioner (put first on JUPYTER_PATH in a grading
+    worker); spec: more kernel.json fields."""
     root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-"))
-    spec = root / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
+    folder = root / "kernels" / "python3"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)",
+        "display_name": display_name,
         "language": "python",
-        "metadata": {"kernel_provisioner": {"provisioner_name": "bpkit-fork"}},
+        "metadata": {"kernel_provisioner": {"provisioner_name": provisioner}},
+        **spec,
     }))
     return root
+
+
+def fork_kernelspec_dir() -> Path:
+    """The kernelspec directory of ForkProvisioner."""
+    return kernelspec_dir("bpkit-fork", "Python 3 (ipykernel)")
