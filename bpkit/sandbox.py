@@ -148,6 +148,25 @@ def runtime_entries() -> tuple[Path, list[str]]:
     return site, sorted(e for e in entries if (site / e).exists())
 
 
+#: The device nodes a kernel uses (Python, NumPy and matplotlib read random
+#: bytes; /dev/null and friends are what any program may open).  No /dev/shm,
+#: /dev/pts or /dev/mqueue: nothing in the kernel's runtime needs them.
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+def _dev_mounts() -> list[str]:
+    """/dev as a directory of the sandbox's read-only root holding only
+    DEVICES (bound from the host) and the /dev/fd links; unlike bwrap's
+    ``--dev``, no writable tmpfs, which no rlimit would cap."""
+    args = ["--dir", "/dev"]
+    for name in DEVICES:
+        args += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        args += ["--symlink", target, f"/dev/{name}"]
+    return args
+
+
 def _python_mounts() -> list[str]:
     """The interpreter's installation (its own site-packages hidden), the
     runtime's packages at SITE, and the probe at PROBE_DIR."""
@@ -192,12 +211,12 @@ def bwrap_argv(command: list[str], submission: str | None = None, workdir: str =
                  "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
                  "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                  "MKL_NUM_THREADS": "1", **(env or {})}
-    args = [_bwrap(), "--unshare-all", "--uid", "1000", "--gid", "1000", "--die-with-parent", "--new-session",
+    args = [_bwrap(), "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "1000", "--gid", "1000", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
     for key, value in variables.items():
         args += ["--setenv", key, value]
     args += _system_mounts() + _python_mounts()
-    args += ["--proc", "/proc", "--dev", "/dev",
+    args += ["--proc", "/proc", *_dev_mounts(),
              "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
              "--size", str(limits.home_bytes), "--tmpfs", HOME,
              "--dir", cwd]

@@ -1,5 +1,5 @@
 """A seccomp filter for the sandbox: the kernel may start threads, never
-processes.
+processes, and may not make memory that none of its caps counts.
 
 rlimits are per process, and for a sandbox started by root the kernel does
 not enforce RLIMIT_NPROC, so a submission that forks could multiply its
@@ -7,7 +7,16 @@ memory and CPU caps (or fork-bomb the machine).  No exercise here needs a
 second process, so the filter refuses fork, vfork, clone without
 CLONE_THREAD, and clone3 (with ENOSYS, so the C library falls back to clone
 for threads).  It also refuses any other system-call ABI (x32, 32-bit) that
-could dodge these numbers.  bubblewrap installs it (``--seccomp FD``) just
+could dodge these numbers.
+
+It also refuses (EPERM) the ways to hold host memory outside the sandbox's
+address-space limit and its size-capped tmpfs mounts: memfd_create and
+memfd_secret (anonymous files, 64 MB each by the file-size limit, times the
+open-file limit), System V shared memory and message queues (they outlive
+the process that fills them, until the sandbox ends), and unshare/setns (in
+a user namespace of its own a sandbox could mount a tmpfs with no size cap;
+bwrap's --disable-userns says the same).  No exercise or library of the
+kernel's runtime uses any of them.  bubblewrap installs it (``--seccomp FD``) just
 before it starts the sandboxed command.
 
 The program is classic BPF, a dozen instructions, assembled here rather than
@@ -30,10 +39,12 @@ _ALLOW, _KILL = 0x7FFF0000, 0x80000000
 _ERRNO = 0x00050000
 _CLONE_THREAD = 0x00010000
 
-# machine -> (AUDIT_ARCH, clone, clone3, [fork-like syscalls], lowest number of another ABI)
+# machine -> (AUDIT_ARCH, clone, clone3, [fork-like syscalls], lowest number of another ABI,
+#             [memfd_create, memfd_secret, shmget, msgget, unshare, setns])
 _ABI = {
-    "x86_64": (0xC000003E, 56, 435, [57, 58], 0x40000000),  # fork, vfork; x32 calls set bit 30
-    "aarch64": (0xC00000B7, 220, 435, [], None),
+    "x86_64": (0xC000003E, 56, 435, [57, 58], 0x40000000,  # fork, vfork; x32 calls set bit 30
+               [319, 447, 29, 68, 272, 308]),
+    "aarch64": (0xC00000B7, 220, 435, [], None, [279, 447, 194, 186, 97, 268]),
 }
 SUPPORTED = platform.machine() in _ABI
 
@@ -60,13 +71,13 @@ def _assemble(program: list) -> bytes:
 
 def no_processes_filter(machine: str | None = None) -> bytes:
     """The filter program for this machine's architecture."""
-    arch, clone, clone3, forks, other_abi = _ABI[machine or platform.machine()]
+    arch, clone, clone3, forks, other_abi, refused = _ABI[machine or platform.machine()]
     program = [(_LD_ABS, _ARCH), (_JEQ, arch, "native", None), (_RET, _KILL), "native",
                (_LD_ABS, _NR)]
     if other_abi is not None:
         program.append((_JGE, other_abi, "eperm", None))
     program.append((_JEQ, clone, "clone", None))
-    program += [(_JEQ, nr, "eperm", None) for nr in forks]
+    program += [(_JEQ, nr, "eperm", None) for nr in forks + refused]
     program += [(_JEQ, clone3, "enosys", None), (_RET, _ALLOW),
                 "clone", (_LD_ABS, _ARG0_LOW), (_JSET, _CLONE_THREAD, "allow", "eperm"),
                 "allow", (_RET, _ALLOW),

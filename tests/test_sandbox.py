@@ -157,3 +157,122 @@ def test_grade_refuses_without_the_sandbox_and_touches_nothing_unless_told_to_ru
     unsafe = subprocess.run(bpkit + ["--no-sandbox"], env=env, capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
     assert "warning: --no-sandbox" in unsafe.stderr and "14 / 14" in unsafe.stdout
+
+
+# ------------------------------------------- resources outside the caps ---
+
+DEV_PROBE = r"""
+import errno, json, os, time
+seen = {"dev": sorted(os.listdir("/dev"))}
+def fill(path, total=128 << 20):
+    written, start = 0, time.monotonic()
+    try:
+        with open(path, "wb") as f:
+            while written < total:
+                f.write(b"x" * (1 << 20))
+                f.flush()
+                written += 1 << 20
+        outcome = "WRITTEN"
+    except OSError as exc:
+        outcome = errno.errorcode.get(exc.errno, str(exc))
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return [written, outcome, time.monotonic() - start]
+for path in ("/dev/fill", "/dev/shm/fill", "/dev/pts/fill", "/dev/mqueue/fill"):
+    seen[path] = fill(path)
+seen["many files"] = sum(fill(f"/dev/fill{i}", 8 << 20)[0] for i in range(16))
+mounts = []
+for line in open("/proc/self/mountinfo"):
+    left, right = line.split(" - ")
+    fields, (fstype, source, options) = left.split(), right.split()
+    mounts.append([fields[4], fstype, fields[5], options])
+seen["mounts"] = mounts
+devices = {}
+for name, action in [("null", lambda: open("/dev/null", "wb").write(b"x") and open("/dev/null", "rb").read()),
+                     ("zero", lambda: open("/dev/zero", "rb").read(16)),
+                     ("random", lambda: open("/dev/random", "rb").read(16)),
+                     ("urandom", lambda: open("/dev/urandom", "rb").read(16)),
+                     ("os.urandom", lambda: os.urandom(16)),
+                     ("fd", lambda: os.listdir("/dev/fd")),
+                     ("stdout", lambda: open("/dev/stdout", "w").close() or "")]:
+    try:
+        devices[name] = len(action())
+    except OSError as exc:
+        devices[name] = "error " + errno.errorcode.get(exc.errno, str(exc))
+try:
+    with open("/dev/full", "wb", buffering=0) as f:
+        f.write(b"x")
+    devices["full"] = "written"
+except OSError as exc:
+    devices["full"] = errno.errorcode.get(exc.errno)
+seen["devices"] = devices
+import numpy, tempfile
+numpy.random.default_rng().random(10)
+seen["numpy"] = True
+print(json.dumps(seen))
+"""
+
+
+def _run_probe(code: str) -> dict:
+    import json
+    done = run_sandboxed([_python(), "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_dev_is_read_only_with_only_the_device_nodes_a_kernel_needs():
+    seen = _run_probe(DEV_PROBE)
+    assert set(seen["dev"]) <= {"null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout", "stderr"}
+    for path in ("/dev/fill", "/dev/shm/fill", "/dev/pts/fill", "/dev/mqueue/fill"):
+        written, outcome, seconds = seen[path]
+        assert written == 0 and outcome in ("EROFS", "EACCES", "ENOENT"), (path, seen[path])
+        assert seconds < 5, (path, seen[path])  # refused at once, not when memory runs out
+    assert seen["many files"] == 0
+    assert seen["devices"] == {"null": 0, "zero": 16, "random": 16, "urandom": 16, "os.urandom": 16,
+                               "fd": seen["devices"]["fd"], "stdout": 0, "full": "ENOSPC"}
+    assert seen["devices"]["fd"] >= 3 and seen["numpy"]
+
+
+def test_every_writable_memory_file_system_in_the_sandbox_has_a_size_cap():
+    seen = _run_probe(DEV_PROBE)
+    for target, fstype, options, super_options in seen["mounts"]:
+        writable = "rw" in options.split(",")
+        if fstype == "devtmpfs":  # a single device node bound from the host: only the ones listed
+            assert target in {f"/dev/{n}" for n in ("null", "zero", "full", "random", "urandom")}, target
+        elif fstype in ("tmpfs", "ramfs", "mqueue", "devpts", "hugetlbfs") and writable:
+            assert fstype == "tmpfs" and "size=" in super_options, (target, fstype, super_options)
+    writable = {t for t, fs, o, _ in seen["mounts"] if fs == "tmpfs" and "rw" in o.split(",")}
+    assert writable == {"/tmp", "/home/student"}, writable
+
+
+SYSCALL_PROBE = r"""
+import ctypes, errno, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+seen = {}
+def errname():
+    return errno.errorcode.get(ctypes.get_errno(), "?")
+try:
+    fd = os.memfd_create("fill")
+    seen["memfd_create"] = "created"
+except OSError as exc:
+    seen["memfd_create"] = errno.errorcode.get(exc.errno)
+shm = libc.shmget(0, ctypes.c_size_t(64 << 20), 0o1600)
+seen["shmget"] = "created" if shm >= 0 else errname()
+msg = libc.msgget(0, 0o1600)
+seen["msgget"] = "created" if msg >= 0 else errname()
+# a user namespace of its own would let it mount a tmpfs without a size cap
+seen["unshare user+mount"] = "done" if libc.unshare(0x10000000 | 0x00020000) == 0 else errname()
+seen["unshare ipc"] = "done" if libc.unshare(0x08000000) == 0 else errname()
+print(json.dumps(seen))
+"""
+
+
+def test_a_sandbox_cannot_make_memory_outside_its_caps_by_other_means():
+    """memfd files, System V shared memory and message queues, and a user
+    namespace of its own (with a fresh tmpfs) are all host memory that no
+    rlimit of the sandbox counts."""
+    seen = _run_probe(SYSCALL_PROBE)
+    assert seen == {"memfd_create": "EPERM", "shmget": "EPERM", "msgget": "EPERM",
+                    "unshare user+mount": "EPERM", "unshare ipc": "EPERM"}, seen
