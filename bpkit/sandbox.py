@@ -13,10 +13,18 @@ Each kernel gets a fresh sandbox (Debian's ``bwrap``) that sees only:
   disappears with the kernel; a private tmpfs /tmp;
 - its connection file (read-only) and the judge's socket.
 
-Nothing of the host is writable from inside.  The kernel's ZeroMQ sockets
-(``ipc://``, Unix sockets) are created in the sandbox's own /tmp, and the
-grading side reaches them through ``/proc/<sandbox pid>/root`` (bwrap reports
-the pid on ``--info-fd``).
+Nothing of the host is writable from inside, and nothing writable inside is
+outside a cap: /tmp and the home are size-capped tmpfs mounts, /dev is a
+read-only directory of five device nodes (no /dev/shm), and the seccomp
+filter refuses memfd, System V shared memory and message queues and new
+namespaces.  The kernel's ZeroMQ sockets (``ipc://``, Unix sockets) are
+created in the sandbox's own /tmp.  The grading side never follows a path
+the sandbox can change: it opens each socket once, component by component
+from ``/proc/<sandbox pid>/root`` without following symlinks
+(``open_sandbox_socket``; bwrap reports the pid on ``--info-fd``), keeps
+the O_PATH descriptor for the kernel's lifetime and connects through
+``/proc/self/fd/<fd>``, so a socket the student replaces by a symlink (to a
+host socket, say) still leads only to the socket the kernel made.
 
 It runs with new user, PID, network, IPC and UTS namespaces (no network at
 all, not even loopback to the outside), no capabilities, a new session, dies
@@ -34,6 +42,8 @@ current submission's connection file and judge socket with ``use_kernel_dir``.
 """
 from __future__ import annotations
 
+import asyncio
+import errno
 import functools
 import json
 import os
@@ -52,7 +62,7 @@ from pathlib import Path
 from jupyter_client.provisioning import LocalProvisioner
 
 __all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "start_sandboxed",
-           "check_sandbox", "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
+           "check_sandbox", "open_sandbox_socket", "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
 
 HOME = "/home/student"
 PROBE_DIR = "/opt/bpkit"
@@ -288,9 +298,58 @@ def start_sandboxed(command: list[str], submission: str | None = None, **options
     return process, (json.loads(started)["child-pid"] if started else None)
 
 
+def open_sandbox_socket(pid: int, path: str) -> int:
+    """An O_PATH descriptor of the Unix socket at `path` (absolute, inside
+    the sandbox whose pid is `pid`), for connecting to as
+    ``/proc/self/fd/<descriptor>``.
+
+    The sandbox owns its /tmp: student code runs with the uid that made the
+    kernel's sockets, so it can replace one by a symlink, and through
+    ``/proc/<pid>/root`` an absolute symlink is followed from the *host's*
+    root.  So the path is looked up one component at a time from the
+    sandbox's root with O_NOFOLLOW, and refused (OSError) unless every
+    component is a real directory and the last a socket made inside the
+    sandbox: ELOOP for a symlink, ENOTSOCK for anything but a socket, EXDEV
+    for a socket bound in from elsewhere (not on its directory's file
+    system), EPERM for another owner, EINVAL for "." or ".." (FileNotFoundError
+    if it is not there yet).  The descriptor names that socket's inode for
+    as long as it is open: a later unlink or replacement inside the sandbox
+    does not change what connecting to it reaches.
+    """
+    parts = path.strip("/").split("/")
+    if not path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise OSError(errno.EINVAL, f"{path!r} is not a plain absolute path")
+    flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(f"/proc/{pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for index, part in enumerate(parts):
+            parent, fd = fd, -1
+            try:
+                fd = os.open(part, flags, dir_fd=parent)
+                info, last = os.fstat(fd), index == len(parts) - 1
+                if stat.S_ISLNK(info.st_mode):
+                    raise OSError(errno.ELOOP, f"{path}: {part} is a symlink")
+                if not last and not stat.S_ISDIR(info.st_mode):
+                    raise OSError(errno.ENOTDIR, f"{path}: {part} is not a directory")
+                if last and not stat.S_ISSOCK(info.st_mode):
+                    raise OSError(errno.ENOTSOCK, f"{path} is not a socket")
+                if last and info.st_dev != os.fstat(parent).st_dev:
+                    raise OSError(errno.EXDEV, f"{path} is not a socket made in its directory")
+                if last and info.st_uid != os.getuid():  # bwrap maps the sandbox's uid to ours
+                    raise OSError(errno.EPERM, f"{path} belongs to uid {info.st_uid}")
+            finally:
+                os.close(parent)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise
+    return fd
+
+
 def _check_sockets_reachable() -> None:
-    """A Unix socket made inside a sandbox must be reachable from here through
-    /proc/<pid>/root (that is how kernels are talked to)."""
+    """A Unix socket made inside a sandbox must be reachable from here the
+    way kernels are talked to: opened with open_sandbox_socket and connected
+    to through /proc/self/fd."""
     import socket
     import time
 
@@ -301,13 +360,23 @@ def _check_sockets_reachable() -> None:
         deadline, reply = time.monotonic() + 20, b""
         while pid and not reply and time.monotonic() < deadline:
             try:
+                fd = open_sandbox_socket(pid, "/tmp/check")
+            except FileNotFoundError:
+                time.sleep(0.02)
+                continue
+            except OSError as exc:
+                raise SandboxUnavailable(f"a socket made inside the sandbox was refused: {exc}") from None
+            try:
                 with socket.socket(socket.AF_UNIX) as client:
-                    client.connect(f"/proc/{pid}/root/tmp/check")
+                    client.settimeout(10)
+                    client.connect(f"/proc/self/fd/{fd}")
                     reply = client.recv(2)
             except OSError:
                 time.sleep(0.02)
+            finally:
+                os.close(fd)
         if reply != b"ok":
-            raise SandboxUnavailable("a socket inside the sandbox cannot be reached through /proc/<pid>/root")
+            raise SandboxUnavailable("a socket inside the sandbox cannot be reached through /proc/self/fd")
     finally:
         process.kill()
         process.wait()
@@ -319,6 +388,8 @@ _KERNEL_DIR: str | None = None
 _WALL_SECONDS = 300.0
 #: Where a kernel's ZeroMQ sockets live, inside its sandbox (its private /tmp).
 IPC_INSIDE = "/tmp/kernel-zmq"
+#: Seconds a starting kernel has to make its sockets.
+_SOCKET_WAIT = 60.0
 
 
 def use_kernel_dir(path: str | os.PathLike | None, wall_seconds: float = 300.0) -> None:
@@ -340,7 +411,7 @@ class SandboxProvisioner(LocalProvisioner):
         kdir = _KERNEL_DIR or tempfile.mkdtemp(prefix="bpkit-kernel-")
         km.transport = "ipc"
         km.cache_ports = False
-        km.ip = IPC_INSIDE  # what the kernel binds; the grading side connects via /proc/<pid>/root
+        km.ip = IPC_INSIDE  # what the kernel binds; the grading side connects through links to O_PATH fds
         km.connection_file = os.path.join(kdir, "kernel.json")
         self._kernel_dir = kdir
         return await super().pre_launch(**kwargs)
@@ -368,8 +439,51 @@ class SandboxProvisioner(LocalProvisioner):
         self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
         self._watchdog.daemon = True
         self._watchdog.start()
-        self.connection_info = {**self.connection_info, "ip": f"/proc/{sandbox_pid}/root{IPC_INSIDE}"}
+        self.connection_info = {**self.connection_info, "ip": await self._socket_links(sandbox_pid)}
         return self.connection_info
+
+    async def _socket_links(self, sandbox_pid: int) -> str:
+        """Wait for the kernel's five sockets, open each with
+        open_sandbox_socket (kept open for the kernel's lifetime), and make
+        a private host directory of links ``k-<port>`` -> ``/proc/self/fd/<fd>``;
+        returns the "ip" the grading side connects to (``<dir>/k``), a path
+        the sandbox cannot change."""
+        ports = [self.connection_info[f"{channel}_port"] for channel in ("shell", "iopub", "stdin", "control", "hb")]
+        self._sockets: dict[int, int] = {}
+        self._links = tempfile.mkdtemp(prefix="bpkit-zmq-")  # short: ZeroMQ's ipc paths are at most 107 bytes
+        deadline = asyncio.get_running_loop().time() + _SOCKET_WAIT
+        try:
+            while len(self._sockets) < len(ports):
+                for port in ports:
+                    if port not in self._sockets:
+                        try:
+                            self._sockets[port] = open_sandbox_socket(sandbox_pid, f"{IPC_INSIDE}-{port}")
+                        except FileNotFoundError:
+                            pass
+                if len(self._sockets) == len(ports):
+                    break
+                if self.process.poll() is not None or asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"the sandboxed kernel made {len(self._sockets)} of its {len(ports)} "
+                                       f"sockets (bwrap exit code {self.process.poll()})")
+                await asyncio.sleep(0.02)
+            for port, fd in self._sockets.items():
+                os.symlink(f"/proc/self/fd/{fd}", os.path.join(self._links, f"k-{port}"))
+        except BaseException:
+            self._kill_sandbox()
+            self._close_sockets()
+            raise
+        return os.path.join(self._links, "k")
+
+    def _close_sockets(self) -> None:
+        """Remove the links first (a ZeroMQ socket still reconnecting then
+        finds no path), then close the descriptors."""
+        links = getattr(self, "_links", None)
+        if links:
+            shutil.rmtree(links, ignore_errors=True)
+            self._links = None
+        for fd in getattr(self, "_sockets", {}).values():
+            os.close(fd)
+        self._sockets = {}
 
     def _kill_sandbox(self) -> None:
         try:
@@ -381,6 +495,7 @@ class SandboxProvisioner(LocalProvisioner):
         watchdog = getattr(self, "_watchdog", None)
         if watchdog is not None:
             watchdog.cancel()
+        self._close_sockets()
         await super().cleanup(restart=restart)
 
 

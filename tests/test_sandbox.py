@@ -276,3 +276,179 @@ def test_a_sandbox_cannot_make_memory_outside_its_caps_by_other_means():
     seen = _run_probe(SYSCALL_PROBE)
     assert seen == {"memfd_create": "EPERM", "shmget": "EPERM", "msgget": "EPERM",
                     "unshare user+mount": "EPERM", "unshare ipc": "EPERM"}, seen
+
+
+# ------------------------------------------ paths the sandbox can change ---
+
+class _Bait:
+    """A Unix socket on the host, listening: the grading side must never
+    connect to it, whatever the sandbox plants."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+        self.path, self.hits = str(path), 0
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(self.path)
+        self.server.listen(16)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.hits += 1
+            conn.close()
+
+    def close(self):
+        import socket
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.server.close()
+
+
+PLANTS = r"""
+import os, socket, sys
+bait = sys.argv[1]
+os.symlink(bait, "/tmp/link")
+open("/tmp/file", "w").close()
+os.mkdir("/tmp/dir")
+os.symlink("/tmp", "/tmp/dirlink")
+os.mkdir("/tmp/sub")
+server = socket.socket(socket.AF_UNIX)
+server.bind("/tmp/sub/sock")
+server.listen(4)
+os.symlink("/tmp/sub/sock", "/tmp/sub/inner")  # a symlink inside the sandbox, to its own socket
+for reply in (b"inside", b"still inside"):
+    conn, _ = server.accept()
+    conn.sendall(reply)
+    conn.close()
+    if reply == b"inside":  # swap the socket for a symlink to the host's socket
+        os.unlink("/tmp/sub/sock")
+        os.symlink(bait, "/tmp/sub/sock")
+        os.symlink(bait, "/tmp/sub/swapped")
+"""
+
+
+def _connect(path: str) -> bytes:
+    import socket
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(10)
+        client.connect(path)
+        return client.recv(64)
+
+
+def test_the_grading_side_opens_a_sandbox_socket_without_following_any_link(tmp_path):
+    import errno
+    import time
+
+    from bpkit.sandbox import open_sandbox_socket, start_sandboxed
+
+    bait = _Bait(tmp_path / "bait.sock")
+    process, pid = start_sandboxed([_python(), "-c", PLANTS, bait.path])
+    try:
+        deadline, fd = time.monotonic() + 30, None
+        while fd is None and time.monotonic() < deadline:
+            try:
+                fd = open_sandbox_socket(pid, "/tmp/sub/sock")
+            except FileNotFoundError:
+                time.sleep(0.02)
+        assert fd is not None
+        for refused in ("/tmp/link", "/tmp/file", "/tmp/dir", "/tmp/dirlink/sub/sock", "/tmp/sub/inner",
+                        "/tmp/../tmp/sub/sock", "/home/student", "/dev/null", "/usr/bin/python3"):
+            with pytest.raises(OSError) as caught:
+                os.close(open_sandbox_socket(pid, refused))
+            assert caught.value.errno != errno.ENOENT, refused
+        assert _connect(f"/proc/self/fd/{fd}") == b"inside"
+        deadline = time.monotonic() + 10
+        while not os.path.islink(f"/proc/{pid}/root/tmp/sub/swapped") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # the socket's path is now a symlink to the host's socket: the fd still names the socket made inside
+        assert _connect(f"/proc/self/fd/{fd}") == b"still inside"
+        with pytest.raises(OSError):
+            open_sandbox_socket(pid, "/tmp/sub/sock")
+        os.close(fd)
+        assert bait.hits == 0
+    finally:
+        process.kill()
+        process.wait()
+        bait.close()
+
+
+ATTACK = r"""
+import glob, json, os, socket
+bait = {bait!r}
+ports = json.load(open("/run/kernel.json"))
+swapped = []
+for path in sorted(glob.glob("/tmp/kernel-zmq-*")):
+    os.unlink(path)
+    os.symlink(bait, path)
+    swapped.append(path)
+# drop the grading side's connections (heartbeat, control, stdin) so that ZeroMQ reconnects by path
+drop = {{"/tmp/kernel-zmq-%d" % ports[k] for k in ("hb_port", "control_port", "stdin_port")}}
+dropped = 0
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        if not os.readlink("/proc/self/fd/" + fd).startswith("socket:"):
+            continue
+        s = socket.socket(fileno=os.dup(int(fd)))
+    except OSError:
+        continue
+    try:
+        if s.family == socket.AF_UNIX and s.getsockname() in drop:
+            s.getpeername()  # an accepted connection, not the listening socket
+            s.shutdown(socket.SHUT_RDWR)
+            dropped += 1
+    except OSError:
+        pass
+    finally:
+        s.close()
+print("SWAPPED", len(swapped), "DROPPED", dropped)
+"""
+
+
+def test_a_kernel_that_swaps_its_sockets_for_symlinks_never_gets_the_grader_to_a_host_socket(tmp_path, monkeypatch):
+    """The kernel's ZeroMQ sockets are files in the sandbox's /tmp; student
+    code runs as their owner.  Replaced by symlinks to a host socket (and
+    the connections dropped so that ZeroMQ reconnects), they must not lead
+    the grading side anywhere but to the sockets the kernel made."""
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    from bpkit.sandbox import sandbox_kernelspec_dir
+
+    monkeypatch.setenv("JUPYTER_PATH", str(sandbox_kernelspec_dir()))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "data.txt").write_text("42")
+    bait = _Bait(tmp_path / "bait.sock")
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60, cwd=str(work))
+    printed = []
+
+    def run(code):
+        reply = kc.execute_interactive(code, timeout=60, output_hook=lambda m: printed.append(
+            m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return "".join(printed[-5:])
+
+    try:
+        assert "/proc/" not in km.ip  # the grading side's paths are not in the sandbox
+        out = run("import matplotlib.pyplot as plt, numpy as np\nplt.plot(np.arange(3)); plt.savefig('/tmp/p.png')\n"
+                  "print(open('data.txt').read(), np.random.default_rng(0).integers(10))")
+        assert out.startswith("42 ")
+        swapped, dropped = run(ATTACK.format(bait=bait.path)).split("SWAPPED ")[-1].split(" DROPPED ")
+        assert int(swapped) == 5 and int(dropped) >= 3  # heartbeat, stdin, control (the manager's and the client's)
+        time.sleep(2)  # ZeroMQ reconnects within 0.1 s
+        assert "still here" in run("print('still here')")
+        assert kc.is_alive() and km.is_alive()
+        assert bait.hits == 0
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        bait.close()
+    assert not os.path.exists(km.ip + "-1")
