@@ -237,12 +237,36 @@ def encode_arrays(got: np.ndarray, expected: np.ndarray) -> str:
     return DATA_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+#: Caps for decode_arrays: the line reaches the feedback from a (student-run)
+#: notebook, so it is sized before it is decoded.  The largest honest line
+#: (two 400-element float64 arrays) is about 9 000 characters.
+MAX_DATA_LINE = 64_000
+MAX_DATA_MEMBER = 16_000  # uncompressed bytes of one .npy inside the .npz
+MAX_DATA_ELEMENTS = 400
+
+
 def decode_arrays(line: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Inverse of encode_arrays (never unpickles)."""
-    if not line.startswith(DATA_PREFIX):
+    """Inverse of encode_arrays (never unpickles).  None for anything else:
+    a line longer than MAX_DATA_LINE (refused before base64 sees it), not
+    exactly the members got and expected, a member larger than
+    MAX_DATA_MEMBER uncompressed, arrays that are not real numbers of at
+    most MAX_DATA_ELEMENTS elements of one shape, or data that does not decode."""
+    if not isinstance(line, str) or not line.startswith(DATA_PREFIX) or len(line) > MAX_DATA_LINE:
         return None
-    with np.load(io.BytesIO(base64.b64decode(line[len(DATA_PREFIX):])), allow_pickle=False) as data:
-        return data["got"], data["expected"]
+    try:
+        raw = base64.b64decode(line[len(DATA_PREFIX):], validate=True)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+            members = data.zip.infolist()
+            if sorted(data.files) != ["expected", "got"] or len(members) != 2 or any(
+                    m.file_size > MAX_DATA_MEMBER for m in members):
+                return None  # zipfile never inflates past the declared size
+            got, expected = data["got"], data["expected"]
+    except Exception:  # not base64, not an .npz, pickled objects, ...
+        return None
+    if not all(isinstance(a, np.ndarray) and a.size <= MAX_DATA_ELEMENTS and a.dtype.kind in "biuf"
+               for a in (got, expected)) or got.shape != expected.shape or got.ndim > 3:
+        return None
+    return got, expected
 
 
 def _summary(got: np.ndarray, expected: np.ndarray) -> str:

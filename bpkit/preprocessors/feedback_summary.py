@@ -10,7 +10,8 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 from nbformat.v4 import new_code_cell, new_output
 
-from bpkit.checks.core import decode_arrays
+from bpkit.checks.core import DATA_PREFIX, decode_arrays
+from bpkit.escaping import clip
 
 __all__ = ["FeedbackSummary", "behaviour_of", "heatmap_png"]
 
@@ -46,19 +47,28 @@ def heatmap_png(got, expected) -> bytes:
     return buffer.getvalue()
 
 
+#: What the summary shows of an error message (the rest is in the cell's own output).
+MAX_MESSAGE_CHARS = 4_000
+MAX_MESSAGE_LINES = 40
+
+
 def _failure(cell):
-    """(message lines, arrays or None) of a failed grade cell."""
+    """(message lines, arrays or None) of a failed grade cell.  The message
+    comes from the student's notebook: it is cut to MAX_MESSAGE_CHARS per
+    line and MAX_MESSAGE_LINES lines, and a ``[data]`` line is never shown,
+    only decoded (within decode_arrays' caps) for the heatmap."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            lines = (output.get("evalue") or output.get("ename", "error")).splitlines()
-            decoded = [decode_arrays(line) for line in lines]
-            arrays = next((a for a in decoded if a is not None), None)
-            text = [line for line, a in zip(lines, decoded) if a is None]
-            if output.get("ename") == "NotImplementedError":
+            ename = clip(output.get("ename") or "error", 200)
+            lines = clip(output.get("evalue") or ename, 200_000).splitlines()[:MAX_MESSAGE_LINES]
+            arrays = next((a for a in (decode_arrays(line) for line in lines if line.startswith(DATA_PREFIX))
+                           if a is not None), None)
+            text = [clip(line, MAX_MESSAGE_CHARS) for line in lines if not line.startswith(DATA_PREFIX)]
+            if ename == "NotImplementedError":
                 text = ["Not implemented yet: replace `raise NotImplementedError()` with your code.",
                         "まだ実装されていません。`raise NotImplementedError()` をあなたのコードに置き換えてください。"]
-            elif output.get("ename") not in ("CheckFailure",):
-                text = [f"{output.get('ename')}: {' '.join(text)}"]
+            elif ename not in ("CheckFailure",):
+                text = [f"{ename}: {' '.join(text)}"]
             return text, arrays
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
             return ["The cell wrote to stderr, which nbgrader counts as a failure.",
