@@ -14,6 +14,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from bpkit.course import Course
+from bpkit.escaping import clip, csp_meta, csv_row, rich_text, terminal_text
 
 __all__ = ["StudentResult", "grade_assignment", "export_csv", "results_table", "sandbox_line", "judge_failures",
            "judge_findings"]
@@ -48,7 +49,8 @@ _EXCEPTION_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$",
 def _failure_summary(result: dict) -> str:
     """The most specific exception nbgrader logged (e.g. NotJSONError: ...),
     rather than its closing "see the above traceback"."""
-    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    # the end of the log holds the error; cut before the regex runs (it may quote student output)
+    text = clip((result.get("log") or "")[-200_000:] + "\n" + (result.get("error") or "")[-50_000:], 250_000)
     found = [m for m in _EXCEPTION_LINE.finditer(text) if "see the the above traceback" not in m.group(2)]
     if found:
         name, message = found[-1].groups()
@@ -60,18 +62,21 @@ def _failure_summary(result: dict) -> str:
     return lines[-1] if lines else "unknown error"
 
 
-_MISTAKE_KEY = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
+_MISTAKE_KEY = re.compile(r"^\[([\w.]{1,100})\]", re.MULTILINE)
+MAX_SCANNED = 20_000  # characters of an error message searched for a [key]
 
 
 def failure_reason(cell) -> str:
     """A short reason for a failed grade cell: the key a check gave its
-    failure (e.g. ``affine.dW_transposed``), else the exception's name."""
+    failure (e.g. ``affine.dW_transposed``), else the exception's name (a
+    student can name a class anything: control characters become visible
+    escapes, at most 100 characters; see bpkit.escaping)."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             if out.get("ename") == "NotImplementedError":
                 return "not_implemented"
-            key = _MISTAKE_KEY.search(out.get("evalue", ""))
-            return key.group(1) if key else out.get("ename", "error")
+            key = _MISTAKE_KEY.search(clip(out.get("evalue") or "", MAX_SCANNED))
+            return key.group(1) if key else (terminal_text(out.get("ename") or "error", 100) or "error")
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "wrote to stderr"
     return "failed"
@@ -85,7 +90,7 @@ def judge_failures(judged: dict) -> dict[str, tuple[str, str]]:
     found = {}
     for cells in judged.get("cells", {}).values():
         for grade_id, verdict in cells.items():
-            message = verdict.get("message") or ""
+            message = clip(verdict.get("message") or "", MAX_SCANNED)
             key = _MISTAKE_KEY.search(message)
             if not verdict.get("passed") and key and (
                     verdict.get("checked") or verdict.get("in_notebook") or key.group(1) != "not_checked"):
@@ -95,8 +100,10 @@ def judge_failures(judged: dict) -> dict[str, tuple[str, str]]:
 
 def judge_findings(judged: dict) -> list[tuple[str, str]]:
     """(grade_id, evidence) of each cell that passed in the notebook but not
-    with the judge, from a submission's judge file."""
-    return [(f["cell"], f"passed in the notebook, not with the judge: {f['judge']}")
+    with the judge, and ("(grader)", evidence) of each request the judge
+    refused, from a submission's judge file."""
+    return [(f["cell"], f["judge"] if f.get("in_notebook") is None and f["cell"] == "(grader)"
+             else f"passed in the notebook, not with the judge: {f['judge']}")
             for f in judged.get("findings", [])]
 
 
@@ -197,11 +204,12 @@ def write_failure_feedback(course: Course, assignment: str, student: str, reason
     folder.mkdir(parents=True, exist_ok=True)
     for name, max_score in notebooks:
         (folder / f"{name}.html").write_text(FAILURE_PAGE.format(
-            notebook=html.escape(name), max_score=max_score, reason=html.escape(reason)), encoding="utf-8")
+            notebook=html.escape(name), max_score=max_score, reason=html.escape(clip(reason, 5_000)), csp=csp_meta()),
+            encoding="utf-8")
 
 
 PARTIAL_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{assignment}</title></head>
+<html><head><meta charset="utf-8">{csp}<title>{assignment}</title></head>
 <body style="font-family:sans-serif;max-width:50em;margin:2em auto">
 <h2>{assignment}: {score:g} / {max_score:g}</h2>
 <p>Your notebook stopped part-way while it was graded ({reason}). The cells checked before it stopped
@@ -232,24 +240,49 @@ def write_partial_feedback(course: Course, assignment: str, result: StudentResul
     for name in names:
         (folder / f"{name}.html").write_text(PARTIAL_PAGE.format(
             assignment=html.escape(assignment), score=result.score, max_score=result.max_score,
-            reason=html.escape(result.note.split(";")[0]), rows=rows), encoding="utf-8")
+            reason=html.escape(clip(result.note.split(";")[0], 5_000)), rows=rows, csp=csp_meta()), encoding="utf-8")
+
+
+GRADES_CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                      "raw_score", "late_submission_penalty", "score", "max_score"]
 
 
 def export_csv(course: Course, path: Path, assignment: str | None = None) -> Path:
-    """Write nbgrader's standard grades CSV (same as `nbgrader export`),
-    for every assignment or just one."""
-    from nbgrader.plugins import CsvExportPlugin
+    """Write nbgrader's standard grades CSV (the columns and values of
+    `nbgrader export`), for every assignment or just one.  Written with the
+    csv module, unlike nbgrader's plugin: a comma in a name stays in its
+    cell, and no cell starts a spreadsheet formula (bpkit.escaping.csv_cell)."""
+    import csv
 
-    plugin = CsvExportPlugin(config=course.config)
-    plugin.to = str(path)
-    plugin.assignment = [assignment] if assignment else []
-    with course.gradebook() as gb:
-        plugin.export(gb)
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gb, open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(GRADES_CSV_COLUMNS)
+        for db_assignment in gb.assignments:
+            if assignment and db_assignment.name != assignment:
+                continue
+            for student in gb.students:
+                row = {"assignment": db_assignment.name, "duedate": db_assignment.duedate, "student_id": student.id,
+                       "last_name": student.last_name, "first_name": student.first_name, "email": student.email,
+                       "max_score": db_assignment.max_score}
+                try:
+                    submission = gb.find_submission(db_assignment.name, student.id)
+                except MissingEntry:
+                    row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
+                else:
+                    penalty = submission.late_submission_penalty
+                    row.update(timestamp=submission.timestamp, raw_score=submission.score,
+                               late_submission_penalty=penalty, score=max(0.0, submission.score - penalty))
+                writer.writerow(csv_row("" if row[k] is None else str(row[k]) for k in GRADES_CSV_COLUMNS))
     return path
 
 
 def results_table(assignment: str, results: list[StudentResult], max_notes: int = 3) -> Table:
-    table = Table(title=f"{assignment}: {len(results)} submissions")
+    """The per-student table.  Every cell is a rich Text (never parsed as
+    markup) with control characters shown as escapes: student ids, reasons
+    and errors come from students (an exception class may be named ``[/]``)."""
+    table = Table(title=rich_text(f"{assignment}: {len(results)} submissions"))
     table.add_column("student")
     table.add_column("score", justify="right")
     table.add_column("%", justify="right")
@@ -257,34 +290,40 @@ def results_table(assignment: str, results: list[StudentResult], max_notes: int 
     table.add_column("lost points in (reason)")
     for r in results:
         if not r.ok:
-            table.add_row(r.student, "-", "-", "-", f"[red]not graded: {r.error}[/red]")
+            table.add_row(rich_text(r.student, 100), "-", "-", "-",
+                          rich_text(f"not graded: {r.error}", 300, style="red"))
             continue
         failed = r.failed
         pct = 100 * r.score / r.max_score if r.max_score else 0.0
-        notes = [f"{name} ({r.reasons.get(name, 'failed')})" for name in failed[:max_notes]]
+        notes = [terminal_text(f"{name} ({r.reasons.get(name, 'failed')})", 200) for name in failed[:max_notes]]
         if len(failed) > max_notes:
             notes.append(f"… {len(failed) - max_notes} more")
-        table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", f"{pct:.0f}",
-                      f"{len(r.cells) - len(failed)}/{len(r.cells)}", "\n".join(notes) or "full marks")
+        table.add_row(rich_text(r.student, 100), f"{r.score:g} / {r.max_score:g}", f"{pct:.0f}",
+                      f"{len(r.cells) - len(failed)}/{len(r.cells)}",
+                      rich_text("\n".join(notes) or "full marks", 1_000, multiline=True))
     return table
 
 
 def print_results(assignment: str, results: list[StudentResult], console: Console | None = None,
                   flagged: dict[str, list[str]] | None = None) -> None:
-    """The per-student table, then one summary line: graded, skipped, failed, flagged."""
+    """The per-student table, then one summary line: graded, skipped, failed,
+    flagged; then one line per failed, partial and flagged student (plain
+    text, control characters shown as escapes, each line cut to 500
+    characters)."""
     console = console or Console()
     console.print(results_table(assignment, results))
     failed = [r for r in results if not r.ok]
     graded = [r for r in results if r.ok and not r.skipped]
-    console.print(f"{assignment}: {len(graded)} graded, {len(results) - len(graded) - len(failed)} already graded "
-                  f"(unchanged, not regraded), {len(failed)} failed, {len(flagged or {})} flagged")
+    console.print(rich_text(f"{assignment}: {len(graded)} graded, {len(results) - len(graded) - len(failed)} "
+                            f"already graded (unchanged, not regraded), {len(failed)} failed, "
+                            f"{len(flagged or {})} flagged"))
     for r in failed:
-        console.print(f"  failed  {r.student}: {r.error}", markup=False)
+        console.print(rich_text(f"  failed  {r.student}: {r.error}"))
     for r in results:
         if r.ok and r.note:
-            console.print(f"  partial {r.student}: {r.note}", markup=False)
+            console.print(rich_text(f"  partial {r.student}: {r.note}"))
     for student, findings in (flagged or {}).items():
-        console.print(f"  flagged {student}: {'; '.join(findings)}", markup=False)
+        console.print(rich_text(f"  flagged {student}: {'; '.join(clip(f, 300) for f in findings[:20])}", 2_000))
 
 
 def flagged_students(course: Course, assignment: str, results: list[StudentResult]) -> dict[str, list[str]]:
@@ -319,8 +358,8 @@ def sandbox_line(sandbox: bool) -> str:
 @contextmanager
 def progress_bar(console: Console, assignment: str, total: int):
     """A rich progress bar (count, elapsed, estimate); yields the on_done callback."""
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"grading {assignment}", total=total)
+        task = progress.add_task(terminal_text(f"grading {assignment}", 200), total=total)
         yield lambda student: progress.advance(task)
