@@ -12,6 +12,23 @@ depend on the number of workers.
 A submission already graded from the same files is skipped (resume after an
 interruption, idempotent re-runs) unless force=True.
 
+Nothing reads submitted/ but bpkit.intake: each submission is first copied
+into the batch's scratch folder (``/tmp/bpkit-batch-*/submitted``) without
+following any link, reading only regular files, within size caps; a
+submission with a link, a hard link, a special file, too much data or a
+name that cannot be an nbgrader id is refused with its reason (recorded as
+not graded, zero points if its id can be recorded) and the others go on.
+The hash, nbgrader (its ``CourseDirectory.submitted_directory`` points at
+the scratch copy) and the sandbox all read that copy.
+
+A worker process that dies (killed, out of memory) never costs a student
+points: the pool is rebuilt, the students still queued are graded, and the
+submissions that were being graded are retried one at a time in a pool of
+their own; only one whose retry kills its worker again is recorded as not
+graded, with that reason.  Each worker runs under a soft address-space cap
+(``c.BpkitWorker.memory_bytes``, default WORKER_MEMORY_BYTES; 0 = none), and
+one that runs out of memory ends itself, so the retry logic handles it.
+
 Sandboxed grading (the default): each notebook's kernel runs in bubblewrap
 (bpkit.sandbox) and every hidden check is decided by a Judge in the worker
 (bpkit.judge), which never runs student code.  A grade cell keeps nbgrader's
@@ -23,18 +40,22 @@ cell so the feedback explains the score.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bpkit.intake import Limits, Refused, id_problem, take_in, tree_hash
 from bpkit.zygote import fork_kernelspec_dir
 
-__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "JUDGE_FILE", "read_judge_file"]
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "JUDGE_FILE", "read_judge_file",
+           "WORKER_MEMORY_BYTES", "WORKER_DIED_TWICE"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
 MARKER = ".bpkit-graded.json"
@@ -56,22 +77,17 @@ class WorkerResult:
     note: str = ""  # e.g. why only the judge's verdicts could be scored
 
 
-def submission_hash(folder: Path) -> str:
-    """sha256 over the submitted files' relative paths and contents."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+#: sha256 over a sanitised copy's files (bpkit.intake.take_in): never call it on submitted/ itself.
+submission_hash = tree_hash
 
 
-def already_graded(root: Path, assignment: str, student: str) -> bool:
+def _graded_hash(root: Path, assignment: str, student: str) -> str | None:
+    """The hash recorded when this submission was last graded, if any."""
     marker = root / "autograded" / student / assignment / MARKER
     try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))["hash"]
-    except (OSError, ValueError, KeyError):
-        return False
-    return recorded == submission_hash(root / "submitted" / student / assignment)
+        return json.loads(marker.read_text(encoding="utf-8"))["hash"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # ------------------------------------------------------------- workers ---
@@ -86,19 +102,59 @@ def _once(key: str, make):
     return _WORKER[key]
 
 
-def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbox: bool) -> None:
+#: The default cap on a grading worker's address space (RLIMIT_AS, soft
+#: limit only, so a sandboxed kernel can still set its own 3 GiB).  A worker
+#: grading this course peaks at about 0.7 GiB of address space and 0.15 GiB
+#: resident (measured: the sample class, 2 workers, nbclient, NumPy,
+#: OpenBLAS threads, the judge); OpenBLAS reserves more per core on bigger
+#: machines, hence the margin.  Kernels started without the sandbox inherit
+#: the cap too.
+WORKER_MEMORY_BYTES = 4 << 30
+
+#: Why a submission was not graded when its worker died twice grading it.
+WORKER_DIED_TWICE = ("the grading worker died twice while grading this submission (out of memory?); "
+                     "ask your instructor\n"
+                     "この提出物の採点中に採点プロセスが2回停止しました（メモリ不足？）。教員に相談してください")
+
+
+def worker_memory_bytes(config) -> int:
+    """c.BpkitWorker.memory_bytes from nbgrader_config.py (0: no cap)."""
+    try:
+        return int(config.get("BpkitWorker", {}).get("memory_bytes", WORKER_MEMORY_BYTES))
+    except (TypeError, ValueError):
+        return WORKER_MEMORY_BYTES
+
+
+def _cap_memory(limit: int) -> None:
+    """Lower this process's soft RLIMIT_AS to limit (the hard limit stays, so
+    children may raise theirs again)."""
+    import resource
+
+    if limit > 0:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbox: bool,
+                 intake: str = "", memory: int = 0) -> None:
     """Once per worker: a Course whose gradebook is a private copy of the
-    batch's template gradebook (which holds the assignment's definition), and
-    kernels that are either sandboxed (bpkit.sandbox) or, with the sandbox
-    turned off, forked from a warm zygote (bpkit.zygote)."""
+    batch's template gradebook (which holds the assignment's definition),
+    which reads submissions from the batch's sanitised copies in `intake`
+    (never from submitted/), and kernels that are either sandboxed
+    (bpkit.sandbox) or, with the sandbox turned off, forked from a warm
+    zygote (bpkit.zygote); the worker's address space is capped at `memory`."""
     from bpkit.course import Course
 
+    _cap_memory(memory)
     os.environ["JUPYTER_PATH"] = os.pathsep.join([kernels, os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
 
     scratch = Path(tempfile.mkdtemp(prefix="worker-", dir=Path(template).parent))
     shutil.copy(template, scratch / "gradebook.db")
     course = Course(root)
     course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+    if intake:
+        course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
 
 
@@ -125,7 +181,7 @@ def _grade_one(student: str) -> WorkerResult:
     from bpkit.grading import _failure_summary
 
     course, assignment = _WORKER["course"], _WORKER["assignment"]
-    folder = course.root / "submitted" / student / assignment
+    folder = Path(course.api.coursedir.format_path(course.api.coursedir.submitted_directory, student, assignment))
     expected = _once("notebooks", lambda: _notebook_names(course, assignment))
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     if not any(f"{name}.ipynb" in present for name in expected):
@@ -368,7 +424,42 @@ def _record(course, assignment: str, result: WorkerResult) -> None:
             comments = result.comments.get(notebook.name, {})
             for comment in notebook.comments:
                 comment.auto_comment = comments.get(comment.name) if result.ok else None
-        gb.db.commit()
+        gb.db.commit()  # expires the notebooks' scores, read again below
+        if result.ok:
+            _assign_late_penalties(course, gb, submission, [nb for nb in submission.notebooks
+                                                            if nb.name in result.grades])
+            gb.db.commit()
+    if not result.ok:  # never skip it next time as "already graded" from an older marker
+        (course.root / "autograded" / result.student / assignment / MARKER).unlink(missing_ok=True)
+
+
+def _late_penalty_configured(course) -> bool:
+    names = course.config.get("Autograde", {}).get("autograde_preprocessors", None)
+    if names is None:
+        return True  # nbgrader's default list has it
+    return any((n if isinstance(n, str) else getattr(n, "__name__", "")).endswith("AssignLatePenalties")
+               for n in names)
+
+
+def _assign_late_penalties(course, gb, submission, notebooks) -> None:
+    """What nbgrader's AssignLatePenalties does at the end of autograde, done
+    here on the course gradebook once the final (judged) scores are in, with
+    the configured plugin (c.AssignLatePenalties.plugin_class,
+    c.LateSubmissionPlugin.penalty_method): each autograded notebook's
+    late_submission_penalty, from its score and how late the submission is."""
+    if not _late_penalty_configured(course):
+        return
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    assigner = AssignLatePenalties(config=course.config)
+    assigner.init_plugin()
+    for notebook in notebooks:
+        notebook.late_submission_penalty = None
+        if submission.total_seconds_late > 0:
+            penalty = assigner.plugin_inst.late_submission_penalty(
+                submission.student.id, notebook.score, submission.total_seconds_late)
+            if penalty is not None:
+                notebook.late_submission_penalty = assigner._check_late_penalty(notebook, penalty)
 
 
 def grade_submissions(course, assignment: str, students: list[str], workers: int = 1,
@@ -381,41 +472,123 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     touches the gradebook).
     """
     root = course.root
-    skipped = [] if force else [s for s in students if already_graded(root, assignment, s)]
-    todo = [s for s in students if s not in skipped]
-    # hashed before grading, so a file changed meanwhile is graded again next time
-    hashes = {s: submission_hash(root / "submitted" / s / assignment) for s in todo}
-    results = []
-    if todo:
-        scratch = tempfile.TemporaryDirectory(prefix="bpkit-batch-")
-        template = _template_gradebook(course, assignment, Path(scratch.name))
-        if sandbox:
-            from bpkit.sandbox import sandbox_kernelspec_dir
+    done = on_done or (lambda student: None)
+    results, skipped, todo, hashes = [], [], [], {}
 
-            kernels = sandbox_kernelspec_dir()
-        else:
-            kernels = fork_kernelspec_dir()
-        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), initializer=_init_worker,
-                                   initargs=(str(root), str(template), assignment, str(kernels), sandbox))
-        with scratch, pool:
-            futures = {pool.submit(_grade_one, s): s for s in todo}
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # a worker died: the batch goes on
-                    result = WorkerResult(student, False, error=f"worker failed: {type(exc).__name__}: {exc}")
-                _record(course, assignment, result)
-                if result.ok:
-                    (root / "autograded" / student / assignment / MARKER).write_text(
-                        json.dumps({"hash": hashes[student]}), encoding="utf-8")
-                results.append(result)
-                if on_done:
-                    on_done(student)
+    def finish(result: WorkerResult) -> None:
+        if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
+            _record(course, assignment, result)
+        if result.ok:
+            (root / "autograded" / result.student / assignment / MARKER).write_text(
+                json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
+        results.append(result)
+        done(result.student)
+
+    with tempfile.TemporaryDirectory(prefix="bpkit-batch-") as name:
+        scratch = Path(name)
+        intake = _intake_root(scratch)
+        limits, ignore = Limits.from_config(course.config), list(course.api.coursedir.ignore)
+        for student in students:
+            try:
+                copy = take_in(root / "submitted", student, assignment, intake / student / assignment, limits, ignore)
+            except Refused as exc:
+                finish(WorkerResult(student, False, error=f"refused: {exc}"))
+                continue
+            # hashed before grading, so a file changed meanwhile is graded again next time
+            hashes[student] = tree_hash(copy)
+            if not force and _graded_hash(root, assignment, student) == hashes[student]:
+                skipped.append(student)
+                shutil.rmtree(copy)
+            else:
+                todo.append(student)
+        if todo:
+            template = _template_gradebook(course, assignment, scratch)
+            if sandbox:
+                from bpkit.sandbox import sandbox_kernelspec_dir
+
+                kernels = sandbox_kernelspec_dir()
+            else:
+                kernels = fork_kernelspec_dir()
+            initargs = (str(root), str(template), assignment, str(kernels), sandbox, str(intake),
+                        worker_memory_bytes(course.config))
+            _grade_all(todo, workers, initargs, finish)
     for student in skipped:
-        if on_done:
-            on_done(student)
+        done(student)
     return results, skipped
+
+
+def _intake_root(scratch: Path) -> Path:
+    """Where the batch's sanitised copies go.  nbgrader uses an absolute
+    submitted_directory unescaped inside a regular expression, so the path
+    must match itself as one."""
+    intake = scratch / "submitted"
+    intake.mkdir()
+    try:
+        usable = re.fullmatch(str(intake), str(intake)) is not None
+    except re.error:
+        usable = False
+    if not usable:
+        raise RuntimeError(f"the scratch folder {intake} holds characters nbgrader cannot use in a path; "
+                           "set TMPDIR to a plain path such as /tmp")
+    return intake
+
+
+def _work(student: str) -> WorkerResult:
+    """_grade_one in a worker; running out of memory ends the worker (the
+    batch then retries the submission alone, see _grade_all)."""
+    try:
+        result = _grade_one(student)
+    except MemoryError:
+        os._exit(70)
+    if not result.ok and result.error.startswith("MemoryError"):  # raised in this worker, logged by nbgrader
+        os._exit(70)
+    return result
+
+
+def _grade_all(todo: list[str], workers: int, initargs: tuple, finish) -> None:
+    """Grade every student of todo in pools of worker processes, calling
+    finish(result) for each, whatever happens to the workers.
+
+    At most `workers` submissions are in flight, so the ones in flight are
+    exactly those being graded.  When a worker dies the pool breaks: the
+    students still queued go to a new pool, and those in flight are retried
+    one at a time, each in a pool of its own; a student whose retry kills
+    its worker again is finished as not graded (WORKER_DIED_TWICE)."""
+    queue, suspects = deque(todo), deque()
+    while queue or suspects:
+        alone = bool(suspects)
+        source = suspects if alone else queue
+        width = 1 if alone else max(1, min(workers, len(source)))
+        died, broken = [], False
+        with ProcessPoolExecutor(max_workers=width, initializer=_init_worker, initargs=initargs) as pool:
+            running = {}
+            while running or (source and not broken):
+                while source and not broken and len(running) < width:
+                    student = source.popleft()
+                    try:
+                        running[pool.submit(_work, student)] = student
+                    except BrokenProcessPool:  # it broke in between: this one never started
+                        source.appendleft(student)
+                        broken = True
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    student = running.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:  # its worker (or another one) died
+                        died.append(student)
+                        broken = True
+                        continue
+                    except Exception as exc:  # an error in bpkit itself: this student only
+                        result = WorkerResult(student, False, error=f"worker failed: {type(exc).__name__}: {exc}")
+                    finish(result)
+        for student in died:
+            if alone:
+                finish(WorkerResult(student, False, error=WORKER_DIED_TWICE))
+            else:
+                suspects.append(student)
 
 
 def default_workers() -> int:

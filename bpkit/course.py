@@ -75,15 +75,26 @@ class Course:
         return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def check_assignment(self, assignment: str) -> None:
+        from bpkit.intake import id_problem
+
         if assignment not in self.assignments():
             raise CourseError(f"unknown assignment {assignment!r}; the course has: "
                               + ", ".join(self.assignments()))
+        problem = id_problem(assignment)
+        if problem:  # nbgrader would take it as a glob or a path
+            raise CourseError(f"the assignment folder source/{assignment!r} cannot be an nbgrader id: {problem}; "
+                              "rename it")
 
     def submitted_students(self, assignment: str) -> list[str]:
+        """The folders of submitted/ that hold `assignment`, as found on disk:
+        a student folder or assignment folder that is a link is listed too
+        (bpkit.intake refuses it with a reason), and nothing is opened or
+        followed beyond a stat, so a FIFO or a device never blocks here."""
         submitted = self.root / "submitted"
         if not submitted.is_dir():
             return []
-        return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+        return sorted(p.name for p in submitted.iterdir()
+                      if (p.is_symlink() or p.is_dir()) and os.path.lexists(p / assignment))
 
     def release(self, assignment: str, release_dir: str | None = None) -> None:
         """Run nbgrader generate_assignment (which also records the assignment,

@@ -170,9 +170,12 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         if not outcome["success"]:
             log(f"warning: some feedback could not be generated: {_failure_summary(outcome)}")
     if feedback:
+        from bpkit.intake import id_problem
+
         for r in results:
             if not r.ok:
-                write_failure_feedback(course, assignment, r.student, r.error)
+                if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
+                    write_failure_feedback(course, assignment, r.student, r.error)
             elif r.note and not r.skipped:
                 write_partial_feedback(course, assignment, r)
     return results
