@@ -33,12 +33,18 @@ import os  # noqa: E402
 
 os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")
 
-# Feedback: nbgrader's grades, a summary table with each behaviour's diagnosis
-# in English and Japanese (and heatmaps), then hidden tests removed (their code
-# and the tracebacks that would show it).
+# Feedback: nbgrader's grades, the student's outputs and raw cells cleaned of
+# script (SanitizeFeedback: bleach allow-list; JavaScript, SVG and widget
+# outputs dropped), a summary table with each behaviour's diagnosis in English
+# and Japanese (and heatmaps), then hidden tests removed (their code and the
+# tracebacks that would show it).  FeedbackExporter is nbgrader's feedback
+# page with markdown cells cleaned after rendering and a
+# Content-Security-Policy that lets only MathJax run.
+c.GenerateFeedback.exporter_class = "bpkit.preprocessors.FeedbackExporter"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "bpkit.preprocessors.SanitizeFeedback",
     "bpkit.preprocessors.FeedbackSummary",
     "bpkit.preprocessors.HideHiddenTests",
 ]

@@ -6,5 +6,7 @@ from bpkit.preprocessors.hide_hidden_tests import HideHiddenTests
 from bpkit.preprocessors.limit_output_size import LimitOutputSize
 from bpkit.preprocessors.limited_execute import LimitedExecute
 from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
+from bpkit.preprocessors.sanitize_feedback import FeedbackExporter, SanitizeFeedback
 
-__all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute"]
+__all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute",
+           "SanitizeFeedback", "FeedbackExporter"]

@@ -1,0 +1,119 @@
+"""Feedback pages without live script from the student.
+
+A student's notebook can carry HTML and script: ``IPython.display.HTML``,
+``display({...}, raw=True)``, ``Javascript``, SVG, markdown cells with raw
+HTML or ``javascript:`` links.  nbgrader's feedback template passes all of
+it through.  Here:
+
+- SanitizeFeedback (a preprocessor, nbconvert's SanitizeHTML with bleach)
+  cleans every code cell output (``text/html`` and ``text/markdown``,
+  rendered first, so a ``[x](javascript:...)`` link is seen as a link) and
+  drops every other output type that is not plain data (JavaScript, SVG,
+  widgets, PDF, ...), and cleans raw cells.  It runs before FeedbackSummary,
+  whose table escapes what it shows itself.
+- FeedbackExporter (nbgrader's HTML exporter for feedback, with nbgrader's
+  own feedback template) cleans each markdown cell after it is rendered,
+  with the same allow-list, and adds a Content-Security-Policy that lets
+  only MathJax's script (from its CDN, as nbconvert loads it) run.
+"""
+from __future__ import annotations
+
+import bleach
+from jinja2 import DictLoader
+from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown import markdown2html
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from traitlets import Bool
+
+__all__ = ["SanitizeFeedback", "FeedbackExporter", "clean_html", "FEEDBACK_CSP"]
+
+TAGS = sorted(bleach.ALLOWED_TAGS | {
+    "p", "div", "span", "br", "hr", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "img", "table", "thead", "tbody",
+    "tfoot", "tr", "th", "td", "caption", "colgroup", "col", "dl", "dt", "dd", "del", "ins", "s", "sub", "sup",
+    "u", "kbd", "samp", "var", "small", "mark", "q", "cite", "details", "summary", "figure", "figcaption"})
+ATTRIBUTES = {
+    "*": ["class", "title"],
+    "a": ["href", "title", "name"],
+    "img": ["src", "alt", "title", "width", "height"],
+    "td": ["colspan", "rowspan", "align"],
+    "th": ["colspan", "rowspan", "align", "scope"],
+    "ol": ["start"],
+    "col": ["span"],
+}
+PROTOCOLS = ["http", "https", "mailto"]  # no javascript:, data:, vbscript: ...
+
+
+def clean_html(text) -> str:
+    """HTML with only the allow-listed tags, attributes and URL schemes;
+    anything else is shown as text (escaped), comments are dropped."""
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return bleach.clean(text, tags=TAGS, attributes=ATTRIBUTES, protocols=PROTOCOLS, strip=False,
+                        strip_comments=True)
+
+
+class SanitizeFeedback(SanitizeHTML):
+    """Clean code cell outputs and raw cells of an autograded notebook
+    before it becomes a feedback page (markdown cells are cleaned after
+    rendering, by FeedbackExporter)."""
+
+    # nbgrader registers preprocessors without enabling them; this one always runs.
+    enabled = Bool(True).tag(config=True)
+
+    def sanitize_html_tags(self, html_str):
+        return clean_html(html_str)
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)  # widget state is written into the page as-is
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                data = output.get("data") or {}
+                if isinstance(data.get("text/markdown"), str):
+                    # render first: a markdown link or image is HTML only after rendering
+                    rendered = markdown2html(data.pop("text/markdown"))
+                    data.setdefault("text/html", rendered)
+                if output.get("metadata"):
+                    output["metadata"].pop("text/html", None)  # {"isolated": true}: an iframe of its own
+            cell.outputs = self.sanitize_code_outputs(cell.get("outputs", []))
+            return cell, resources
+        if cell.cell_type == "raw":
+            cell.source = clean_html(cell.source)
+        return cell, resources
+
+
+#: MathJax 2 (nbconvert's mathjax() macro) from cdnjs, which evaluates its
+#: inline configuration; no other script, no inline script or javascript:
+#: URL, images only embedded (data:), nothing else fetched.
+FEEDBACK_CSP = ("default-src 'none'; script-src https://cdnjs.cloudflare.com 'unsafe-eval'; "
+                "style-src 'unsafe-inline' https://cdnjs.cloudflare.com; font-src https://cdnjs.cloudflare.com data:; "
+                "img-src data:; base-uri 'none'; form-action 'none'")
+
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
+
+
+def add_csp(header) -> str:
+    """The page's <head> with the policy as its first element."""
+    return str(header).replace("<head>", "<head>\n" + CSP_META, 1)
+
+
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block header -%}{{ super() | bpkit_add_csp }}{%- endblock header -%}
+{% block markdowncell scoped %}{{ super() | bpkit_clean_html }}{% endblock markdowncell %}
+"""
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page (its template, extended): markdown cells
+    cleaned after rendering, and a Content-Security-Policy."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_loaders = [DictLoader({"bpkit_feedback.html.j2": TEMPLATE}), *self.extra_loaders]
+        self.template_file = "bpkit_feedback.html.j2"
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("bpkit_clean_html", clean_html)
+        yield ("bpkit_add_csp", add_csp)
