@@ -12,7 +12,6 @@ import base64
 import csv
 import html
 import json
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,17 +20,13 @@ from pathlib import Path
 import nbformat
 
 from bpkit.course import Course
+from bpkit.escaping import clip, csp_meta, csv_row, mathtext_safe
+from bpkit.integrity import suspicious_code
 from bpkit.batch import read_judge_file
 from bpkit.grading import export_csv, failure_reason, judge_failures, judge_findings
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
 __all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
-
-# Code that has no business in an answer to these exercises: reported as
-# integrity findings for the instructor to look at (it costs no points).
-SUSPICIOUS = re.compile(r"\b(import\s+reference|from\s+reference|bpkit|sys\.modules|builtins|__import__|"
-                        r"gradebook|os\.system|subprocess|\.\./)")
-
 
 @dataclass
 class ClassResults:
@@ -107,28 +102,31 @@ def collect(course: Course, assignment: str) -> ClassResults:
                         reason = reasons[grade_id] = failure_reason(cell)
                         if reason not in results.messages:
                             error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
-                            lines = (error.get("evalue", "") if error else "").splitlines()
+                            lines = clip((error.get("evalue") or "") if error else "", 2_000).splitlines()
                             results.messages[reason] = "\n".join(lines[:2])
             results.integrity += [(student, cell, why) for cell, why in suspicious_cells(nb)]
         # the judge's diagnosis wins over what the student-run notebook shows
         for grade_id, (reason, message) in judge_failures(judged).items():
             if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
                 reasons[grade_id] = reason
-                results.messages.setdefault(reason, "\n".join(message.splitlines()[:2]))
+                results.messages.setdefault(reason, "\n".join(clip(message, 2_000).splitlines()[:2]))
         results.integrity += [(student, cell, why) for cell, why in judge_findings(judged)]
     return results
 
 
 def suspicious_cells(nb) -> list[tuple[str, str]]:
-    """(solution cell id, evidence) for each solution cell of a notebook that
-    reaches for something an answer to these exercises never needs."""
+    """(solution cell id, evidence) for each solution cell of a notebook
+    whose code reaches for something an answer to these exercises never
+    needs (bpkit.integrity.suspicious_code): a pattern worth a look, not
+    proof.  The judge, not these patterns, decides scores."""
     found = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
-            match = SUSPICIOUS.search(cell.source)
-            if match:
-                found.append((meta.get("grade_id", ""), f"solution cell uses `{match.group(0)}`"))
+            patterns = suspicious_code(cell.source)
+            if patterns:
+                shown = ", ".join(f"`{p}`" for p in patterns[:6]) + (" …" if len(patterns) > 6 else "")
+                found.append((meta.get("grade_id", ""), f"code pattern worth a look (not proof): {shown}"))
     return found
 
 
@@ -155,13 +153,13 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
     ax.hist(pct, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score (%)")
     ax.set_ylabel("students")
-    ax.set_title(f"{results.assignment}: score distribution")
+    ax.set_title(mathtext_safe(f"{results.assignment}: score distribution"))
     figures["score_distribution.png"] = png(fig)
 
     ids = list(results.behaviours)
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(ids) + 1))
     rates = [100 * results.pass_rate(i) for i in ids]
-    ax.barh(ids[::-1], rates[::-1], color="#55a868")
+    ax.barh([mathtext_safe(i) for i in ids[::-1]], rates[::-1], color="#55a868")
     ax.set_xlim(0, 100)
     ax.set_xlabel("students passing (%)")
     ax.tick_params(axis="y", labelsize=8)
@@ -171,7 +169,7 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
     common = results.mistakes().most_common(10)
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(common), 1) + 1))
     if common:
-        ax.barh([k for k, _ in common][::-1], [v for _, v in common][::-1], color="#c44e52")
+        ax.barh([mathtext_safe(k) for k, _ in common][::-1], [v for _, v in common][::-1], color="#c44e52")
     ax.set_xlabel("grade cells lost")
     ax.tick_params(axis="y", labelsize=8)
     ax.set_title("most common diagnoses")
@@ -233,6 +231,7 @@ def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> st
         for s, score in sorted(results.scores.items())])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+{csp_meta()}
 <title>{esc(results.assignment)} — class report</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
@@ -252,7 +251,11 @@ img {{ max-width: 100%; margin: 0.5em 0; }}
 <h2>Most common mistakes / よくある誤り</h2>
 {img("mistakes.png", "most common diagnoses")}
 {mistakes}
-<h2>Integrity findings / 不正の疑い</h2>
+<h2>Integrity findings / 要確認の所見</h2>
+<p>Cells that passed in the notebook but not with the judge (the judge decided the score), and solution cells
+with code patterns worth a look (a hint, not proof; they cost no points).<br>
+ノートブック内では合格したが採点プログラム（judge）では不合格だったセル（得点は judge が決定）と、確認したほうがよい
+コードパターンを含む解答セル（証拠ではなく手がかりで、減点はありません）。</p>
 {integrity}
 <h2>Submissions that could not be graded / 採点できなかった提出物</h2>
 {failed}
@@ -273,14 +276,14 @@ def write_report(course: Course, assignment: str, out_dir: Path | None = None) -
         (out_dir / name).write_bytes(data)
     export_csv(course, out_dir / "grades.csv", assignment=assignment)
     with open(out_dir / "behaviours.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        writer = csv.writer(f)  # every cell through csv_row: no spreadsheet formulas
         writer.writerow(["student_id", "assignment", "notebook", "grade_id", "behaviour", "score", "max_score",
                          "passed", "diagnosis"])
         for student, cells in sorted(results.cells.items()):
             for grade_id, (score, top) in cells.items():
-                writer.writerow([student, assignment, results.notebook_of.get(grade_id, ""), grade_id,
-                                 results.behaviours.get(grade_id, ""), score, top, int(score >= top),
-                                 results.reasons.get(student, {}).get(grade_id, "")])
+                writer.writerow(csv_row([student, assignment, results.notebook_of.get(grade_id, ""), grade_id,
+                                         results.behaviours.get(grade_id, ""), score, top, int(score >= top),
+                                         results.reasons.get(student, {}).get(grade_id, "")]))
     (out_dir / "summary.json").write_text(json.dumps(numbers, indent=2, ensure_ascii=False), encoding="utf-8")
     index = out_dir / "index.html"
     index.write_text(_html(results, numbers, figures), encoding="utf-8")
