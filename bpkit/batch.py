@@ -584,11 +584,32 @@ def _grade_all(todo: list[str], workers: int, initargs: tuple, finish) -> None:
                     except Exception as exc:  # an error in bpkit itself: this student only
                         result = WorkerResult(student, False, error=f"worker failed: {type(exc).__name__}: {exc}")
                     finish(result)
+        if broken:
+            _kill_orphans(Path(initargs[1]).parent)
         for student in died:
             if alone:
                 finish(WorkerResult(student, False, error=WORKER_DIED_TWICE))
             else:
                 suspects.append(student)
+
+
+def _kill_orphans(scratch: Path) -> None:
+    """SIGKILL what the batch's dead workers left running: a worker killed
+    from outside leaves its sandboxed kernel behind (reparented to init,
+    idle for ever).  Called when no worker of the batch is alive, so every
+    process whose command line names the batch's scratch folder is such an
+    orphan."""
+    import signal
+
+    needle = str(scratch).encode()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            if needle in Path(f"/proc/{name}/cmdline").read_bytes():
+                os.kill(int(name), signal.SIGKILL)
+        except OSError:
+            continue
 
 
 def default_workers() -> int:

@@ -87,6 +87,20 @@ def batch(tmp_path, times: int, extra_config: str = ""):
     return root, {r.student: r for r in results}, killer
 
 
+def sandboxes_left(root: Path) -> list[int]:
+    """Processes still working on this course's graded folders (orphaned
+    sandboxes of killed workers)."""
+    needle = f"{root}/autograded/".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and needle in Path(f"/proc/{name}/cmdline").read_bytes():
+                found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
 def assert_honest_unharmed(results):
     for student in HONEST:
         assert results[student].ok, results[student].error
@@ -97,6 +111,7 @@ def test_is_every_student_graded_when_a_worker_is_killed_once(tmp_path):
     root, results, killer = batch(tmp_path, times=1)
     assert len(killer.killed) == 1
     assert_honest_unharmed(results)
+    assert sandboxes_left(root) == []
     victim = results[VICTIM]
     assert victim.ok, victim.error
     assert (victim.score, victim.max_score, victim.failed) == (14, 14, [])
@@ -109,6 +124,7 @@ def test_is_only_a_submission_whose_retry_kills_its_worker_again_recorded_as_not
     root, results, killer = batch(tmp_path, times=2)
     assert len(killer.killed) == 2
     assert_honest_unharmed(results)
+    assert sandboxes_left(root) == []
     assert not results[VICTIM].ok and results[VICTIM].error == WORKER_DIED_TWICE
     page = (root / "feedback" / VICTIM / CH4 / "losses_and_gradients.html").read_text(encoding="utf-8")
     assert "died twice" in page and "採点プロセス" in page
