@@ -230,3 +230,208 @@ def test_the_class_report_lists_the_judges_findings(attacked):
     judged = {(s, c) for s, c, why in results.integrity if "not with the judge" in why}
     assert ("patch_grader_in_place", "sigmoid_forward_matches_reference") in judged
     assert results.reasons["kill_interpreter"]["softmax_with_loss_backward_matches_reference"] == "sandbox"
+
+
+# ------------------------------- issue 10: resources and paths of the sandbox ---
+
+BAIT = "/tmp/bpkit-adversarial-bait.sock"  # the host socket socket_symlink_swap.py points its sockets at
+
+
+class _Bait:
+    connections = 0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bait_socket():
+    """A host Unix socket, listening while the module's batch is graded (one
+    run at a time on this machine: the path is fixed, so the lock)."""
+    import fcntl
+    import os
+    import socket
+
+    with open(BAIT + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.lexists(BAIT):
+            os.unlink(BAIT)
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(BAIT)
+        server.listen(16)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                _Bait.connections += 1
+                conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            yield
+        finally:
+            try:
+                server.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            server.close()
+            os.unlink(BAIT)
+
+
+def test_every_threat_of_issue_10_item_6_has_an_adversarial_submission():
+    threats = " ".join(_THREAT.search(text_of(e)).group(1) for e in ENTRIES)
+    for words in ["sandbox resources outside its caps", "symlinks in place of the kernel's sockets"]:
+        assert words in threats, words
+
+
+def test_no_memory_outside_the_sandboxs_caps(attacked):
+    import ast
+    printed = outputs_of(attacked["root"], "dev_tmpfs_fill", "ch4_gradients")
+    line = next(l for l in printed.splitlines() if l.startswith("FILLED:"))
+    filled = ast.literal_eval(line[len("FILLED:"):].strip())
+    assert filled["/dev"][0] == 0 and filled["/dev/shm"][0] == 0, line
+    assert filled["memfd"] == [0, "EPERM"] and filled["shmget"] == [0, "EPERM"], line
+
+
+def test_symlinks_planted_for_the_kernels_sockets_lead_the_grader_nowhere(attacked):
+    printed = outputs_of(attacked["root"], "socket_symlink_swap", "ch5_backprop")
+    line = next(l for l in printed.splitlines() if l.startswith("SWAPPED:"))
+    swapped, dropped = line.split()[1], line.split()[3]
+    assert swapped == "5" and int(dropped) >= 3, line  # the attack was made
+    assert _Bait.connections == 0
+
+
+# ----------------------- issue 10, item 8: student strings escaped where they land ---
+
+INJECTION_PAGES = [("html_output_injection", "ch4_gradients"), ("markdown_script", "ch5_backprop")]
+HOSTILE_NAME = "hostile_exception_names"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+PWNED = ("return [window.PWNED === undefined ? null : String(window.PWNED), "
+         "document.documentElement.getAttribute('data-pwned')];")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from test_report import chromium_driver
+
+    driver = chromium_driver()
+    yield driver
+    driver.quit()
+
+
+def feedback_page(root: Path, student: str, assignment: str) -> Path:
+    return root / "feedback" / student / assignment / f"{ASSIGNMENTS[assignment]}.html"
+
+
+def assert_no_script_ran(driver, page: Path) -> None:
+    """Load page, click every link and button a student planted, and check
+    that no script set the marker and no alert opened."""
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    driver.get(page.as_uri())
+    assert driver.execute_script("return document.readyState") == "complete"
+    for element_id in ("bpkit-js-link", "bpkit-md-html-link", "bpkit-md-button"):
+        found = driver.find_elements(By.ID, element_id)
+        if found:
+            driver.execute_script("arguments[0].click()", found[0])
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 (an alert would be a script that ran)
+    assert driver.execute_script(PWNED) == [None, None]
+
+
+@pytest.mark.parametrize("entry, assignment", INJECTION_PAGES)
+def test_is_a_students_script_inert_in_the_feedback_page(attacked, chromium, entry, assignment):
+    page = feedback_page(attacked["root"], entry, assignment)
+    text = page.read_text(encoding="utf-8")
+    assert 'http-equiv="Content-Security-Policy"' in text
+    scripts = re.findall(r"<script\b[^>]*>", text)
+    assert all("cdnjs.cloudflare.com/ajax/libs/mathjax" in s or "text/x-mathjax-config" in s for s in scripts), \
+        scripts
+    assert_no_script_ran(chromium, page)
+    # the student's harmless content is still there, as is the feedback
+    assert "Your results / 採点結果" in text
+    if entry == "html_output_injection":
+        assert "<b>bold is fine</b>" in text
+    else:
+        assert "My notes" in text and "$x &gt; 0$" in text
+
+
+def test_are_hostile_exception_names_and_messages_inert_in_the_feedback_page(attacked, chromium):
+    page = feedback_page(attacked["root"], HOSTILE_NAME, "ch4_gradients")
+    assert page.stat().st_size < 3_000_000  # the 8 MB [data] line was cut, never decoded whole
+    text = page.read_text(encoding="utf-8")
+    assert "[data]" not in text.split("bpkit-summary", 1)[1].split("</table>", 1)[0]
+    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in text
+    assert_no_script_ran(chromium, page)
+
+
+def test_is_an_error_message_cut_before_it_is_stored(attacked):
+    path = attacked["root"] / "autograded" / HOSTILE_NAME / "ch4_gradients" / "losses_and_gradients.ipynb"
+    assert path.stat().st_size < 3_000_000
+    errors = [o for c in nbformat.read(path, as_version=4).cells for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors and all(len(o["evalue"]) <= 100_100 and len(o["ename"]) <= 200 for o in errors)
+
+
+def test_do_hostile_names_reach_the_terminal_as_plain_text_without_control_characters(attacked):
+    import io
+
+    from rich.console import Console
+
+    from bpkit.grading import print_results
+
+    for assignment in ASSIGNMENTS:
+        results = [r for (s, a), r in attacked["results"].items() if a == assignment]
+        console = Console(file=io.StringIO(), width=160, force_terminal=True, color_system=None)
+        print_results(assignment, results, console, attacked["flagged"][assignment])  # `[/]` once crashed here
+        out = console.file.getvalue()
+        assert not CONTROL.search(out.replace("\n", "")), repr(CONTROL.search(out.replace("\n", "")))
+        if assignment == "ch4_gradients":
+            assert HOSTILE_NAME in out and "[/]" in out and "\\x1b[2J" in out
+
+
+def csv_cells(path: Path) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return [cell for row in csv.reader(f) for cell in row]
+
+
+def test_does_no_csv_cell_start_a_formula(attacked, tmp_path):
+    from bpkit.grading import export_csv
+    from bpkit.report import write_report
+
+    course = attacked["course"]
+    written = [export_csv(course, tmp_path / "grades.csv")]
+    for assignment in ASSIGNMENTS:
+        index = write_report(course, assignment, tmp_path / assignment)
+        written += [index.with_name("grades.csv"), index.with_name("behaviours.csv")]
+    for path in written:
+        for cell in csv_cells(path):
+            is_number = re.fullmatch(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?", cell)
+            assert is_number or not cell.startswith(FORMULA_START), (path.name, cell)
+    behaviours = csv_cells(tmp_path / "ch4_gradients" / "behaviours.csv")
+    assert "'=HYPERLINK(\"http://example.invalid\",\"x\")" in behaviours and "'+SUM(1,2)" in behaviours
+
+
+def test_is_the_class_report_inert_with_hostile_names(attacked, chromium, tmp_path):
+    from bpkit.report import write_report
+
+    index = write_report(attacked["course"], "ch4_gradients", tmp_path / "report")
+    text = index.read_text(encoding="utf-8")
+    assert 'http-equiv="Content-Security-Policy"' in text and "<script" not in text
+    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in text and HOSTILE_NAME in text
+    assert "code pattern worth a look (not proof)" in text
+    assert_no_script_ran(chromium, index)
+
+
+def test_are_tampering_patterns_hints_for_the_instructor_and_never_for_honest_students(attacked):
+    for assignment in ASSIGNMENTS:
+        for student in HONEST:
+            assert student not in attacked["flagged"][assignment]
+    hints = {entry: [f for f in attacked["flagged"][assignment_of(entry)].get(entry, []) if "worth a look" in f]
+             for entry in ("patch_grader_sys_modules", "patch_numpy", "read_secrets", HOSTILE_NAME)}
+    assert all(hints.values()), hints
+    assert any("sys.modules" in f for f in hints[HOSTILE_NAME])

