@@ -76,7 +76,12 @@ class SanitizeFeedback(SanitizeHTML):
                     data.setdefault("text/html", rendered)
                 if output.get("metadata"):
                     output["metadata"].pop("text/html", None)  # {"isolated": true}: an iframe of its own
+            before = [sorted(o.get("data") or {}) for o in cell.get("outputs", [])]
             cell.outputs = self.sanitize_code_outputs(cell.get("outputs", []))
+            for output, types in zip(cell.outputs, before):
+                if "data" in output and not output["data"]:  # everything it had was removed: say so
+                    output["data"]["text/plain"] = (f"(output not shown in feedback: {', '.join(types)[:200]} / "
+                                                    "フィードバックには表示されない出力です)")
             return cell, resources
         if cell.cell_type == "raw":
             cell.source = clean_html(cell.source)
