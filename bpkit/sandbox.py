@@ -56,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -470,20 +471,16 @@ class SandboxProvisioner(LocalProvisioner):
                 os.symlink(f"/proc/self/fd/{fd}", os.path.join(self._links, f"k-{port}"))
         except BaseException:
             self._kill_sandbox()
-            self._close_sockets()
+            _release_sockets(self._links, list(self._sockets.values()))
             raise
+        # released by cleanup(), or at the latest when this provisioner is collected or the worker exits
+        self._release = weakref.finalize(self, _release_sockets, self._links, list(self._sockets.values()))
         return os.path.join(self._links, "k")
 
     def _close_sockets(self) -> None:
-        """Remove the links first (a ZeroMQ socket still reconnecting then
-        finds no path), then close the descriptors."""
-        links = getattr(self, "_links", None)
-        if links:
-            shutil.rmtree(links, ignore_errors=True)
-            self._links = None
-        for fd in getattr(self, "_sockets", {}).values():
-            os.close(fd)
-        self._sockets = {}
+        release = getattr(self, "_release", None)
+        if release is not None:
+            release()  # once only
 
     def _kill_sandbox(self) -> None:
         try:
@@ -497,6 +494,17 @@ class SandboxProvisioner(LocalProvisioner):
             watchdog.cancel()
         self._close_sockets()
         await super().cleanup(restart=restart)
+
+
+def _release_sockets(links: str, fds: list[int]) -> None:
+    """Remove the links first (a ZeroMQ socket still reconnecting then finds
+    no path), then close the descriptors."""
+    shutil.rmtree(links, ignore_errors=True)
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def sandbox_kernelspec_dir() -> Path:
