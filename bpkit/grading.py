@@ -62,7 +62,8 @@ def _failure_summary(result: dict) -> str:
     return lines[-1] if lines else "unknown error"
 
 
-_MISTAKE_KEY = re.compile(r"^\[([\w.]{1,100})\]", re.MULTILINE)
+# a line of its own, so a message's "[data] ..." line (or a student's "[x] text") is not a key
+_MISTAKE_KEY = re.compile(r"^\[([\w.]{1,100})\][ \t]*$", re.MULTILINE)
 MAX_SCANNED = 20_000  # characters of an error message searched for a [key]
 
 

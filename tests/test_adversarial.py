@@ -384,7 +384,7 @@ def test_do_hostile_names_reach_the_terminal_as_plain_text_without_control_chara
 
     for assignment in ASSIGNMENTS:
         results = [r for (s, a), r in attacked["results"].items() if a == assignment]
-        console = Console(file=io.StringIO(), width=160, force_terminal=True, color_system=None)
+        console = Console(file=io.StringIO(), width=400, force_terminal=True, color_system=None)
         print_results(assignment, results, console, attacked["flagged"][assignment])  # `[/]` once crashed here
         out = console.file.getvalue()
         assert not CONTROL.search(out.replace("\n", "")), repr(CONTROL.search(out.replace("\n", "")))

@@ -153,3 +153,12 @@ def test_does_the_feedback_sanitiser_keep_text_and_drop_everything_that_could_ru
     assert set(markdown.data) == {"text/html"} and "javascript" not in markdown.data["text/html"]
     assert "isolated" not in str(markdown.metadata)
     assert "<script" not in nb.cells[1].source and "widgets" not in nb.metadata
+
+
+def test_is_a_data_line_never_taken_for_a_mistake_key():
+    def cell(evalue):
+        return nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+            "error", ename="CheckFailure", evalue=evalue, traceback=[])])
+
+    assert failure_reason(cell("[/] text\n[data] QUFB")) == "CheckFailure"
+    assert failure_reason(cell("en\nja\n[affine.dW_transposed]\nexpected\n[data] QUFB")) == "affine.dW_transposed"
