@@ -92,7 +92,7 @@ class SanitizeFeedback(SanitizeHTML):
 #: inline configuration; no other script, no inline script or javascript:
 #: URL, images only embedded (data:), nothing else fetched.
 FEEDBACK_CSP = ("default-src 'none'; script-src https://cdnjs.cloudflare.com 'unsafe-eval'; "
-                "style-src 'unsafe-inline' https://cdnjs.cloudflare.com; font-src https://cdnjs.cloudflare.com data:; "
+                "style-src 'unsafe-inline' https://cdnjs.cloudflare.com; font-src 'self' https://cdnjs.cloudflare.com data:; "
                 "img-src data:; base-uri 'none'; form-action 'none'")
 
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
