@@ -233,11 +233,15 @@ def _autograde_judged(course, assignment: str, student: str):
     a socket in the kernel's directory; returns (outcome, judge)."""
     from bpkit.judge import Judge
     from bpkit.sandbox import use_kernel_dir
+    from bpkit.secret import course_secret, student_salt
 
     call_timeout, wall = _timeouts(course)
+    cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
+    allowed = {name for notebook in cells.values() for cell in notebook.values() for name in cell.checks}
+    salt = student_salt(_once("secret", lambda: course_secret(course.root)), student)
     kernel_dir = Path(tempfile.mkdtemp(prefix="k-", dir=_WORKER["scratch"]))
     try:
-        with Judge(kernel_dir, timeout=call_timeout) as judge:
+        with Judge(kernel_dir, timeout=call_timeout, allowed=allowed, salt=salt) as judge:
             use_kernel_dir(kernel_dir, wall_seconds=wall)
             outcome = course.api.autograde(assignment, student, force=True, create=True)
     finally:
@@ -279,7 +283,20 @@ def _judged(judge, names, unreached: str) -> dict:
     verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
     passed = bool(names) and all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
     message = next((v.message for v in verdicts if not v.passed), "" if passed else unreached)
-    return {"passed": passed, "checked": bool(verdicts), "message": message}
+    notes = "\n".join(v.notes for v in verdicts if v.notes)
+    return {"passed": passed, "checked": bool(verdicts), "message": message, "notes": notes}
+
+
+def _refusals(judge) -> list[dict]:
+    """Integrity findings for requests the judge refused (another
+    assignment's check, a check asked twice, an unknown name)."""
+    found = [{"notebook": "", "cell": "(grader)", "in_notebook": None,
+              "judge": f"asked the grader for {r['name']!r}: {r['why']}, refused"} for r in judge.refused]
+    if judge.refused_count > len(judge.refused):
+        found.append({"notebook": "", "cell": "(grader)", "in_notebook": None,
+                      "judge": f"{judge.refused_count - len(judge.refused)} more requests refused; "
+                               "the grader stopped answering this notebook"})
+    return found
 
 
 def _write_judge_file(course, assignment: str, student: str, record: dict) -> Path:
@@ -304,7 +321,7 @@ def _judged_only(course, assignment: str, student: str, judge, error: str) -> Wo
     grade cell by the judge's verdicts alone (a cell it never checked scores
     zero), with points taken from source/."""
     result = WorkerResult(student, True, note=f"{error}; cells checked before it stopped keep their points")
-    record = {"cells": {}, "findings": [], "refused": judge.refused, "stopped": error}
+    record = {"cells": {}, "findings": _refusals(judge), "stopped": error}
     for notebook, cells in _once("grade_cells", lambda: _grade_cells(course, assignment)).items():
         for grade_id, cell in cells.items():
             verdict = _judged(judge, cell.checks, NOT_RUN)
@@ -329,11 +346,20 @@ def judged_message(message: str) -> str:
 
 
 def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> None:
-    """Cap nbgrader's in-notebook scores by the judge's verdicts, record
+    """Score each judged grade cell by the judge's verdict, record
     disagreements as findings, write JUDGE_FILE, and put the judge's message
-    into graded cells that show no failure of their own."""
+    into graded cells that show no failure of their own.
+
+    A cell the judge failed scores zero, whatever the notebook showed (a
+    pass there is an integrity finding).  A cell the judge passed keeps its
+    points even if the cell's visible example failed in the notebook: the
+    hidden check is the grade, and a visible example that fails while the
+    behaviour it illustrates passes is failing because of a mistake graded
+    in another cell (e.g. an Affine.backward whose dx raises, in the dW
+    cell), which must not cost points twice."""
     cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
-    record = {"cells": {}, "findings": [], "refused": judge.refused}
+    record = {"cells": {}, "findings": _refusals(judge)}
+    result.findings.extend(record["findings"])
     for notebook, scores in result.grades.items():
         for grade_id, score in scores.items():
             cell = cells.get(notebook, {}).get(grade_id)
@@ -348,13 +374,28 @@ def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> Non
                     record["findings"].append(finding)
                     result.findings.append(finding)
                 scores[grade_id] = 0.0
+            elif (score or 0.0) < cell.points:
+                scores[grade_id] = cell.points
     _annotate(_write_judge_file(course, assignment, result.student, record), record["cells"])
 
 
+VISIBLE_ONLY = ("Note: this cell's visible example failed, but the grader's hidden check of the behaviour it "
+                "grades passed, so the cell keeps its points: the failure comes from a mistake graded in another "
+                "cell.\n"
+                "注意：このセルの表示されている例は失敗しましたが、このセルが採点する動作の隠しテストには合格したので、得点は"
+                "そのままです。失敗の原因は別のセルで採点される誤りです。\n")
+
+
 def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
-    """Add the judge's message as an error output to each failed grade cell
-    that shows no error of its own (it passed, or seemed to, in the notebook)."""
+    """Put the judge's diagnosis into the graded notebook (for feedback and
+    formgrader): in each failed grade cell, in place of the probe's
+    placeholder (the sandbox is told pass/fail only) or, for a cell that
+    shows no error of its own, as a new error output; the checks' notes
+    (no points lost) as printed output."""
     import nbformat
+
+    from bpkit.probe import NOT_PASSED
+    from bpkit.root_cause import explain_name_errors
 
     for notebook, verdicts in cells.items():
         path = folder / f"{notebook}.ipynb"
@@ -364,11 +405,27 @@ def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
         changed = False
         for cell in nb.cells:
             verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
-            if verdict and not verdict["passed"] and not any(
-                    o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+            if not verdict:
+                continue
+            outputs = cell.setdefault("outputs", [])
+            placeholder = [o for o in outputs if o.get("output_type") == "error" and o.get("evalue") == NOT_PASSED]
+            if verdict.get("notes"):
+                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict["notes"] + "\n"))
+                changed = True
+            if verdict["passed"]:
+                if verdict.get("in_notebook") is not None and any(o.get("output_type") == "error" for o in outputs):
+                    outputs.append(nbformat.v4.new_output("stream", name="stdout", text=VISIBLE_ONLY))
+                    changed = True
+                continue
+            if placeholder:
+                cell["outputs"] = [o for o in outputs if o not in placeholder] + [nbformat.v4.new_output(
+                    "error", ename="CheckFailure", evalue=verdict["message"], traceback=[])]
+                changed = True
+            elif not any(o.get("output_type") == "error" for o in outputs):
+                outputs.append(nbformat.v4.new_output(
                     "error", ename="CheckFailure", evalue=judged_message(verdict["message"]), traceback=[]))
                 changed = True
+        changed = explain_name_errors(nb) or changed
         if changed:
             nbformat.write(nb, path)
 

@@ -183,7 +183,7 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
 
 
 FAILURE_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{notebook}</title></head>
+<html><head><meta charset="utf-8">{csp}<title>{notebook}</title></head>
 <body style="font-family:sans-serif;max-width:50em;margin:2em auto">
 <h2>{notebook}: 0 / {max_score:g}</h2>
 <p>Your submission could not be graded, so it scores zero for now. Reason:<br>

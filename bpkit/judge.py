@@ -20,17 +20,26 @@ import importlib
 import re
 import socket
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
 from bpkit.probe import Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "check_names", "checks_in_cell"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "check_names",
+           "checks_in_cell"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0
+#: Requests the judge refuses (unknown check, another assignment's, asked twice)
+#: before it stops answering this submission at all.
+MAX_REFUSED = 8
+#: Calls of one of the check's own functions (e.g. f of numerical_gradient) the
+#: student's code may make per element of the arrays it was given, plus a few.
+CALLBACKS_PER_ELEMENT, CALLBACKS_EXTRA = 8, 64
 
 _NAME = re.compile(r"^ch[45]\.\w{1,60}$")
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](ch[45]\.\w+)["']""")
@@ -99,25 +108,46 @@ class Remote:
             raise AttributeError(name)
         return self._connection.request({"op": "getattr", "target": self._key, "name": name})
 
+    def __dir__(self) -> list[str]:
+        """The object's public attribute names (for "did you mean ...?")."""
+        names = self._connection.request({"op": "names", "target": self._key})
+        return [str(n)[:100] for n in names] if isinstance(names, list) else []
+
     def __repr__(self) -> str:
         return f"<student's {self.remote_type}>"
 
 
-class _Connection:
-    """The judge's end of one check's connection."""
+@dataclass
+class _Callback:
+    """One of the check's own functions handed to the student's code (f of
+    numerical_gradient), with what it may be called with: arrays of the
+    shapes of the arrays passed alongside it, at most `left` more times."""
 
-    def __init__(self, sock: socket.socket, timeout: float = CALL_TIMEOUT):
+    function: object
+    shapes: tuple[tuple[int, ...], ...]
+    left: int
+
+
+class _Connection:
+    """The judge's end of one check's connection.
+
+    deadline: time.monotonic() by which the whole check must be over."""
+
+    def __init__(self, sock: socket.socket, timeout: float = CALL_TIMEOUT, deadline: float | None = None):
         self.sock, self.timeout = sock, timeout
-        self.callbacks: dict[int, object] = {}
+        self.deadline = deadline if deadline is not None else time.monotonic() + 2 * timeout
+        self.callbacks: dict[int, _Callback] = {}
+        self._shapes: tuple = ()  # shapes of the array arguments of the call being encoded
         self.codec = Codec(self._make_ref, self._resolve)
         self.data_only = Codec(self._make_ref, self._refuse)
 
     def _make_ref(self, value) -> dict:
         if isinstance(value, Remote) and value._connection is self:
             return {"t": "ref", "id": value._key}
-        if callable(value):  # a function of the check's, e.g. f for numerical_gradient
+        if callable(value) and self._shapes:  # a function of the check's, e.g. f for numerical_gradient
             key = len(self.callbacks)
-            self.callbacks[key] = value
+            size = sum(int(np.prod(shape)) for shape in self._shapes)
+            self.callbacks[key] = _Callback(value, self._shapes, CALLBACKS_PER_ELEMENT * size + CALLBACKS_EXTRA)
             return {"t": "callback", "id": key}
         raise TypeError(f"the judge cannot send a {type(value).__name__}")
 
@@ -130,9 +160,15 @@ class _Connection:
         raise TypeError(f"expected numbers or arrays, got a {str(spec.get('type', 'object'))[:100]}")
 
     def _receive(self) -> tuple[dict, list[bytes]]:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise _gone_too_long()
         try:
+            self.sock.settimeout(min(self.timeout, left))
             return receive(self.sock)
         except (socket.timeout, TimeoutError):
+            if time.monotonic() >= self.deadline:
+                raise _gone_too_long() from None
             raise SandboxGone(f"the student's code did not answer within {self.timeout:g} s (an endless loop?)",
                               f"{self.timeout:g} 秒以内に応答がありませんでした（無限ループ？）") from None
         except (OSError, ConnectionError):
@@ -142,9 +178,13 @@ class _Connection:
 
     def request(self, header: dict, args=()):
         blobs: list[bytes] = []
-        if header["op"] == "call":
-            header["args"] = [self.codec.encode(a, blobs) for a in args]
         arrays = [a for a in args if isinstance(a, np.ndarray)]
+        if header["op"] == "call":
+            self._shapes = tuple(a.shape for a in arrays)
+            try:
+                header["args"] = [self.codec.encode(a, blobs) for a in args]
+            finally:
+                self._shapes = ()
         try:
             send(self.sock, header, blobs)
         except OSError:
@@ -167,11 +207,16 @@ class _Connection:
 
     def _mirror(self, arrays: list[np.ndarray], indices: list, blobs: list[bytes]) -> None:
         """Copy in-place changes the student's code made to the arguments it
-        was given into the judge's own arrays (numerical_gradient perturbs x
-        in place, and a check looks at x after the call)."""
+        was given into the judge's own arrays -- only into those the check
+        shares on purpose (bpkit.checks.core.InOut: numerical_gradient
+        perturbs x in place, and f reads it); every other argument was a
+        copy as far as the check is concerned."""
         if len(indices) != len(arrays):
             raise ProtocolError("argument arrays were not sent back")
+        shared = inout_arrays()
         for mine, index in zip(arrays, indices):
+            if not any(mine is s for s in shared):
+                continue
             theirs = load_npy(blobs[int(index)])
             if theirs.shape == mine.shape and theirs.dtype.kind in "biuf":
                 mine[...] = theirs
@@ -179,15 +224,19 @@ class _Connection:
                 mine[...] = np.nan if mine.dtype.kind == "f" else -1
 
     def _answer(self, request: dict, blobs: list[bytes]) -> None:
-        """Run one of the check's own functions for the student's code."""
-        from bpkit.checks.core import quietly
-
+        """Run one of the check's own functions for the student's code, on
+        arrays of the shapes it was given (never anything bigger), a bounded
+        number of times."""
         reply_blobs: list[bytes] = []
         try:
-            function = self.callbacks[int(request["id"])]
-            args = [self.data_only.decode(a, blobs) for a in request.get("args", [])]
+            callback = self.callbacks[int(request["id"])]
+            callback.left -= 1
+            if callback.left < 0:
+                raise SandboxGone("the student's code called the function it was given too many times",
+                                  "渡された関数の呼び出し回数が多すぎます")
+            args = self._callback_args(callback, request.get("args", []), blobs)
             with quietly():
-                value = function(*args)
+                value = callback.function(*args)
             reply = {"ok": True, "value": self.codec.encode(value, reply_blobs)}
         except ProtocolError:
             raise
@@ -199,20 +248,67 @@ class _Connection:
         except OSError:
             raise _gone_stopped() from None
 
+    def _callback_args(self, callback: _Callback, specs, blobs: list[bytes]) -> list[np.ndarray]:
+        """The arguments of a callback: real arrays of one of the allowed
+        shapes, checked before they are decoded (no broadcasting, no huge or
+        exotic arrays reach the check's function)."""
+        largest = max(int(np.prod(shape)) for shape in callback.shapes)
+        if not isinstance(specs, list) or len(specs) != 1 or not isinstance(specs[0], dict) \
+                or specs[0].get("t") != "ndarray":
+            raise TypeError(callback_refusal(callback.shapes, "something else"))
+        blob = blobs[int(specs[0]["b"])]
+        if len(blob) > 8 * largest + 512:
+            raise TypeError(callback_refusal(callback.shapes, "a larger array"))
+        array = self.data_only.decode(specs[0], blobs)
+        if array.shape not in callback.shapes or array.dtype.kind not in "biuf":
+            raise TypeError(callback_refusal(callback.shapes, f"an array of shape {array.shape} and dtype {array.dtype}"))
+        return [array]
+
+
+ASKED_TWICE = Verdict(False, "This check was asked for more than once while the notebook ran: the grade cell "
+                             "calls it once, so code of the notebook's own asked for it too.\n"
+                             "このチェックがノートブックの実行中に複数回要求されました。採点セルは 1 回しか呼ばないため、"
+                             "ノートブック内の別のコードも要求しています。\n[asked_twice]")
+
+
+
+
+def _gone_too_long() -> SandboxGone:
+    return SandboxGone("the check took longer than it may (the student's code is too slow, or keeps the grader busy)",
+                       "チェックが制限時間を超えました（コードが遅すぎるか、採点プログラムを占有しています）")
+
 
 class Judge:
     """Serve checks for one submission on ``directory/judge.sock``.
 
-    verdicts: check name -> every verdict given for it, in order.
-    timeout: seconds to wait for each answer from the sandbox.
+    allowed: the checks this submission may ask for (its assignment's grade
+      cells, read from source/), each once; None allows every known check
+      once (tests).  Any other request -- an unknown name, another
+      assignment's check, a check asked for a second time -- is refused: that
+      connection ends and the request is recorded in `refused` (an integrity
+      finding).  After MAX_REFUSED refusals the judge stops answering.
+    salt: mixed into every hidden input (bpkit.checks.core.seeded), so
+      inputs differ per course and student and cannot be computed from the
+      public source.
+    timeout: seconds to wait for each answer from the sandbox; a whole check
+      may take at most check_seconds (default 2 * timeout).
+    verdicts: check name -> its verdict (a list, for the judge file).
+    What goes back into the sandbox is pass/fail only: the diagnosis (the
+    hidden inputs and expected values it shows) reaches the student through
+    the feedback, written on the grading side.
     """
 
-    def __init__(self, directory: Path, timeout: float = CALL_TIMEOUT):
+    def __init__(self, directory: Path, timeout: float = CALL_TIMEOUT, allowed=None, salt: bytes = b"",
+                 check_seconds: float | None = None):
         self.directory, self.timeout = Path(directory), timeout
+        self.check_seconds = check_seconds if check_seconds is not None else 2 * timeout
         self.path = str(self.directory / "judge.sock")
         self.verdicts: dict[str, list[Verdict]] = {}
-        self.refused: list[str] = []  # requests that named no known check
+        self.refused: list[dict] = []  # requests refused: {"name", "why"}, the first MAX_REFUSED
+        self.refused_count = 0
         self._checks = check_names()
+        self._allowed = set(self._checks) if allowed is None else set(allowed) & set(self._checks)
+        self._salt = bytes(salt)
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
         self._server.listen(4)
@@ -230,10 +326,13 @@ class Judge:
         except OSError:
             pass
         self._server.close()
-        self._thread.join(timeout=self.timeout + 5)
+        self._thread.join(timeout=self.check_seconds + 5)
 
     def _serve(self) -> None:
         while not self._stopping.is_set():
+            if self.refused_count >= MAX_REFUSED:  # stop answering: later connections fail at once
+                self._server.close()
+                return
             try:
                 sock, _ = self._server.accept()
             except OSError:
@@ -248,25 +347,30 @@ class Judge:
     def _one_check(self, sock: socket.socket) -> None:
         header, _ = receive(sock)
         name = str(header.get("name", ""))[:80]
-        if header.get("op") != "check" or not _NAME.match(name) or name not in self._checks:
-            self.refused.append(name)
-            send(sock, {"op": "verdict", "passed": False, "message": f"unknown check {name!r}", "notes": ""})
+        why = ("not a check request" if header.get("op") != "check" else
+               "no such check" if not _NAME.match(name) or name not in self._checks else
+               "not a check of this assignment" if name not in self._allowed else
+               "asked for a second time" if name in self.verdicts else "")
+        if why:  # ends this connection without an answer
+            self.refused_count += 1
+            if len(self.refused) < MAX_REFUSED:
+                self.refused.append({"name": name, "why": why})
+            if name in self.verdicts:  # one call is all a grade cell makes: the cell loses its points
+                self.verdicts[name] = [ASKED_TWICE]
             return
-        connection = _Connection(sock, self.timeout)
+        connection = _Connection(sock, self.timeout, time.monotonic() + self.check_seconds)
         verdict = self.run(name, Remote(connection, 0, "object"))
-        self.verdicts.setdefault(name, []).append(verdict)
+        self.verdicts[name] = [verdict]
         try:
-            send(sock, {"op": "verdict", **verdict.to_dict()})
+            send(sock, {"op": "verdict", "passed": verdict.passed})
         except OSError:
             pass
 
     def run(self, name: str, student) -> Verdict:
         """Run check `name` against `student` (a Remote) and return the verdict."""
-        from bpkit.checks.core import CheckFailure, collecting_notes
-
         notes: list[str] = []
         try:
-            with collecting_notes(notes):
+            with collecting_notes(notes), seeded(self._salt):
                 self._checks[name](student)
         except CheckFailure as exc:
             return Verdict(False, str(exc), "\n".join(notes))

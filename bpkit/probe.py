@@ -9,9 +9,10 @@ and NumPy, and holds no answers.
   this side to call the student's function or class with inputs it chooses;
   this side answers with plain data (NumPy arrays as ``.npy`` bytes, never
   pickle).  The judge compares the answers with the reference itself and
-  sends back its verdict, which this cell then shows (a failure raises
-  CheckFailure with the judge's message).  Whatever happens in this process,
-  the score is the judge's.
+  sends back pass or fail, nothing more (a failure raises CheckFailure with
+  NOT_PASSED; the diagnosis, which shows hidden inputs and expected values,
+  is added to the graded notebook by the grading side).  Whatever happens in
+  this process, the score is the judge's.
 - Not sandboxed (the instructor's own validation, or grading with
   ``--no-sandbox``): the check runs right here, in this process.
 
@@ -31,15 +32,15 @@ import warnings
 import numpy as np
 
 __all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info",
-           "exception_from", "load_npy", "ENV"]
+           "exception_from", "load_npy", "student_line", "ENV", "NOT_PASSED"]
 
 #: The environment variable naming the judge's Unix socket.
 ENV = "BPKIT_JUDGE"
 
 MAX_HEADER = 1 << 20  # bytes of JSON per message
-MAX_BLOB = 64 << 20  # bytes per array
+MAX_BLOB = 4 << 20  # bytes per array (the checks' arrays are tiny)
 MAX_BLOBS = 256
-MAX_MESSAGE = 128 << 20  # bytes of arrays per message
+MAX_MESSAGE = 16 << 20  # bytes of arrays per message
 MAX_TEXT = 4000  # characters of a string or exception message
 MAX_DEPTH = 4  # nesting of tuples and lists
 MAX_ITEMS = 64  # items of a tuple or list
@@ -47,6 +48,14 @@ MAX_ITEMS = 64  # items of a tuple or list
 
 class CheckFailure(AssertionError):
     """A graded behaviour is wrong (same name as bpkit.checks.core.CheckFailure)."""
+
+
+#: What a failed cell shows while the notebook runs: the judge tells the
+#: sandbox pass or fail only; the grading side replaces this with the
+#: judge's diagnosis in the graded notebook and the feedback.
+NOT_PASSED = ("This cell did not pass the grader's check; the reason is added when grading finishes.\n"
+              "このセルは採点プログラムのチェックに合格しませんでした。理由は採点の終了時に追記されます。\n"
+              "[judged]")
 
 
 class ProtocolError(Exception):
@@ -170,11 +179,30 @@ class Codec:
         raise ProtocolError(f"unknown value kind {kind!r}")
 
 
+def student_line(exc: BaseException) -> str:
+    """The line of the student's own code where `exc` was raised: the last
+    frame of its traceback outside NumPy, the standard library and bpkit."""
+    import sysconfig
+    import traceback
+
+    skip = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+                 if p) + (os.path.dirname(os.path.abspath(__file__)),)
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except Exception:
+        return ""
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(skip)
+           and "/reference/" not in f.filename and "/numpy/" not in f.filename]
+    return (own[-1].line or "").strip()[:200] if own else ""
+
+
 def error_info(exc: BaseException) -> dict:
     """An exception as data: its class name, the builtin classes it derives
-    from (numpy's AxisError is a ValueError and an IndexError) and its message."""
+    from (numpy's AxisError is a ValueError and an IndexError), its message
+    and the line of the student's code that raised it."""
     builtin = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
-    return {"type": type(exc).__name__[:100], "bases": builtin[:20], "message": str(exc)[:MAX_TEXT]}
+    return {"type": type(exc).__name__[:100], "bases": builtin[:20], "message": str(exc)[:MAX_TEXT],
+            "line": student_line(exc)}
 
 
 def exception_from(info) -> Exception:
@@ -194,7 +222,12 @@ def exception_from(info) -> Exception:
             cls = type(name if name.isidentifier() else "Exception", leaves, {})
         except TypeError:  # bases that cannot be combined
             cls = type(name if name.isidentifier() else "Exception", leaves[:1], {})
-    return cls(message)
+    try:
+        exc = cls(message)
+    except Exception:  # a builtin class with other arguments (UnicodeDecodeError, ...)
+        exc = type(cls.__name__, (Exception,), {})(message)
+    exc.student_line = str(info.get("line") or "")[:200]
+    return exc
 
 
 # ----------------------------------------------------- the student's side ---
@@ -260,6 +293,8 @@ class _Session:
                     warnings.simplefilter("ignore")
                     if request["op"] == "getattr":
                         value = getattr(target, str(request["name"]))
+                    elif request["op"] == "names":  # for "did you mean ...?" hints
+                        value = sorted(n for n in dir(target) if not n.startswith("_"))[:MAX_ITEMS]
                     else:
                         args = self._decode_args(request.get("args", []), blobs)
                         value = target(*args)
@@ -279,10 +314,8 @@ def check(name: str, obj) -> None:
         _check_here(name, obj)
         return
     verdict = ask_judge(path, name, obj)
-    if verdict.get("notes"):
-        print(verdict["notes"])
-    if not verdict.get("passed"):
-        raise CheckFailure(verdict.get("message") or "The check did not pass.") from None
+    if verdict.get("passed") is not True:
+        raise CheckFailure(NOT_PASSED) from None
 
 
 def ask_judge(path: str, name: str, obj) -> dict:
@@ -292,9 +325,8 @@ def ask_judge(path: str, name: str, obj) -> dict:
             sock.connect(path)
             send(sock, {"op": "check", "name": name})
             return _Session(sock, obj).serve()
-    except (OSError, ConnectionError, ProtocolError):  # the judge gave up waiting (its verdict stands)
-        return {"passed": False, "message": "The grader stopped waiting for your code (too slow?).\n"
-                                            "採点プログラムがあなたのコードの応答を待ちきれませんでした（遅すぎる？）。"}
+    except (OSError, ConnectionError, ProtocolError, ValueError):  # the judge hung up (its verdict stands)
+        return {"passed": False}
 
 
 def _check_here(name: str, obj) -> None:

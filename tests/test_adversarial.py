@@ -435,3 +435,29 @@ def test_are_tampering_patterns_hints_for_the_instructor_and_never_for_honest_st
              for entry in ("patch_grader_sys_modules", "patch_numpy", "read_secrets", HOSTILE_NAME)}
     assert all(hints.values()), hints
     assert any("sys.modules" in f for f in hints[HOSTILE_NAME])
+
+
+# ------------------------------------------------ issue 10: items 1, 2, 9 ---
+
+def test_every_judge_threat_of_issue_10_has_an_adversarial_submission():
+    threats = " ".join(_THREAT.search(text_of(e)).group(1) for e in ENTRIES)
+    for words in ["harvesting hidden cases", "changing the grader's inputs in place", "doing nothing"]:
+        assert words in threats, words
+
+
+def test_harvesting_learns_nothing_and_is_an_integrity_finding(attacked):
+    printed = outputs_of(attacked["root"], "harvest_hidden_cases", "ch4_gradients")
+    line = next(l for l in printed.splitlines() if l.startswith("HARVEST:"))
+    # pass/fail only came back; no array, message or expected value reached the notebook
+    assert "array" not in line and "message" not in line and "expected" not in line, line
+    assert "'ch5.affine_backward_dW', {'passed': False}" in line, line
+    assert "('init'" not in line and "('forward'" not in line, line  # the foreign check never ran
+    findings = attacked["flagged"]["ch4_gradients"]["harvest_hidden_cases"]
+    assert any("'ch5.affine_backward_dW': not a check of this assignment, refused" in f for f in findings)
+    assert any("'ch4.softmax_batch': asked for a second time, refused" in f for f in findings)
+
+
+def test_a_lazy_submission_earns_no_point_through_the_real_pipeline(attacked):
+    for entry, assignment in (("lazy_ch4", "ch4_gradients"), ("lazy_ch5", "ch5_backprop")):
+        result = attacked["results"][(entry, assignment)]
+        assert result.ok and result.score == 0, (entry, result.cells)

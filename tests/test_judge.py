@@ -26,7 +26,12 @@ def judge(tmp_path):
 
 
 def verdict(judge, name, obj) -> dict:
-    return ask_judge(judge.path, name, obj)
+    """What the sandbox was told, plus the judge's own verdict (message,
+    notes) that reaches the student through the feedback."""
+    told = ask_judge(judge.path, name, obj)
+    assert set(told) <= {"op", "passed"}  # pass/fail only goes back into the sandbox
+    mine = judge.verdicts.get(name, [None])[-1]
+    return {**told, "message": mine.message if mine else "", "notes": mine.notes if mine else ""}
 
 
 def test_the_reference_passes_every_check_through_the_judge(judge):
@@ -100,7 +105,7 @@ def test_a_student_exception_keeps_its_builtin_classes_so_hints_apply(judge):
 def test_an_answer_that_never_comes_fails_the_check_after_the_timeout(judge):
     start = time.monotonic()
     got = verdict(judge, "ch4.softmax_1d", lambda x: time.sleep(4) or x)
-    assert not got["passed"] and "too slow" in got["message"]  # what the notebook shows
+    assert got["passed"] is False  # what the notebook is told
     (v,) = judge.verdicts["ch4.softmax_1d"]  # what counts
     assert not v.passed and "did not answer within 2 s" in v.message and "[sandbox]" in v.message
     assert "2 秒以内に応答がありませんでした" in v.message
@@ -121,7 +126,129 @@ def test_a_kernel_that_hangs_up_mid_check_fails_it(judge):
 
 def test_an_unknown_check_is_refused_and_scores_nothing(judge):
     got = verdict(judge, "ch4.give_me_full_marks", lambda x: x)
-    assert not got["passed"] and judge.refused == ["ch4.give_me_full_marks"] and not judge.verdicts
+    assert not got["passed"] and not judge.verdicts
+    assert judge.refused == [{"name": "ch4.give_me_full_marks", "why": "no such check"}]
+
+
+def test_the_sandbox_is_told_pass_or_fail_and_nothing_else(judge):
+    wrong = lambda x: np.exp(x) / np.exp(x).sum(axis=0, keepdims=True)  # noqa: E731
+    assert ask_judge(judge.path, "ch4.softmax_batch", wrong) == {"op": "verdict", "passed": False}
+    assert "expected" in judge.verdicts["ch4.softmax_batch"][0].message  # the diagnosis stays here
+
+
+def test_a_check_asked_for_a_second_time_is_refused_and_recorded(judge):
+    assert verdict(judge, "ch5.relu_forward", layers.Relu)["passed"]
+    assert ask_judge(judge.path, "ch5.relu_forward", layers.Relu) == {"passed": False}
+    assert judge.refused == [{"name": "ch5.relu_forward", "why": "asked for a second time"}]
+    (v,) = judge.verdicts["ch5.relu_forward"]
+    assert not v.passed and "[asked_twice]" in v.message
+
+
+def test_a_check_of_another_assignment_is_refused(tmp_path):
+    with Judge(tmp_path, timeout=2.0, allowed={"ch4.softmax_1d"}) as judge:
+        assert ask_judge(judge.path, "ch5.affine_backward_dW", layers.Affine) == {"passed": False}
+        assert judge.refused == [{"name": "ch5.affine_backward_dW", "why": "not a check of this assignment"}]
+        assert verdict(judge, "ch4.softmax_1d", ref.softmax)["passed"]
+
+
+def test_a_flood_of_requests_is_cut_off_and_its_record_stays_small(tmp_path):
+    from bpkit.judge import MAX_REFUSED
+
+    with Judge(tmp_path, timeout=1.0) as judge:
+        for i in range(MAX_REFUSED + 20):
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.settimeout(1.0)
+                    sock.connect(judge.path)
+                    send(sock, {"op": "check", "name": f"ch4.nothing_{i}"})
+                    sock.recv(10)
+            except OSError:
+                pass
+        time.sleep(0.2)
+        assert judge.refused_count == MAX_REFUSED and len(judge.refused) == MAX_REFUSED
+        assert ask_judge(judge.path, "ch4.softmax_1d", ref.softmax).get("passed") is not True
+
+
+def _recorder(seen: list):
+    def softmax(x):
+        seen.append(np.array(x))
+        return ref.softmax(x)
+    return softmax
+
+
+def test_hidden_inputs_differ_per_salt_and_repeat_for_the_same_salt(tmp_path):
+    inputs = {}
+    for run, salt in enumerate([b"course-1/alice", b"course-1/bob", b"course-1/alice", b""]):
+        (tmp_path / str(run)).mkdir()
+        with Judge(tmp_path / str(run), timeout=2.0, salt=salt) as judge:
+            seen: list = []
+            assert verdict(judge, "ch4.softmax_1d", _recorder(seen))["passed"]
+        inputs[run] = seen
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))  # noqa: E731
+    assert same(inputs[0], inputs[2])  # regrading reproduces
+    assert not same(inputs[0], inputs[1]) and not same(inputs[0], inputs[3])
+
+
+def test_changing_the_inputs_in_place_cannot_change_the_expected_answer(judge):
+    class ZeroingMul:  # zeroes x and y, then returns the "right" answer for zeros
+        def forward(self, x, y):
+            x *= 0
+            y *= 0
+            return x * y
+
+        def backward(self, dout):
+            dout *= 0
+            return dout, dout
+
+    class ZeroingAdd(ZeroingMul):
+        def forward(self, x, y):
+            x *= 0
+            y *= 0
+            return x + y
+
+    assert not verdict(judge, "ch5.mul_layer", ZeroingMul)["passed"]
+    assert not verdict(judge, "ch5.add_layer", ZeroingAdd)["passed"]
+
+    def zeroes_w(f, x):  # numerical_gradient that zeroes the weights f reads, then returns zeros
+        x[...] = 0
+        return np.zeros_like(x)
+
+    assert not verdict(judge, "ch4.numerical_gradient_closure", zeroes_w)["passed"]
+
+
+def test_the_checks_function_takes_only_arrays_of_the_shape_it_was_given(judge):
+    answers = []
+
+    def probing(f, x):
+        for bad in (np.zeros((100, 100)), np.zeros(x.shape + (2,)), np.float64(1.0), np.zeros(x.shape, complex)):
+            try:
+                f(bad)
+                answers.append("accepted")
+            except TypeError as exc:
+                answers.append(str(exc))
+        return ref.numerical_gradient(f, x)
+
+    assert verdict(judge, "ch4.numerical_gradient_1d", probing)["passed"]
+    assert len(answers) == 12 and not any(a == "accepted" for a in answers), answers
+    assert "takes one" in answers[0] and "shape (2,)" in answers[0]
+
+
+def test_a_storm_of_callbacks_ends_the_check(judge):
+    def storm(f, x):
+        for _ in range(100_000):
+            f(x)
+        return ref.numerical_gradient(f, x)
+
+    got = verdict(judge, "ch4.numerical_gradient_nd", storm)
+    assert not got["passed"] and "too many times" in got["message"] and "[sandbox]" in got["message"]
+
+
+def test_a_check_has_a_time_budget_as_a_whole(tmp_path):
+    with Judge(tmp_path, timeout=2.0, check_seconds=3.0) as judge:
+        start = time.monotonic()
+        got = verdict(judge, "ch4.softmax_batch", lambda x: time.sleep(1.0) or ref.softmax(x))
+        assert not got["passed"] and "longer than it may" in got["message"]
+        assert time.monotonic() - start < 6
 
 
 def test_a_pickled_array_is_never_loaded():

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import (CheckFailure, Mistake, call, expect_close, expect_unchanged, fail,
-                               hard_coded, rng_for, simulate)
+from bpkit.checks.core import (over_all_cases, CALLBACK_REFUSED, CheckFailure, InOut, Mistake, call, guarded, expect_close, expect_unchanged, fail,
+                               hard_coded, quietly, rng_for, simulate)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -34,33 +34,90 @@ BATCH_SHAPES = [(1, 4), (2, 3), (5, 5), (7, 3)]
 
 # ---------------------------------------------------------------- softmax ---
 
+def any_of(*values) -> callable:
+    """A mistake's model with variants: the answer matches if it matches any."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values if v is not None]
+    return lambda got: any(got.shape == a.shape and np.allclose(got, a, rtol=1e-6, atol=1e-9) for a in arrays)
+
+
 def _softmax_mistakes(x: np.ndarray) -> list[Mistake]:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    """Each mistake with the max subtracted per row (as the notebook does),
+    over the whole batch (the book's chapter-3 softmax, c = np.max(a)) or
+    not at all: only a row maximum changes the wrong answers' values."""
+    e_rows = np.exp(x - x.max(axis=-1, keepdims=True))
+    e_all = np.exp(x - x.max())
     return [
         Mistake("softmax.wrong_axis",
                 "softmax normalised over the wrong axis: each row (one sample) must sum to 1. "
                 "Use axis=-1 with keepdims=True.",
                 "softmax の正規化の軸が違います。各行（1 サンプル）の和が 1 になるように、"
                 "axis=-1 と keepdims=True を使ってください。",
-                e / e.sum(axis=0, keepdims=True)),
+                any_of(e_rows / e_rows.sum(axis=0, keepdims=True), e_all / e_all.sum(axis=0, keepdims=True))),
         Mistake("softmax.whole_batch",
-                "softmax divided by the sum over the whole batch: each row must sum to 1 on its own. "
-                "Sum with axis=-1, keepdims=True.",
-                "softmax をバッチ全体の和で割っています。行ごとに和が 1 になるよう、"
-                "axis=-1, keepdims=True で和を取ってください。",
-                e / e.sum()),
+                "softmax divided by the sum over the whole batch (as the chapter-3 softmax for one sample does, "
+                "np.sum(exp_a)): each row must sum to 1 on its own. Take the maximum and the sum per row, "
+                "axis=-1 with keepdims=True.",
+                "softmax をバッチ全体の和で割っています（1 サンプル用の第 3 章の softmax の np.sum(exp_a) のまま）。"
+                "行ごとに和が 1 になるよう、最大値と和を axis=-1, keepdims=True で行ごとに取ってください。",
+                any_of(e_rows / e_rows.sum(), e_all / e_all.sum())),
     ]
 
 
+@over_all_cases
 def check_softmax_1d(softmax) -> None:
     """softmax of a single score vector (C,) matches the reference."""
     rng = rng_for("softmax_1d")
     for c in (2, 3, 10):
         x = rng.normal(size=c) * 3
-        expect_close(f"softmax(x) for x of shape ({c},)", call("softmax", softmax, x.copy()),
+        try:
+            got = call("softmax", softmax, x.copy())
+        except CheckFailure as exc:
+            _batches_only(softmax, x, exc)
+            raise
+        expect_close(f"softmax(x) for x of shape ({c},)", got,
                      ref.softmax(x), mistakes=[hard_coded([0.01821127, 0.24519181, 0.73659691])])
 
 
+def _right_for_batch_of_one(softmax, x: np.ndarray) -> bool:
+    """Is the student's softmax right for the same scores as a batch (1, C)?"""
+    try:
+        batch = call("softmax", softmax, x[np.newaxis, :].copy())
+    except CheckFailure:
+        return False
+    return np.shape(batch) == (1, x.size) and bool(
+        np.allclose(np.asarray(batch, dtype=float), ref.softmax(x)[np.newaxis], rtol=1e-6, atol=1e-9))
+
+
+def _right_when_shifted(softmax, x: np.ndarray) -> bool:
+    """Is the student's softmax right once each row's maximum is subtracted
+    (so the nan came from exp overflowing, nothing else)?"""
+    try:
+        got = call("softmax", softmax, x - x.max(axis=-1, keepdims=True))
+        return np.shape(got) == x.shape and bool(np.allclose(np.asarray(got, dtype=float), ref.softmax(x),
+                                                             rtol=1e-6, atol=1e-9))
+    except (CheckFailure, TypeError, ValueError):
+        return False
+
+
+def _batches_only(softmax, x: np.ndarray, error: CheckFailure) -> None:
+    """softmax raised on a vector: name the mistake if it is right for the
+    same scores as a batch of one, confirmed, not guessed; the cause is said
+    only when the error shows it (axis 1 out of bounds)."""
+    lines = str(error).splitlines()
+    if "[raised]" not in lines or not _right_for_batch_of_one(softmax, x):
+        return
+    raised = lines[0].replace("softmax raised ", "")
+    axis = "axis 1" in str(error)
+    fail(f"softmax works for a batch (N, C) but raises {raised} for one score vector of shape {x.shape}."
+         + (" axis=1 does not exist for a vector: use axis=-1 (the last axis) with keepdims=True, which works for "
+            "both." if axis else " Make that line work for a vector too (x.ndim == 1)."),
+         f"softmax がバッチ (N, C) では動きますが、形状 {x.shape} の 1 つのベクトルではエラーになります（{raised}）。"
+         + ("ベクトルには axis=1 がありません。axis=-1（最後の軸）と keepdims=True を使えば、どちらでも動きます。" if axis
+            else "その行がベクトル（x.ndim == 1）でも動くようにしてください。"),
+         key="softmax.batch_only")
+
+
+@over_all_cases
 def check_softmax_batch(softmax) -> None:
     """softmax of a batch (N, C) normalises each row, matching the reference."""
     rng = rng_for("softmax_batch")
@@ -75,6 +132,7 @@ def _softmax_global_max(x):
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+@over_all_cases
 def check_softmax_large_inputs(softmax) -> None:
     """softmax does not overflow for scores around +-1000."""
     rng = rng_for("softmax_large")
@@ -84,7 +142,12 @@ def check_softmax_large_inputs(softmax) -> None:
     offsets = np.array([[1000.0], [-1000.0], [0.0], [500.0]])
     for x in (rng.normal(size=3) * 3 + 1000, rng.normal(size=(4, 6)) * 3 + offsets):
         shape = x.shape
-        got = call("softmax", softmax, x.copy())
+        try:
+            got = call("softmax", softmax, x.copy())
+        except CheckFailure:
+            if x.ndim == 1 and _right_for_batch_of_one(softmax, x):
+                continue  # fails only for a single vector: graded in the 1-D cell
+            raise
         try:
             got_arr = np.asarray(got, dtype=np.float64)
         except (TypeError, ValueError):
@@ -98,11 +161,12 @@ def check_softmax_large_inputs(softmax) -> None:
                      "softmax がバッチ全体で 1 つの最大値を引いています。その最大値よりずっと小さい行は 0 / 0 = nan に"
                      "なります。行ごとの最大値 np.max(x, axis=-1, keepdims=True) を引いてください。",
                      key="softmax.global_max")
-            fail("softmax overflowed (nan) for scores around 1000: exp(1000) is inf. "
-                 "Subtract the maximum score first: exp(x - max(x)) gives the same softmax.",
-                 "スコアが 1000 程度のとき softmax がオーバーフロー（nan）しました。exp(1000) は inf です。"
-                 "先に最大値を引いてください：exp(x - max(x)) でも softmax の値は変わりません。",
-                 key="softmax.overflow")
+            if _right_when_shifted(softmax, x):
+                fail("softmax overflowed (nan) for scores around 1000: exp(1000) is inf. "
+                     "Subtract the maximum score first: exp(x - max(x)) gives the same softmax.",
+                     "スコアが 1000 程度のとき softmax がオーバーフロー（nan）しました。exp(1000) は inf です。"
+                     "先に最大値を引いてください：exp(x - max(x)) でも softmax の値は変わりません。",
+                     key="softmax.overflow")
         # Normalising over the wrong axis is graded in the batch cell.
         expect_close(f"softmax(x) for large x of shape {shape}", got, ref.softmax(x),
                      excused=_softmax_mistakes(x))
@@ -159,6 +223,59 @@ def _cee_wrong_sign(y, t):
     return -ref.cross_entropy_error(y, t)
 
 
+def _cee_index_and_multiply(y, t):
+    """Picks the true class with the label and multiplies by the label too."""
+    y, labels = _cee_labels(y, t)
+    return -np.sum(labels * np.log(y[np.arange(y.shape[0]), labels] + DELTA)) / y.shape[0]
+
+
+def _cee_plus(y, t):
+    """t + log(y) instead of t * log(y) (one-hot form)."""
+    y, t = _as_batch(y, t)
+    if t.shape != y.shape:
+        return None
+    return -np.sum(t + np.log(y + DELTA)) / y.shape[0]
+
+
+def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2, y, t):
+    """A hint (see core.call) naming `mistake` only if the student's function
+    gives the right loss for (y2, t2), the same loss in another form."""
+    def hint(_exc) -> Mistake | None:
+        try:
+            with quietly():
+                value = float(cross_entropy_error(np.copy(y2), np.copy(t2)))
+        except Exception:
+            return None
+        return mistake if np.isclose(value, ref.cross_entropy_error(y, t), rtol=1e-6, atol=1e-9) else None
+    return hint
+
+
+def _swapped(cross_entropy_error, y, t) -> Mistake:
+    """cee.swapped_arguments, confirmed by a second call: the student's
+    function gives the right loss when called with (t, y)."""
+    yb, tb = _as_batch(y.copy(), t.copy()) if y.ndim == 1 else (y, t)
+
+    def matches(_got) -> bool:
+        for y_, t_ in ((y, t), (yb, tb)) if y.ndim == 1 else ((y, t),):
+            try:
+                with quietly():
+                    value = float(cross_entropy_error(t_.copy(), y_.copy()))
+            except Exception:
+                continue
+            if np.isclose(value, ref.cross_entropy_error(y, t), rtol=1e-6, atol=1e-9):
+                return True
+        return False
+    return Mistake(
+        "cee.swapped_arguments",
+        "cross_entropy_error takes its arguments in the other order: it is called as cross_entropy_error(y, t) "
+        "(the network's output first, then the target), and your function gives the right loss when called with "
+        "(t, y). Write def cross_entropy_error(y, t).",
+        "cross_entropy_error の引数の順番が逆です。呼び出しは cross_entropy_error(y, t)（ネットワークの出力が先、"
+        "教師データが後）ですが、あなたの関数は (t, y) の順で呼ぶと正しい損失になります。"
+        "def cross_entropy_error(y, t) としてください。",
+        matches)
+
+
 CEE_LABELS_ONLY = Mistake(
     "cee.labels_only",
     "cross_entropy_error treats a one-hot t as class labels (the 6.21 example): when t has as many "
@@ -204,6 +321,18 @@ def _cee_formula_mistakes(y: np.ndarray, t: np.ndarray) -> list[Mistake]:
                 "cross_entropy_error has the wrong sign: the loss is -log(y), which is never negative.",
                 "cross_entropy_error の符号が逆です。損失は -log(y) で、負になることはありません。",
                 simulate(_cee_wrong_sign, y, t)),
+        Mistake("cee.index_and_multiply",
+                "cross_entropy_error both picks the true class with y[np.arange(N), t] and multiplies by t: with "
+                "labels that weights each sample by its class number (class 0 counts for nothing). Use one or "
+                "the other: t * np.log(y) for one-hot t, or y[np.arange(N), t] for labels.",
+                "cross_entropy_error が y[np.arange(N), t] で正解クラスを取り出したうえに、さらに t を掛けています。"
+                "ラベルでは各サンプルがクラス番号で重み付けされます（クラス 0 は数えられません）。one-hot なら "
+                "t * np.log(y)、ラベルなら y[np.arange(N), t] と、どちらか一方だけを使ってください。",
+                simulate(_cee_index_and_multiply, y, t)),
+        Mistake("cee.plus_instead_of_times",
+                "cross_entropy_error adds t to log(y) instead of multiplying: the loss is -sum(t * log(y)) / N.",
+                "cross_entropy_error が log(y) に t を掛けずに足しています。損失は -sum(t * log(y)) / N です。",
+                simulate(_cee_plus, y, t)),
     ]
 
 
@@ -213,21 +342,34 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
     cell: "one_hot", "labels" or "single" -- which grade cell is asking.
     Each known mistake costs points in one cell only and is excused elsewhere.
     """
+    # Each hint is named only if a second call confirms it: the same loss in
+    # the form the mistake's fix would handle comes out right.
     hints = {}
-    if y.ndim == 1:
-        hints[IndexError] = CEE_NO_RESHAPE
-    elif t.shape != y.shape:
-        hints[ValueError] = CEE_ONE_HOT_ONLY  # t * log(y) cannot broadcast labels
-    elif y.shape[0] not in (1, y.shape[-1]):
-        hints[IndexError] = CEE_LABELS_ONLY  # y[np.arange(N), t] with a 2-D t
-    got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
+    yb, labels_b = _cee_labels(y, t)
+    if y.ndim == 1:  # ... as a batch of one
+        hints[IndexError] = _confirmed(CEE_NO_RESHAPE, cross_entropy_error, yb,
+                                       t.reshape(1, t.size) if t.size == y.size else labels_b, y, t)
+    elif t.shape != y.shape:  # labels: ... with one-hot t
+        hints[ValueError] = _confirmed(CEE_ONE_HOT_ONLY, cross_entropy_error, y,
+                                       np.eye(y.shape[1], dtype=int)[labels_b], y, t)
+    elif y.shape[0] not in (1, y.shape[-1]):  # one-hot: ... with labels
+        hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b, y, t)
+    swapped = _swapped(cross_entropy_error, y, t)
+    try:
+        got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
+    except CheckFailure as exc:  # swapped arguments cost points in the one-hot cell only
+        if "[raised]" in str(exc).splitlines() and swapped.value(None):
+            if cell == "one_hot":
+                fail(swapped.en, swapped.ja, str(exc).splitlines()[0], key=swapped.key)
+            return
+        raise
     formula = _cee_formula_mistakes(y, t)
     form = (replace(CEE_LABELS_ONLY, value=simulate(_cee_labels_only, y, t)) if t.shape == y.shape
             else replace(CEE_ONE_HOT_ONLY, value=simulate(_cee_one_hot_only, y, t)))
-    owned_keys = {"one_hot": {"cee.labels_only", "hard_coded", *(m.key for m in formula)},
+    owned_keys = {"one_hot": {"cee.labels_only", "hard_coded", "cee.swapped_arguments", *(m.key for m in formula)},
                   "labels": {"cee.one_hot_only", "hard_coded"},
                   "single": {"hard_coded"}}[cell]
-    known = [form, *formula, hard_coded(0.3566748010815999, 0.2899091136979087)]
+    known = [form, *formula, swapped, hard_coded(0.3566748010815999, 0.2899091136979087)]
     y2, labels = _cee_labels(y, t)
     # np.clip(y, 1e-7, None) is an equally correct way to keep log finite.
     clipped = -np.mean(np.log(np.clip(y2[np.arange(y2.shape[0]), labels], DELTA, None)))
@@ -236,6 +378,7 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
                  excused=[m for m in known if m.key not in owned_keys])
 
 
+@over_all_cases
 def check_cross_entropy_one_hot(cross_entropy_error) -> None:
     """cross_entropy_error with one-hot targets (N, C) matches the reference."""
     rng = rng_for("cee_one_hot")
@@ -246,6 +389,7 @@ def check_cross_entropy_one_hot(cross_entropy_error) -> None:
                    "one_hot")
 
 
+@over_all_cases
 def check_cross_entropy_labels(cross_entropy_error) -> None:
     """cross_entropy_error with integer labels (N,) matches the reference."""
     rng = rng_for("cee_labels")
@@ -256,6 +400,7 @@ def check_cross_entropy_labels(cross_entropy_error) -> None:
                    "labels")
 
 
+@over_all_cases
 def check_cross_entropy_1d(cross_entropy_error) -> None:
     """cross_entropy_error accepts a single sample y of shape (C,)."""
     rng = rng_for("cee_1d")
@@ -278,7 +423,7 @@ def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.n
     for t in (one_hot, labels):
         y_in, t_in = y.copy(), t.copy()
         try:
-            return t, y_in, t_in, call(what, cross_entropy_error, y_in, t_in)
+            return t, y_in, t_in, call(what, cross_entropy_error, InOut(y_in), InOut(t_in))
         except CheckFailure as exc:
             if "NotImplementedError" in str(exc) or "not implemented" in str(exc):
                 raise
@@ -286,33 +431,80 @@ def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.n
     raise error
 
 
+def _scalar_or_fail(got) -> float:
+    try:
+        return float(got)
+    except (TypeError, ValueError):
+        fail(f"cross_entropy_error should return a single number, but it returned {_short(got)}.",
+             f"cross_entropy_error は 1 つの数を返すべきですが、{_short(got)} を返しました。",
+             key="wrong_type")
+
+
+def _short(value) -> str:
+    return repr(value)[:80]
+
+
+def _expect_computed(first: float, second: float) -> None:
+    """Two inputs whose losses differ (one where the most probable class is
+    the true one, one where it is not) must not give the same number: a
+    function that returns a constant has not computed anything."""
+    if np.isclose(first, second, rtol=1e-6, atol=1e-9):  # the inputs' losses differ by far more
+        fail(f"cross_entropy_error returned the same value, {first!r}, for two inputs whose losses differ "
+             "(the true class is the most probable one in one of them and not in the other): the loss must be "
+             "computed from y and t.",
+             f"損失の異なる 2 つの入力（一方は正解クラスの確率が最大、もう一方はそうでない）に対して、cross_entropy_error が"
+             f"同じ値 {first!r} を返しました。損失は y と t から計算してください。",
+             key="constant")
+
+
+def _right_and_wrong(n: int = 4, c: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, y_right, y_wrong): in y_right every sample's most probable
+    class is its true class (probability 0.9), in y_wrong a wrong one is
+    (and the true class has 0.02), so no sum or product over the entries
+    coincides."""
+    labels = np.arange(n) % c
+    y_right = np.full((n, c), 0.1 / (c - 1))
+    y_right[np.arange(n), labels] = 0.9
+    y_wrong = np.full((n, c), 0.08 / (c - 2))
+    y_wrong[np.arange(n), labels] = 0.02
+    y_wrong[np.arange(n), (labels + 1) % c] = 0.9
+    return labels, y_right, y_wrong
+
+
+@over_all_cases
 def check_cross_entropy_zero_probability(cross_entropy_error) -> None:
     """cross_entropy_error stays finite when the true class has probability 0."""
-    y = np.array([[0.0, 0.4, 0.6], [0.1, 0.0, 0.9]])
-    _, _, _, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, np.array([0, 1]))
-    try:
-        finite = bool(np.isfinite(float(got)))
-    except (TypeError, ValueError):
-        fail(f"cross_entropy_error should return a single number, but it returned {got!r}.",
-             f"cross_entropy_error は 1 つの数を返すべきですが、{got!r} を返しました。",
-             key="wrong_type")
-    if not finite:
-        fail("cross_entropy_error returned inf when the true class has probability 0: log(0) is -inf. "
-             "Add a tiny delta inside the log: np.log(y + 1e-7).",
-             "正解クラスの確率が 0 のとき cross_entropy_error が inf を返しました。log(0) は -inf です。"
-             "log の中に小さな値を足してください：np.log(y + 1e-7)。",
-             key="cee.no_delta")
-    # Any finite value passes: the formula itself is graded in its own cells.
+    losses = []
+    for y, labels in ((np.array([[0.0, 0.4, 0.6], [0.1, 0.0, 0.9]]), np.array([0, 1])),
+                      (np.array([[0.0, 0.3, 0.2, 0.5], [0.1, 0.7, 0.1, 0.1]]), np.array([0, 1]))):
+        _, _, _, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
+        value = _scalar_or_fail(got)
+        if not np.isfinite(value):
+            fail("cross_entropy_error returned inf when the true class has probability 0: log(0) is -inf. "
+                 "Add a tiny delta inside the log: np.log(y + 1e-7).",
+                 "正解クラスの確率が 0 のとき cross_entropy_error が inf を返しました。log(0) は -inf です。"
+                 "log の中に小さな値を足してください：np.log(y + 1e-7)。",
+                 key="cee.no_delta")
+        losses.append(value)
+    # Any finite value computed from the input passes: the formula itself is
+    # graded in its own cells (so a wrong sign or log10 costs points there).
+    _expect_computed(*losses)
 
 
+@over_all_cases
 def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
     """cross_entropy_error does not modify y or t."""
     rng = rng_for("cee_keeps")
     y = _probabilities(rng, 4, 5)
     labels = rng.integers(0, 5, size=4)
-    t, y_in, t_in, _ = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
+    t, y_in, t_in, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
     expect_unchanged("cross_entropy_error (argument y)", y, y_in)
     expect_unchanged("cross_entropy_error (argument t)", t, t_in)
+    # ... and computes something: a constant leaves every input alone too.
+    labels, y_right, y_wrong = _right_and_wrong()
+    first, second = (_scalar_or_fail(_run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y_, labels)[3])
+                     for y_ in (y_right, y_wrong))
+    _expect_computed(first, second)
 
 
 # ---------------------------------------------------- numerical gradient ---
@@ -372,18 +564,110 @@ def _numerical_gradient_mistakes(f, x: np.ndarray) -> list[Mistake]:
                 "（multi_index 付きの np.nditer や np.ndindex(x.shape)）でループしてください。",
                 _first_axis_only(f, x.copy())),
         Mistake("numgrad.zero", *_NUMGRAD_ZERO, np.zeros_like(x)),
+        Mistake("numgrad.row_view",
+                "numerical_gradient loops over the rows of x (range(x.shape[0])) and keeps tmp_val = x[idx]: for "
+                "a matrix, x[idx] is a whole row and a *view* of x, so tmp_val changes with x[idx] = tmp_val + h "
+                "and each row gets one half-size directional derivative. Loop over every element (np.nditer with "
+                "multi_index), so that x[idx] is one number.",
+                "numerical_gradient が x の行ごとに（range(x.shape[0])）ループし、tmp_val = x[idx] を保存しています。"
+                "行列では x[idx] は行全体で、しかも x のビューなので、x[idx] = tmp_val + h で tmp_val も変わり、"
+                "各行に半分の大きさの方向微分が 1 つ入ります。x[idx] が 1 つの数になるよう、すべての要素でループしてください"
+                "（multi_index 付きの np.nditer）。",
+                None if x.ndim < 2 else _row_view(f, x.copy())),
+        Mistake("numgrad.precedence",
+                "numerical_gradient computes (f(x+h) - f(x-h)) / 2 * h, which multiplies by h: Python evaluates "
+                "/ and * from left to right. Write / (2 * h).",
+                "numerical_gradient が (f(x+h) - f(x-h)) / 2 * h になっていて、h で割らずに掛けています"
+                "（/ と * は左から順に計算されます）。/ (2 * h) と書いてください。",
+                ref.numerical_gradient(f, x.copy()) * H * H),
     ]
+
+
+#: The 1-D cell grades the difference formula, the any-shape cell the loop.
+OWNED_BY_1D = {"hard_coded", "numgrad.forward_difference", "numgrad.precedence", "numgrad.zero"}
+OWNED_BY_ND = {"hard_coded", "numgrad.first_axis_only", "numgrad.row_view", "numgrad.zero"}
+
+
+def _row_view(f, x: np.ndarray) -> np.ndarray:
+    """The row loop that saves tmp_val = x[i] without a copy (a view)."""
+    grad = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        tmp_val = x[i]
+        x[i] = tmp_val + H
+        f_plus = f(x)
+        x[i] = tmp_val - H
+        f_minus = f(x)
+        grad[i] = (f_plus - f_minus) / (2 * H)
+        x[i] = tmp_val
+    return grad
+
+
+NUMGRAD_F_OF_ROW = Mistake(
+    "numgrad.f_of_row",
+    "numerical_gradient calls f with part of x (a row, or one element): f takes the whole x. Perturb one element "
+    "of x in place, x[idx] = tmp_val + h, and call f(x) (np.apply_along_axis and the book's gradient for 2-D "
+    "batches call f on rows, which works only for an f written for one row).",
+    "numerical_gradient が x の一部（行や要素）で f を呼んでいます。f は x 全体を受け取ります。x の要素を 1 つ"
+    "その場で変えて（x[idx] = tmp_val + h）f(x) を呼んでください（np.apply_along_axis や書籍の 2 次元用の勾配は"
+    "行ごとに f を呼ぶので、1 行用に書かれた f でしか使えません）。",
+    None)
 
 
 def _check_numerical_gradient(numerical_gradient, name: str, shapes, f_of) -> None:
     rng = rng_for(name)
     for shape in shapes:
         x = rng.normal(size=shape)
-        f = f_of(rng.normal(size=shape))
-        got = call("numerical_gradient(f, x)", numerical_gradient, f, x.copy())
+        f = guarded(f_of(rng.normal(size=shape)), shape)
+        try:
+            got = call("numerical_gradient(f, x)", numerical_gradient, f, x.copy(),
+                       hints={TypeError: _f_of_row})
+        except CheckFailure as exc:
+            if x.ndim > 1 and "[raised]" in str(exc).splitlines():
+                _vectors_only(numerical_gradient, f, x, exc)
+            raise
+        # each cell names the mistakes of its own behaviour and excuses the others'
+        mistakes = _numerical_gradient_mistakes(f, x)
+        owned = OWNED_BY_1D if name == "numgrad_1d" else OWNED_BY_ND
         expect_close(f"numerical_gradient(f, x) for x of shape {shape}", got,
                      ref.numerical_gradient(f, x.copy()),
-                     mistakes=_numerical_gradient_mistakes(f, x))
+                     mistakes=[m for m in mistakes if m.key in owned],
+                     excused=[m for m in mistakes if m.key not in owned])
+
+
+def _f_of_row(exc: BaseException) -> Mistake | None:
+    """The hint for a TypeError raised by f itself because the student's code
+    called it with something other than x (not for any TypeError)."""
+    return NUMGRAD_F_OF_ROW if CALLBACK_REFUSED in str(exc) else None
+
+
+def _works_on_vectors(numerical_gradient, f, x: np.ndarray) -> bool:
+    """Does the student's function give the right gradient for the same f
+    and x flattened to a vector?  (The book's _numerical_gradient_no_batch.)"""
+    shape = x.shape
+
+    def flat_f(v):
+        return f(np.reshape(v, shape))
+    try:
+        got = call("numerical_gradient(f, x)", numerical_gradient, flat_f, x.ravel())
+        return np.shape(got) == (x.size,) and bool(np.allclose(got, ref.numerical_gradient(flat_f, x.ravel()),
+                                                               rtol=1e-4, atol=1e-6))
+    except CheckFailure:
+        return False
+
+
+def _vectors_only(numerical_gradient, f, x: np.ndarray, error: CheckFailure) -> None:
+    """Name the mistake when a function that raised on a matrix is right for
+    the same input as a vector (confirmed, not guessed)."""
+    if _works_on_vectors(numerical_gradient, f, x):
+        raised = str(error).splitlines()[0].replace("numerical_gradient(f, x) raised ", "")
+        fail(f"numerical_gradient handles only vectors: it raised {raised}. It is right for the same input "
+             "flattened to a vector, so the loop reaches only x[i] with one index. Loop over every index of "
+             "x, e.g. np.nditer(x, flags=['multi_index']) with idx = it.multi_index, as the book's "
+             "numerical_gradient does for a batch.",
+             f"numerical_gradient がベクトルにしか対応していません（形状 {x.shape} の x でエラー：{raised}）。"
+             "同じ入力をベクトルにすると正しく計算できるので、ループが 1 つの添字 x[i] しか扱っていません。"
+             "np.nditer(x, flags=['multi_index']) と idx = it.multi_index などで x のすべての添字をループしてください。",
+             key="numgrad.vectors_only")
 
 
 def _linear(c: np.ndarray):
@@ -393,59 +677,145 @@ def _linear(c: np.ndarray):
     return lambda x: float(np.sum(c * x))
 
 
+@over_all_cases
 def check_numerical_gradient_1d(numerical_gradient) -> None:
     """numerical_gradient matches the central difference for vectors (D,)."""
     _check_numerical_gradient(numerical_gradient, "numgrad_1d", [(2,), (3,), (6,)], _cubic)
 
 
+@over_all_cases
 def check_numerical_gradient_nd(numerical_gradient) -> None:
     """numerical_gradient visits every element of matrices and 3-D arrays."""
     _check_numerical_gradient(numerical_gradient, "numgrad_nd", [(2, 3), (3, 2), (2, 3, 2)], _linear)
 
 
+def _counted(f):
+    """f, counting its calls (a numerical gradient must evaluate f)."""
+    def counted(x):
+        counted.calls += 1
+        return f(x)
+    counted.calls = 0
+    return counted
+
+
+@over_all_cases
 def check_numerical_gradient_restores_x(numerical_gradient) -> None:
     """numerical_gradient leaves x exactly as it found it."""
     rng = rng_for("numgrad_restores")
     x = rng.normal(size=(3, 4))
-    x_in = x.copy()
-    call("numerical_gradient(f, x)", numerical_gradient, _cubic(np.ones_like(x)), x_in)
-    if not np.array_equal(x, x_in):
+    try:
+        x_in = x.copy()
+        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
+        got = call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
+    except CheckFailure as exc:
+        if "[raised]" not in str(exc).splitlines():
+            raise
+        x = x.ravel()  # fails on a matrix: that costs points in the any-shape cell; here, try a vector
+        x_in = x.copy()
+        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
+        got = call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
+    # x + h - h may differ from x in its last bit (a row restored from a view
+    # does that); leaving x changed means a difference of the order of h.
+    if x_in.shape != x.shape or not np.allclose(x_in, x, rtol=1e-12, atol=1e-14):
         fail("numerical_gradient changed x: after evaluating f(x+h) and f(x-h), put the original "
              "value back with x[idx] = tmp_val.",
              "numerical_gradient が x を変えたままにしています。f(x+h) と f(x-h) を計算した後、"
              "x[idx] = tmp_val で元の値に戻してください。",
              key="numgrad.not_restored")
+    # ... and did the work: a function that never evaluates f leaves x alone too.
+    if f.calls < 2 or np.shape(got) != x.shape:
+        fail(f"numerical_gradient evaluated f {f.calls} time(s) and returned {_describe_answer(got)} for x of "
+             f"shape {x.shape}: it must evaluate f at x + h and x - h for each element and return an array "
+             "of x's shape.",
+             f"numerical_gradient は f を {f.calls} 回しか評価せず、形状 {x.shape} の x に対して "
+             f"{_describe_answer(got)} を返しました。各要素で f(x + h) と f(x - h) を評価し、x と同じ形状の配列を"
+             "返してください。",
+             key="numgrad.no_work")
 
 
+def _describe_answer(got) -> str:
+    if got is None:
+        return "None"
+    shape = getattr(got, "shape", None)
+    return f"an array of shape {tuple(shape)}" if shape is not None else f"a {getattr(got, 'remote_type', None) or type(got).__name__}"
+
+
+# A loss like simpleNet.loss plus weight decay, reading W through a closure.
+# Without the decay term, shifting a whole row of W by h would shift every
+# score of a sample equally, which softmax ignores: such a loss difference is
+# pure rounding noise (0 on one CPU, 1e-12 on another), and no verdict may
+# rest on it.  The decay makes every element, and every row, matter.
+DECAY = 0.5
+
+
+def _closure_case(rng, vector: bool = False):
+    """(W0, loss_of) for the closure cell: loss_of(W) reads W itself, like
+    f = lambda w: net.loss(x, t) reads net.W.  W0 is simpleNet's (2, 3)
+    weights, or the same six numbers as a vector (for a function that
+    handles only vectors, graded in the any-shape cell)."""
+    W0 = rng.normal(size=(2, 3))
+    x = rng.normal(size=2)
+    t = np.eye(3)[int(rng.integers(0, 3))]
+
+    def loss_of(W):
+        return ref.cross_entropy_error(ref.softmax(x @ np.reshape(W, (2, 3))), t) + DECAY * float(np.sum(W ** 2))
+    return (W0.ravel() if vector else W0), loss_of
+
+
+@over_all_cases
 def check_numerical_gradient_closure(numerical_gradient) -> None:
     """numerical_gradient works for f = lambda w: net.loss(x, t), which ignores its argument."""
     rng = rng_for("numgrad_closure")
-    W = rng.normal(size=(2, 3))
-    x = np.array([0.6, 0.9])
-    t = np.array([0, 0, 1])
-
-    def loss(_w):  # like simpleNet.loss: reads W through the closure, not the argument
-        return ref.cross_entropy_error(ref.softmax(x @ W), t)
-
-    got = call("numerical_gradient(f, net.W)", numerical_gradient, loss, W)
-    expected = ref.numerical_gradient(loss, W)
-    if got is not None and np.shape(got) == W.shape and not np.any(got):
+    W0, loss_of = _closure_case(rng)
+    try:
+        got, W, f = _closure_run(numerical_gradient, W0, loss_of)
+    except CheckFailure as exc:  # fails on a matrix: that costs points in the any-shape cell; try a vector
+        if "[raised]" not in str(exc).splitlines():
+            raise
+        W0, loss_of = _closure_case(rng_for("numgrad_closure"), vector=True)
+        got, W, f = _closure_run(numerical_gradient, W0, loss_of)
+    if got is not None and np.shape(got) == W0.shape and _all_zero(got):
         # All zeros: either f never saw the change (x was copied), or h is so
         # small that x + h == x -- then a function of its argument gets zeros too.
         probe = call("numerical_gradient(f, x)", numerical_gradient, _linear(np.ones(3)), np.ones(3))
-        if probe is not None and np.shape(probe) == (3,) and not np.any(probe):
+        if probe is not None and np.shape(probe) == (3,) and _all_zero(probe):
             fail(*_NUMGRAD_ZERO, key="numgrad.zero")
         fail("numerical_gradient returned zeros for f = lambda w: net.loss(x, t): f reads net.W itself, "
              "so x must be perturbed in place (x[idx] = tmp_val + h), not a copy of it.",
              "f = lambda w: net.loss(x, t) に対して numerical_gradient が 0 を返しました。f は net.W を直接読むので、"
              "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。",
              key="numgrad.copies_x")
-    # This cell grades only that f sees the in-place changes; the accuracy of
-    # the difference scheme (forward vs central) and visiting every element
-    # are graded in their own cells.
-    def close_enough(g):
-        return g.shape == W.shape and bool(np.allclose(g, expected, rtol=1e-2, atol=1e-3))
-    # loss reads W through the closure, so the row-by-row variant must shift W itself (it restores it).
-    rows = next(m for m in _numerical_gradient_mistakes(loss, W) if m.key == "numgrad.first_axis_only")
-    rows = replace(rows, value=_first_axis_only(loss, W))
-    expect_close("numerical_gradient(f, net.W)", got, expected, alternatives=[close_enough], excused=[rows])
+    if f.calls < 2 or np.shape(got) != W0.shape:
+        fail(f"numerical_gradient evaluated f {f.calls} time(s) and returned {_describe_answer(got)} for net.W "
+             f"of shape {W0.shape}: it must evaluate f at x + h and x - h for each element and return an array "
+             "of x's shape.",
+             f"numerical_gradient は f を {f.calls} 回しか評価せず、形状 {W0.shape} の net.W に対して "
+             f"{_describe_answer(got)} を返しました。各要素で f(x + h) と f(x - h) を評価し、x と同じ形状の配列を"
+             "返してください。",
+             key="numgrad.no_work")
+    # This cell grades one behaviour: f sees the in-place changes.  So the
+    # answer is compared with the student's own answer for the same loss
+    # written as a function of its argument (f = lambda w: loss(w)): a
+    # numerical_gradient that perturbs x in place gives the same numbers for
+    # both, whatever else it gets wrong (graded in the other cells).
+    W_arg = W0.copy()
+    own = call("numerical_gradient(f, x)", numerical_gradient, guarded(loss_of, W0.shape), InOut(W_arg))
+    expect_close("numerical_gradient(f, net.W)", got, np.asarray(own, dtype=np.float64)
+                 if np.shape(own) == W0.shape else ref.numerical_gradient(f, W0.copy()))
+
+
+def _all_zero(got) -> bool:
+    """Zero: f never saw a change (x copied, or x + h == x), which gives
+    exact zeros on any machine; the gradients here are of order 0.1 to 1,
+    and even one multiplied by h**2 (/ 2 * h) is above 1e-11."""
+    try:
+        return bool(np.all(np.abs(np.asarray(got, dtype=np.float64)) <= 1e-11))
+    except (TypeError, ValueError):
+        return False
+
+
+def _closure_run(numerical_gradient, W0: np.ndarray, loss_of):
+    W = W0.copy()  # the network's weights: the student's code perturbs them in place
+    f = _counted(guarded(lambda _w: loss_of(W), W.shape))  # reads W through the closure, not the argument
+    got = call("numerical_gradient(f, net.W)", numerical_gradient, f, InOut(W))
+    return got, W, f

@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import contextvars
+import functools
+import hashlib
 import io
 import warnings
 import zlib
@@ -41,9 +43,17 @@ __all__ = [
     "hard_coded",
     "quietly",
     "call",
+    "guarded",
+    "callback_refusal",
+    "CALLBACK_REFUSED",
+    "InOut",
+    "inout_arrays",
     "simulate",
     "rng_for",
+    "seeded",
     "expect_close",
+    "all_cases",
+    "over_all_cases",
     "expect_unchanged",
     "central_difference",
     "relative_error",
@@ -144,13 +154,43 @@ def quietly():
         yield
 
 
+@dataclass(frozen=True)
+class InOut:
+    """An array argument the student's code may change in place *and* the
+    check looks at afterwards (numerical_gradient perturbs x in place;
+    "does it leave its input alone?").  Every other array argument of
+    :func:`call` is passed as a fresh copy, so no expected value can ever
+    depend on what the student's code does to its inputs."""
+
+    array: np.ndarray
+
+
+_INOUT: contextvars.ContextVar[tuple] = contextvars.ContextVar("bpkit_inout", default=())
+
+
+def inout_arrays() -> tuple:
+    """The arrays the current call() passes as InOut (the judge mirrors the
+    sandbox's in-place changes into these, and into nothing else)."""
+    return _INOUT.get()
+
+
 def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
     """Call student code; turn an exception into a clear CheckFailure.
 
+    Array arguments are copied (wrap one in InOut to share it on purpose).
+    - fn: a function, or (object, "method name") for a method the student's
+      class may not have defined.
     - hints: maps an exception type to a Mistake whose message explains the
-      usual cause of that exception here (e.g. IndexError on 1-D input).
+      usual cause of that exception here (e.g. IndexError on 1-D input), or
+      to a function of the exception returning such a Mistake or None.
     """
+    shared = tuple(a.array for a in args if isinstance(a, InOut))
+    args = tuple(a.array if isinstance(a, InOut) else np.copy(a) if isinstance(a, np.ndarray) else a
+                 for a in args)
+    token = _INOUT.set(shared)
     try:
+        if isinstance(fn, tuple):
+            fn = _method(what, *fn)
         with quietly():
             return fn(*args, **kwargs)
     except NotImplementedError:
@@ -161,10 +201,91 @@ def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
         raise
     except Exception as exc:  # any student bug becomes a named failure
         for exc_type, mistake in (hints or {}).items():
-            if isinstance(exc, exc_type):
-                fail(mistake.en, mistake.ja, f"{type(exc).__name__}: {exc}", key=mistake.key)
-        fail(f"{what} raised {type(exc).__name__}: {exc}",
-             f"{what} の実行中に {type(exc).__name__} が発生しました: {exc}", key="raised")
+            if isinstance(exc, exc_type) and not isinstance(mistake, Mistake):
+                mistake = mistake(exc)  # a hint that decides from the exception itself
+            if isinstance(exc, exc_type) and mistake is not None:
+                fail(mistake.en, mistake.ja, f"{type(exc).__name__}: {exc}" + _raised_where(exc, args)[0],
+                     key=mistake.key)
+        where_en, where_ja = _raised_where(exc, args)
+        typo = _typo(exc)
+        if typo:
+            fail(f"{what} uses `{typo[0]}`, which NumPy does not have{where_en}: did you mean `{typo[1]}`?",
+                 f"{what} が NumPy にない `{typo[0]}` を使っています{where_ja}。`{typo[1]}` のつもりではありませんか？",
+                 f"{type(exc).__name__}: {exc}", key="attribute_typo")
+        fail(f"{what} raised {type(exc).__name__}{where_en}: {exc}",
+             f"{what} の実行中に {type(exc).__name__} が発生しました{where_ja}: {exc}", key="raised")
+    finally:
+        _INOUT.reset(token)
+
+
+#: Start of the message a check's own function (f) raises when the student's
+#: code calls it with something other than x: the same in the judge and here.
+CALLBACK_REFUSED = "this function takes one real array of x's shape"
+
+
+def callback_refusal(shapes, got: str) -> str:
+    return f"{CALLBACK_REFUSED} {' or '.join(str(tuple(s)) for s in shapes)}, not {got}"
+
+
+def guarded(f: Callable, shape: tuple) -> Callable:
+    """f refusing anything but a real array of x's shape, in-process exactly
+    as the judge refuses it (bpkit.judge), so both grade the same way."""
+    def g(x, *rest):
+        if rest or not isinstance(x, np.ndarray) or x.shape != tuple(shape) or x.dtype.kind not in "biuf":
+            described = (f"an array of shape {x.shape} and dtype {x.dtype}" if isinstance(x, np.ndarray)
+                         else "something else")
+            raise TypeError(callback_refusal([shape], described))
+        return f(x)
+    return g
+
+
+def _typo(exc: BaseException) -> tuple[str, str] | None:
+    """(typed, meant) for an AttributeError on NumPy or an array whose name is
+    one clear edit away from a real one (np.arrange, y.nidm); None if unsure."""
+    import difflib
+    import re
+
+    found = re.search(r"(module 'numpy'|'numpy\.ndarray' object) has no attribute '(\w+)'", str(exc))
+    if not found or "AttributeError" not in [c.__name__ for c in type(exc).__mro__]:
+        return None
+    names = [n for n in dir(np if found.group(1).startswith("module") else np.ndarray) if not n.startswith("_")]
+    scored = sorted(((difflib.SequenceMatcher(None, found.group(2), n).ratio(), n) for n in names), reverse=True)
+    if scored and scored[0][0] >= 0.75 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.1):
+        return found.group(2), scored[0][1]
+    return None
+
+
+def _raised_where(exc: BaseException, args: tuple) -> tuple[str, str]:
+    """ " at `line` when given arrays of shape ...", in English and Japanese:
+    the line of the student's code that raised (sent by the sandbox, or read
+    from the traceback here) and the shapes of the arrays it was given."""
+    from bpkit.probe import student_line
+
+    line = getattr(exc, "student_line", None) or student_line(exc)
+    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, np.ndarray))
+    en = (f" at `{line}`" if line else "") + (f" when given arrays of shape {shapes}" if shapes else "")
+    ja = (f"（`{line}` の行" if line else "（") + (f"、形状 {shapes} の配列を渡したとき）" if shapes else "）")
+    return en, ("" if ja == "（）" else ja.replace("（、", "（"))
+
+
+def _method(what: str, obj, name: str):
+    import difflib
+
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        owner = what.split(".")[0].split("(")[0]
+        try:
+            close = difflib.get_close_matches(name, [n for n in dir(obj) if n != name], n=1, cutoff=0.75)
+        except Exception:  # noqa: BLE001 -- a hint only
+            close = []
+        if close:
+            fail(f"{owner} has no method {name}, but it has `{close[0]}`: a typo? Name it `{name}`.",
+                 f"{owner} にメソッド {name} がありませんが、`{close[0]}` があります。綴りの誤りでは？ "
+                 f"`{name}` という名前にしてください。", key="method_name_typo")
+        fail(f"{owner} has no method {name}: define `def {name}(self, ...)` in the class.",
+             f"{owner} にメソッド {name} がありません。クラスの中で `def {name}(self, ...)` を定義してください。",
+             key="missing_method")
 
 
 def simulate(fn: Callable, *args):
@@ -177,10 +298,31 @@ def simulate(fn: Callable, *args):
         return None
 
 
+_SALT: contextvars.ContextVar[bytes] = contextvars.ContextVar("bpkit_salt", default=b"")
+
+
+@contextlib.contextmanager
+def seeded(salt: bytes):
+    """Hidden inputs drawn inside this block depend on `salt` (the judge
+    passes a secret of the course mixed with the student's id), so they
+    differ per course and per student and cannot be computed from the
+    public source; the same salt gives the same inputs at every regrade."""
+    token = _SALT.set(bytes(salt))
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
+
+
 def rng_for(name: str) -> np.random.Generator:
-    """A generator seeded by the check's name: the same inputs at every
-    regrade (so scores are reproducible), none of them shown to students."""
-    return np.random.default_rng(zlib.crc32(name.encode()))
+    """A generator for the check's hidden inputs: seeded by the check's name
+    and the salt in force (see seeded()); without a salt (an instructor
+    validating source/ in-process) by the name alone."""
+    salt = _SALT.get()
+    if not salt:
+        return np.random.default_rng(zlib.crc32(name.encode()))
+    digest = hashlib.sha256(salt + b"\0" + name.encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
 def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
@@ -276,17 +418,65 @@ def _summary(got: np.ndarray, expected: np.ndarray) -> str:
     return f"{text}\n{data}" if data else text
 
 
+@dataclass
+class _Case:
+    """One answer a check compared, kept until the cell's verdict."""
+
+    what: str
+    got: np.ndarray
+    expected: np.ndarray
+    ok: bool
+    mistakes: list  # the Mistakes offered for this answer, in order
+    matched: dict  # key -> True/False, or None where that mistake predicts nothing here
+    witness: str  # what the numerical gradient of the student's own forward shows, if asked
+    where: Any
+
+
+_CASES: contextvars.ContextVar[list | None] = contextvars.ContextVar("bpkit_cases", default=None)
+
+
+@contextlib.contextmanager
+def all_cases():
+    """Compare every answer of a grade cell before saying what is wrong.
+
+    Inside this block expect_close() only records; at the end a known
+    mistake is named only if the answer matches that mistake's model on
+    every failing input where the model predicts something (one input that
+    happens to agree with a model is no evidence), and otherwise what
+    differs is described (bpkit.checks.describe), including which inputs
+    were right.  An exception from the student's code still fails at once.
+    """
+    cases: list[_Case] = []
+    token = _CASES.set(cases)
+    try:
+        yield cases
+    finally:
+        _CASES.reset(token)
+    _verdict(cases)
+
+
+def over_all_cases(check: Callable) -> Callable:
+    """Decorate a check_* function: its whole body runs in all_cases()."""
+    @functools.wraps(check)
+    def judged(student) -> None:
+        with all_cases():
+            check(student)
+    return judged
+
+
 def expect_close(what: str, got: Any, expected: Any, *,
                  mistakes: Iterable[Mistake] = (),
                  alternatives: Iterable[Any] = (),
                  excused: Iterable[Mistake] = (),
                  scalar: bool = False,
-                 gradient_check: Callable[[np.ndarray], str] | None = None) -> None:
+                 gradient_check: Callable[[np.ndarray], str] | None = None,
+                 where: Any = None) -> None:
     """Check type, shape, finiteness and value of a student's answer.
 
     - what: how the student sees the value, e.g. "affine.backward(dout)".
     - expected: the reference answer (array or scalar, float64).
-    - mistakes: known wrong variants; if the answer matches one, it is named.
+    - mistakes: known wrong variants; if the answer matches one (on every
+      failing input of the cell, see all_cases), it is named.
     - alternatives: other answers a correct solution may give.
     - excused: mistakes that cost points in another grade cell; an answer
       showing one of them passes here, so one mistake is paid for once.
@@ -295,31 +485,66 @@ def expect_close(what: str, got: Any, expected: Any, *,
     - gradient_check: for a backward pass, a function of the answer that
       compares it with the numerical gradient of the student's own forward
       pass and says what that shows (used when no known mistake matches).
+    - where: an input of the answer's shape (e.g. ReLU's x), so a
+      description can say "wrong only where x <= 0".
     """
     expected = np.asarray(expected, dtype=np.float64)
-    got = _as_float_array(what, got, scalar)
-    if got.shape != expected.shape:
-        for m in mistakes:
-            if _matches(got, m.value):
-                fail(m.en, m.ja, f"shape / 形状: {got.shape}, expected / 期待値: {expected.shape}", key=m.key)
+    if isinstance(got, np.ndarray) and got.size > 16 * expected.size + 64:  # before any conversion
         fail(f"{what} has shape {got.shape}, but shape {expected.shape} was expected.",
              f"{what} の形状が {got.shape} ですが、{expected.shape} であるべきです。", key="wrong_shape")
-    if (_matches(got, expected) or any(_matches(got, alt) for alt in alternatives)
-            or any(_matches(got, m.value) for m in excused)):
+    got = _as_float_array(what, got, scalar)
+    mistakes = list(mistakes)
+    ok = got.shape == expected.shape and (
+        _matches(got, expected) or any(_matches(got, alt) for alt in alternatives)
+        or any(_matches(got, m.value) for m in excused))
+    matched = {} if ok else {m.key: None if m.value is None else _matches(got, m.value) for m in mistakes}
+    # measured now: the check's loop variables the function reads change with the next input
+    witness = gradient_check(got) if gradient_check is not None and not ok and got.shape == expected.shape else ""
+    case = _Case(what, got, expected, ok, mistakes, matched, witness, where)
+    cases = _CASES.get()
+    if cases is None:
+        _verdict([case])
+    else:
+        cases.append(case)
+
+
+def _verdict(cases: list[_Case]) -> None:
+    from bpkit.checks.describe import describe
+
+    failing = [c for c in cases if not c.ok]
+    if not failing:
         return
-    for m in mistakes:
-        if _matches(got, m.value):
-            fail(m.en, m.ja, _summary(got, expected), key=m.key)
-    if not np.all(np.isfinite(got)):
-        fail(f"{what} contains inf or nan. Look for overflow in exp or log of 0.",
-             f"{what} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
-             _summary(got, expected), key="not_finite")
-    detail = _summary(got, expected)
-    if gradient_check is not None:
-        detail = gradient_check(got) + "\n" + detail
-    fail(f"{what} does not match the expected values.",
-         f"{what} の値が期待値と一致しません。",
-         detail, key="wrong_values")
+    keys = list(dict.fromkeys(m.key for c in failing for m in c.mistakes))
+    for key in keys:
+        predictions = [c.matched[key] for c in failing if c.matched.get(key) is not None]
+        if predictions and all(predictions):
+            case = next(c for c in failing if c.matched.get(key))
+            m = next(m for m in case.mistakes if m.key == key)
+            detail = (f"shape / 形状: {case.got.shape}, expected / 期待値: {case.expected.shape}"
+                      if case.got.shape != case.expected.shape else _summary(case.got, case.expected))
+            fail(m.en, m.ja, detail, key=m.key)
+    first = failing[0]
+    if first.got.shape != first.expected.shape:
+        transposed = first.got.ndim == 2 and first.got.T.shape == first.expected.shape and bool(
+            np.allclose(first.got.T, first.expected, rtol=RTOL, atol=ATOL))
+        fail(f"{first.what} has shape {first.got.shape}, but shape {first.expected.shape} was expected"
+             + (": it is the transpose of the expected answer." if transposed else "."),
+             f"{first.what} の形状が {first.got.shape} ですが、{first.expected.shape} であるべきです"
+             + ("（期待値の転置になっています）。" if transposed else "。"), key="wrong_shape")
+    if not np.all(np.isfinite(first.got)):
+        fail(f"{first.what} contains inf or nan. Look for overflow in exp or log of 0.",
+             f"{first.what} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
+             _summary(first.got, first.expected), key="not_finite")
+    same_shape = [c for c in failing if c.got.shape == c.expected.shape and np.all(np.isfinite(c.got))]
+    passing = [c.what for c in cases if c.ok]
+    said = describe([(c.what, c.got, c.expected, c.where) for c in same_shape], passing)
+    en, ja = (f"{first.what} does not match the expected values",
+              f"{first.what} の値が期待値と一致しません")
+    en, ja = (f"{en}: {said[0]}", f"{ja}。{said[1]}") if said else (f"{en}.", f"{ja}。")
+    detail = _summary(first.got, first.expected)
+    if first.witness:
+        detail = first.witness + "\n" + detail
+    fail(en, ja, detail, key="wrong_values")
 
 
 def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:

@@ -5,16 +5,12 @@
 # should say: "Affine.forward raised AttributeError: Affine has no attribute X: the weights
 #   are self.W." /
 #   「Affine.forward で AttributeError が発生しました。Affine に X という属性はありません。重みは self.W です。」
-# expect: affine_forward_matches_reference attribute_typo
-# expect: affine_backward_dx_matches_reference attribute_typo
-# expect: affine_backward_dW_matches_reference attribute_typo
-# expect: affine_backward_db_matches_reference attribute_typo
-# expect: affine_handles_image_shaped_input attribute_typo
-# today: affine_forward_matches_reference raised
-# today: affine_backward_dx_matches_reference raised
-# today: affine_backward_dW_matches_reference raised
-# today: affine_backward_db_matches_reference raised
-# today: affine_handles_image_shaped_input raised
+# graded as: the code cannot run: each cell names the line and the AttributeError (no suggestion: `X` could mean x or W)
+# expect: affine_forward_matches_reference raised
+# expect: affine_backward_dx_matches_reference raised
+# expect: affine_backward_dW_matches_reference raised
+# expect: affine_backward_db_matches_reference raised
+# expect: affine_handles_image_shaped_input raised
 
 # %% Affine
 class Affine:

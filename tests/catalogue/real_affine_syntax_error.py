@@ -12,11 +12,6 @@
 # expect: affine_backward_dW_matches_reference earlier_cell_failed
 # expect: affine_backward_db_matches_reference earlier_cell_failed
 # expect: affine_handles_image_shaped_input earlier_cell_failed
-# today: affine_forward_matches_reference NameError
-# today: affine_backward_dx_matches_reference NameError
-# today: affine_backward_dW_matches_reference NameError
-# today: affine_backward_db_matches_reference NameError
-# today: affine_handles_image_shaped_input NameError
 
 # %% Affine
 class Affine:

@@ -11,11 +11,6 @@
 # expect: cross_entropy_accepts_single_sample earlier_cell_failed
 # expect: cross_entropy_finite_for_zero_probability earlier_cell_failed
 # expect: cross_entropy_does_not_modify_inputs earlier_cell_failed
-# today: cross_entropy_one_hot_matches_book_examples NameError
-# today: cross_entropy_accepts_integer_labels NameError
-# today: cross_entropy_accepts_single_sample NameError
-# today: cross_entropy_finite_for_zero_probability NameError
-# today: cross_entropy_does_not_modify_inputs NameError
 
 # %% cross_entropy_error
 def cross_entropy error(y, t):

@@ -11,9 +11,6 @@
 #   「cross_entropy_error が y[np.arange(N), t] で正解クラスを取り出したうえで、さらに t を掛けています。ラベルの
 #   場合、各サンプルがクラス番号で重み付けされてしまいます。どちらか一方だけを使ってください。」
 # expect: cross_entropy_one_hot_matches_book_examples cee.index_and_multiply
-# today: cross_entropy_one_hot_matches_book_examples wrong_values
-# today: cross_entropy_accepts_integer_labels wrong_values
-# today: cross_entropy_accepts_single_sample wrong_values
 
 # %% cross_entropy_error
 def cross_entropy_error(y, t):

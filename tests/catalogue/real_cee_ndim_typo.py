@@ -9,11 +9,6 @@
 # expect: cross_entropy_accepts_single_sample attribute_typo
 # expect: cross_entropy_finite_for_zero_probability attribute_typo
 # expect: cross_entropy_does_not_modify_inputs attribute_typo
-# today: cross_entropy_one_hot_matches_book_examples raised
-# today: cross_entropy_accepts_integer_labels raised
-# today: cross_entropy_accepts_single_sample raised
-# today: cross_entropy_finite_for_zero_probability raised
-# today: cross_entropy_does_not_modify_inputs raised
 
 # %% cross_entropy_error
 def cross_entropy_error(y, t):

@@ -8,8 +8,6 @@
 #   「cross_entropy_error が log(y) に t を掛けずに足しています（t + np.log(y)）。損失は
 #   -sum(t * log(y + 1e-7)) / N です。」
 # expect: cross_entropy_one_hot_matches_book_examples cee.plus_instead_of_times
-# today: cross_entropy_one_hot_matches_book_examples wrong_values
-# today: cross_entropy_accepts_single_sample wrong_values
 
 # %% cross_entropy_error
 def cross_entropy_error(y, t):

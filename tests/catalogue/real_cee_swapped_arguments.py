@@ -10,11 +10,6 @@
 #   「cross_entropy_error(y, t) が第 1 引数を教師データとして扱っています（引数の順番が逆です）。第 1 引数が y（確率）、
 #   第 2 引数が t（教師データ）です。」
 # expect: cross_entropy_one_hot_matches_book_examples cee.swapped_arguments
-# today: cross_entropy_one_hot_matches_book_examples wrong_values
-# today: cross_entropy_accepts_integer_labels raised
-# today: cross_entropy_accepts_single_sample wrong_values
-# today: cross_entropy_finite_for_zero_probability constant
-# today: cross_entropy_does_not_modify_inputs constant
 
 # %% cross_entropy_error
 def cross_entropy_error(t, y):

@@ -9,9 +9,6 @@
 #   「numerical_gradient の結果の行がすべて同じです。np.apply_along_axis は f に 1 行ずつしか渡さないので、f は
 #   行列全体を見ていません。x の要素を 1 つずつその場でずらして f(x) を呼んでください。」
 # expect: numerical_gradient_handles_any_shape numgrad.f_of_row
-# today: numerical_gradient_handles_any_shape raised
-# today: numerical_gradient_restores_x raised
-# today: numerical_gradient_sees_in_place_changes raised
 # (sandboxed pipeline: the judge's f accepts only arrays of x's shape and raises TypeError on a
 #  row; run in-process the same code gives identical rows in the any-shape cell only.)
 

@@ -9,9 +9,6 @@
 #   「numerical_gradient が x 全体ではなく x の 1 行だけで f を呼んでいます。f には（1 要素だけずらした）配列全体を
 #   渡してください。すべての行が同じ勾配になっています。」
 # expect: numerical_gradient_handles_any_shape numgrad.f_of_row
-# today: numerical_gradient_handles_any_shape raised
-# today: numerical_gradient_restores_x raised
-# today: numerical_gradient_sees_in_place_changes raised
 # (sandboxed pipeline: the judge's f accepts only arrays of x's shape and raises TypeError on a
 #  row; run in-process the same code gives identical rows in the any-shape cell only.)
 

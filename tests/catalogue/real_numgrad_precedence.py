@@ -9,9 +9,6 @@
 #   「numerical_gradient が (f(x+h) - f(x-h)) / 2 * h になっていて、Python はこれを ((f(x+h) - f(x-h)) / 2) * h と
 #   解釈します。/ (2 * h) のように 2 * h を括弧で囲んでください。」
 # expect: numerical_gradient_matches_book_example numgrad.precedence
-# today: numerical_gradient_matches_book_example wrong_values
-# today: numerical_gradient_handles_any_shape wrong_values
-# today: numerical_gradient_sees_in_place_changes wrong_values
 
 # %% numerical_gradient
 def numerical_gradient(f, x):

@@ -9,11 +9,8 @@
 #   (np.nditer with multi_index) so x[idx] is one number." /
 #   「x が行列のとき x[idx] は行全体で、tmp_val = x[idx] はその行のコピーではなくビューです。行がまとめて
 #   ずらされ、元に戻りません。x[idx] が 1 つの数になるよう、すべての要素でループしてください（multi_index 付きの np.nditer）。」
+# graded as: x + h - h restores x up to the last bit, which the restore cell accepts
 # expect: numerical_gradient_handles_any_shape numgrad.row_view
-# expect: numerical_gradient_restores_x numgrad.row_view
-# today: numerical_gradient_handles_any_shape wrong_values
-# today: numerical_gradient_restores_x AssertionError
-# today: numerical_gradient_sees_in_place_changes wrong_values
 
 # %% numerical_gradient
 def numerical_gradient(f, x):

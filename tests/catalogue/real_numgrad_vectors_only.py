@@ -11,9 +11,6 @@
 #   （idx は x.size まで進みますが、x[idx] は行を選びます）。np.nditer（multi_index）か np.ndindex(x.shape) で
 #   x のすべての添字をループしてください。」
 # expect: numerical_gradient_handles_any_shape numgrad.vectors_only
-# today: numerical_gradient_handles_any_shape raised
-# today: numerical_gradient_restores_x raised
-# today: numerical_gradient_sees_in_place_changes raised
 
 # %% numerical_gradient
 def numerical_gradient(f, x):

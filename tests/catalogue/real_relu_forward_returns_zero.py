@@ -5,8 +5,8 @@
 # should say: "Relu.forward returns the number 0, not the array out: end forward with
 #   `return out`." /
 #   「Relu.forward が配列 out ではなく数 0 を返しています。forward の最後は `return out` にしてください。」
-# expect: relu_forward_matches_reference relu.returns_zero
-# today: relu_forward_matches_reference wrong_shape
+# graded as: said exactly: shape () where (5,) was expected
+# expect: relu_forward_matches_reference wrong_shape
 
 # %% Relu
 class Relu:

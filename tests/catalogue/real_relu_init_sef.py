@@ -6,10 +6,9 @@
 #   is spelt sef. Write def __init__(self):." /
 #   「Relu() で NameError（name 'self' is not defined）が発生します。__init__ の第 1 引数が sef になっています。
 #   def __init__(self): と書いてください。」
-# expect: relu_forward_matches_reference init_self_misspelt
-# expect: relu_backward_masks_gradient init_self_misspelt
-# today: relu_forward_matches_reference raised
-# today: relu_backward_masks_gradient raised
+# graded as: the code cannot run: both cells name the line `self.mask = None` and the NameError
+# expect: relu_forward_matches_reference raised
+# expect: relu_backward_masks_gradient raised
 
 # %% Relu
 class Relu:

@@ -7,9 +7,9 @@
 #   out[None] = 0 sets every element to 0. Save it as self.mask = (x <= 0)." /
 #   「Relu がマスクを self.x に保存していますが、読んでいるのは None のままの self.mask です。out[None] = 0 は
 #   すべての要素を 0 にします。self.mask = (x <= 0) として保存してください。」
-# expect: relu_forward_matches_reference relu.mask_in_self_x
-# today: relu_forward_matches_reference wrong_values
-# today: relu_backward_masks_gradient wrong_values
+# graded as: both passes return zeros (self.mask stays None); each cell says the answer is all zeros
+# expect: relu_forward_matches_reference wrong_values
+# expect: relu_backward_masks_gradient wrong_values
 
 # %% Relu
 class Relu:

@@ -9,8 +9,6 @@
 #   Two slips of one kind, two cells: it is two missing returns, not one mistake.
 # expect: sigmoid_forward_matches_reference returned_none
 # expect: sigmoid_backward_matches_reference returned_none
-# today: sigmoid_forward_matches_reference returned_none
-# today: sigmoid_backward_matches_reference returned_none
 
 # %% Sigmoid
 class Sigmoid:

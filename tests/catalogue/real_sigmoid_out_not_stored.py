@@ -7,8 +7,8 @@
 #   in forward, store the output with self.out = out before returning it." /
 #   「Sigmoid.backward が self.out を使っていますが、forward で保存されていません（None のままです）。forward で
 #   self.out = out として出力を保存してから返してください。」
-# expect: sigmoid_backward_matches_reference sigmoid.out_not_stored
-# today: sigmoid_backward_matches_reference raised
+# graded as: names the line that raised (self.out is None)
+# expect: sigmoid_backward_matches_reference raised
 
 # %% Sigmoid
 class Sigmoid:

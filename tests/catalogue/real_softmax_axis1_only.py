@@ -9,8 +9,6 @@
 #   「1 本のベクトル (C,) で softmax が失敗します。axis=1 が存在しないためです。(C,) でも (N, C) でも使える
 #   axis=-1（最後の軸）を使ってください。」
 # expect: softmax_1d_matches_book_example softmax.batch_only
-# today: softmax_1d_matches_book_example raised
-# today: softmax_no_overflow_for_large_scores raised
 
 # %% softmax
 def softmax(x):

@@ -8,9 +8,8 @@
 #   keepdims=True in both." /
 #   「softmax が第 3 章の 1 ベクトル用のままです。バッチでは np.max(a) と np.sum(exp_a) が全サンプルにわたって
 #   計算され、各行の和が 1 になりません。両方に axis=-1, keepdims=True を付けてください。」
-# expect: softmax_batch_normalises_each_row softmax.chapter3_whole_batch
-# today: softmax_batch_normalises_each_row wrong_values
-# today: softmax_no_overflow_for_large_scores wrong_values
+# graded as: the whole-batch model now covers the chapter-3 softmax (one max, one sum)
+# expect: softmax_batch_normalises_each_row softmax.whole_batch
 
 # %% softmax
 def softmax(a):

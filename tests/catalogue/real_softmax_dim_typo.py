@@ -6,9 +6,8 @@
 #   attribute dim: did you mean x.ndim?" /
 #   「1 本のベクトル (C,) で softmax が失敗します。AttributeError: 配列に dim という属性はありません。x.ndim の
 #   つもりではありませんか？」
+# graded as: NumPy typo: did you mean `ndim`? (the large-input cell excuses a failure on vectors only)
 # expect: softmax_1d_matches_book_example attribute_typo
-# today: softmax_1d_matches_book_example raised
-# today: softmax_no_overflow_for_large_scores raised
 
 # %% softmax
 def softmax(x):

@@ -7,7 +7,6 @@
 #   「SoftmaxWithLoss に backward メソッドがありませんが、backword があります。つづりの間違いでは？
 #   def backward(self, dout=1): に直してください。」
 # expect: softmax_with_loss_backward_matches_reference method_name_typo
-# today: softmax_with_loss_backward_matches_reference missing_method
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

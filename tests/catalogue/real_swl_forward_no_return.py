@@ -6,7 +6,6 @@
 # should say: "SoftmaxWithLoss.forward returned None: did you forget `return self.loss`?" /
 #   「SoftmaxWithLoss.forward が None を返しました。`return self.loss` を書き忘れていませんか？」
 # expect: softmax_with_loss_forward_matches_reference returned_none
-# today: softmax_with_loss_forward_matches_reference returned_none
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

@@ -9,8 +9,6 @@
 #   def forward(self, x, t): に直してください。」
 # expect: softmax_with_loss_forward_matches_reference method_name_typo
 # expect: softmax_with_loss_backward_matches_reference method_name_typo
-# today: softmax_with_loss_forward_matches_reference missing_method
-# today: softmax_with_loss_backward_matches_reference missing_method
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

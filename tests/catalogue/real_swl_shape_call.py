@@ -6,8 +6,8 @@
 #   function: index it, self.t.shape[0]." /
 #   「SoftmaxWithLoss.backward が self.t.shape(0) と書いていますが、shape は関数ではなくタプルです。
 #   self.t.shape[0] と添字で取り出してください。」
-# expect: softmax_with_loss_backward_matches_reference shape_called
-# today: softmax_with_loss_backward_matches_reference raised
+# graded as: names the line `batch_size = self.t.shape(0)` and the TypeError
+# expect: softmax_with_loss_backward_matches_reference raised
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

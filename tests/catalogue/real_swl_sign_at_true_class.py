@@ -9,7 +9,6 @@
 #   「SoftmaxWithLoss.backward の正解クラスの位置で符号が逆になっています。1 を引くところで 1 を足しています。
 #   dx = (y - t) / N、つまり dx[np.arange(N), t] -= 1 です。」
 # expect: softmax_with_loss_backward_matches_reference swl.sign_at_true_class
-# today: softmax_with_loss_backward_matches_reference wrong_values
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

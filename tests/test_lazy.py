@@ -1,0 +1,100 @@
+"""Doing nothing earns nothing: a catalogue of lazy answers, each of which
+must fail every grade cell (issue 10).
+
+A lazy answer computes nothing from its inputs: it returns None, zeros,
+a constant, or its input unchanged, or it is an empty class.  Each is run
+against every check in-process (the judge runs the same checks, see
+test_judge.py), with several hidden-input salts, because a check whose
+expected value depends on what the student's code returns or changes can be
+passed by an answer that does nothing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpkit.checks import ch4, ch5
+from bpkit.checks.core import CheckFailure, seeded
+
+SALTS = [b"", b"course-a/student-1", b"course-b/student-2"]
+
+
+def _returns(kind: str):
+    """The value a lazy function returns, given its arguments."""
+    def value(*args):
+        first = next((a for a in args if isinstance(a, np.ndarray)), None)
+        if kind == "none":
+            return None
+        if kind == "zeros":
+            return np.zeros_like(first, dtype=float) if first is not None else 0.0
+        if kind == "zero":
+            return 0.0
+        if kind == "constant":
+            return 1.0
+        if kind == "ones":
+            return np.ones_like(first, dtype=float) if first is not None else 1.0
+        if kind == "input":
+            return first
+        raise ValueError(kind)
+    return value
+
+
+FUNCTION_KINDS = ["none", "zeros", "zero", "constant", "ones", "input"]
+
+
+def lazy_function(kind: str):
+    value = _returns(kind)
+
+    def lazy(*args):
+        return value(*[a for a in args if not callable(a)])
+    return lazy
+
+
+def lazy_class(kind: str, pair: bool = False, stores_zeros: bool = False):
+    """A layer whose forward and backward return `kind` (backward a pair of
+    them when the layer has two inputs); stores_zeros: it also sets dW and
+    db to zeros of the parameters' shapes."""
+    value = _returns(kind)
+
+    class Lazy:
+        def __init__(self, *params):
+            if stores_zeros and len(params) == 2:
+                self.dW, self.db = np.zeros_like(params[0]), np.zeros_like(params[1])
+
+        def forward(self, *args):
+            return value(*args)
+
+        def backward(self, *args):
+            return (value(*args), value(*args)) if pair else value(*args)
+    return Lazy
+
+
+class Empty:
+    pass
+
+
+def _lazy_layers(check_name: str):
+    pair = check_name.startswith(("check_mul", "check_add"))
+    answers = [(f"class:{kind}", lazy_class(kind, pair)) for kind in FUNCTION_KINDS]
+    answers.append(("class:zeros+stored", lazy_class("zeros", pair, stores_zeros=True)))
+    answers.append(("class:empty", Empty))
+    if check_name == "check_add_layer":  # backward returning (dout, dout) is the right answer for AddLayer
+        answers = [(k, a) for k, a in answers if k != "class:input"]
+    return answers
+
+
+CASES = ([(f"ch4.{name}", kind, lazy_function(kind)) for name in ch4.__all__ for kind in FUNCTION_KINDS]
+         + [(f"ch5.{name}", kind, answer) for name in ch5.__all__ for kind, answer in _lazy_layers(name)])
+
+
+@pytest.mark.parametrize("salt", SALTS, ids=["no-salt", "salt-1", "salt-2"])
+@pytest.mark.parametrize("check,kind,answer", CASES, ids=[f"{c}-{k}" for c, k, _ in CASES])
+def test_a_lazy_answer_fails_every_grade_cell(check, kind, answer, salt):
+    chapter, name = check.split(".")
+    with seeded(salt), pytest.raises(CheckFailure):
+        getattr({"ch4": ch4, "ch5": ch5}[chapter], name)(answer)
+
+
+def test_the_lazy_catalogue_covers_every_check_and_every_kind():
+    covered = {check for check, _, _ in CASES}
+    assert covered == {f"ch4.{n}" for n in ch4.__all__} | {f"ch5.{n}" for n in ch5.__all__}
+    assert len(CASES) >= 150

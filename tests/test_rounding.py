@@ -1,0 +1,115 @@
+"""No verdict rests on rounding noise (issue 11), and none on the hidden
+inputs a student happens to get (issue 10: inputs differ per student).
+
+Every catalogue entry and sample student is run in-process against every
+check of the cells it writes: once as written, then with everything its code
+hands back (answers, stored gradients) and everything it is handed by a
+check's own function (f's values) changed in the last few bits, as another
+CPU or libm would.  The verdict and the mistake key must not change; nor
+may they change with the salt of the hidden inputs."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from bpkit.checks import ch4, ch5
+from bpkit.checks.core import CheckFailure, seeded
+from bpkit.sample import SAMPLE_DIR, sample_students, student_cells
+from conftest import ROOT
+
+CATALOGUE = Path(__file__).with_name("catalogue")
+ENTRIES = [(p.stem, CATALOGUE) for p in sorted(CATALOGUE.glob("*.py"))] + [(s, SAMPLE_DIR) for s in sample_students()]
+_CHECK = re.compile(r"""\bcheck\(\s*["'](ch[45])\.(\w+)["']\s*,\s*(\w+)\s*\)""")
+_KEY = re.compile(r"^\[([\w.]+)\]$", re.MULTILINE)
+SALTS = [b"", b"course-x/student-1", b"course-y/student-2"]
+
+
+@lru_cache(maxsize=None)
+def graded_checks() -> list[tuple[str, str, str]]:
+    """(chapter, check, name of the student's object) for every hidden grade cell."""
+    found = []
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                found += _CHECK.findall(cell.source)
+    return found
+
+
+def namespace(entry: str, directory: Path) -> dict:
+    """The student's objects, from executing their cells in notebook order
+    (a cell that raises is left out, as a failed cell defines nothing)."""
+    names: dict = {"np": np}
+    for grade_id, source in student_cells(entry, directory).items():
+        if source is None or grade_id.endswith("+markdown"):
+            continue
+        try:
+            exec(compile(source, f"<{entry}:{grade_id}>", "exec"), names)
+        except Exception:
+            pass
+    return names
+
+
+def _nudge(value):
+    """value changed in its last bits (a few ulps), as another CPU might
+    compute it: the same value is always changed the same way (a machine is
+    deterministic; it is the machines that differ)."""
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        arr = np.asarray(value, dtype=np.float64)
+        rng = np.random.default_rng(list(np.frombuffer(arr.tobytes(), dtype=np.uint32)[:64]) or [0])
+        nudged = arr + rng.integers(-4, 5, size=arr.shape) * np.spacing(arr)
+        return float(nudged) if np.ndim(value) == 0 and not isinstance(value, np.ndarray) else nudged
+    if isinstance(value, tuple):
+        return tuple(_nudge(v) for v in value)
+    return value
+
+
+def nudged(obj):
+    """obj whose every result, stored gradient and callback value is nudged."""
+    if isinstance(obj, type):
+        class Nudged:
+            def __init__(self, *args):
+                self._inner = obj(*args)
+
+            def __dir__(self):
+                return dir(self._inner)
+
+            def __getattr__(self, name):
+                value = getattr(self._inner, name)
+                return nudged(value) if callable(value) else _nudge(value)
+        return Nudged
+
+    def call(*args):
+        args = [(lambda f: (lambda *a: _nudge(f(*a))))(a) if callable(a) else a for a in args]
+        return _nudge(obj(*args))
+    return call
+
+
+def verdict(chapter: str, check: str, obj, salt: bytes) -> str | None:
+    function = getattr({"ch4": ch4, "ch5": ch5}[chapter], f"check_{check}")
+    try:
+        with seeded(salt):
+            function(obj)
+    except CheckFailure as exc:
+        keys = _KEY.findall(str(exc))
+        return keys[0] if keys else "failed"
+    except Exception as exc:  # noqa: BLE001 -- recorded, and then compared like any verdict
+        return f"error:{type(exc).__name__}"
+    return None
+
+
+@pytest.mark.parametrize("entry,directory", ENTRIES, ids=[e for e, _ in ENTRIES])
+def test_no_verdict_changes_with_the_last_bits_or_the_hidden_inputs(entry, directory):
+    names = namespace(entry, directory)
+    for chapter, check, obj_name in graded_checks():
+        obj = names.get(obj_name)
+        if obj is None:
+            continue
+        verdicts = {verdict(chapter, check, obj, salt) for salt in SALTS}
+        verdicts |= {verdict(chapter, check, nudged(obj), salt) for salt in SALTS}
+        assert len(verdicts) == 1, (entry, check, verdicts)
+        assert not any(v and v.startswith("error:") for v in verdicts), (entry, check, verdicts)
