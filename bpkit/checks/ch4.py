@@ -107,11 +107,12 @@ def _batches_only(softmax, x: np.ndarray, error: CheckFailure) -> None:
     if "[raised]" not in lines or not _right_for_batch_of_one(softmax, x):
         return
     raised = lines[0].replace("softmax raised ", "")
+    raised_ja = lines[1].replace("softmax の実行中に ", "")
     axis = "axis 1" in str(error)
     fail(f"softmax works for a batch (N, C) but raises {raised} for one score vector of shape {x.shape}."
          + (" axis=1 does not exist for a vector: use axis=-1 (the last axis) with keepdims=True, which works for "
             "both." if axis else " Make that line work for a vector too (x.ndim == 1)."),
-         f"softmax がバッチ (N, C) では動きますが、形状 {x.shape} の 1 つのベクトルではエラーになります（{raised}）。"
+         f"softmax がバッチ (N, C) では動きますが、形状 {x.shape} の 1 つのベクトルではエラーになります（{raised_ja}）。"
          + ("ベクトルには axis=1 がありません。axis=-1（最後の軸）と keepdims=True を使えば、どちらでも動きます。" if axis
             else "その行がベクトル（x.ndim == 1）でも動くようにしてください。"),
          key="softmax.batch_only")
@@ -659,12 +660,14 @@ def _vectors_only(numerical_gradient, f, x: np.ndarray, error: CheckFailure) -> 
     """Name the mistake when a function that raised on a matrix is right for
     the same input as a vector (confirmed, not guessed)."""
     if _works_on_vectors(numerical_gradient, f, x):
-        raised = str(error).splitlines()[0].replace("numerical_gradient(f, x) raised ", "")
+        lines = str(error).splitlines()
+        raised = lines[0].replace("numerical_gradient(f, x) raised ", "")
+        raised_ja = lines[1].replace("numerical_gradient(f, x) の実行中に ", "")
         fail(f"numerical_gradient handles only vectors: it raised {raised}. It is right for the same input "
              "flattened to a vector, so the loop reaches only x[i] with one index. Loop over every index of "
              "x, e.g. np.nditer(x, flags=['multi_index']) with idx = it.multi_index, as the book's "
              "numerical_gradient does for a batch.",
-             f"numerical_gradient がベクトルにしか対応していません（形状 {x.shape} の x でエラー：{raised}）。"
+             f"numerical_gradient がベクトルにしか対応していません（{raised_ja}）。"
              "同じ入力をベクトルにすると正しく計算できるので、ループが 1 つの添字 x[i] しか扱っていません。"
              "np.nditer(x, flags=['multi_index']) と idx = it.multi_index などで x のすべての添字をループしてください。",
              key="numgrad.vectors_only")
