@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
-from bpkit.probe import Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
+from bpkit.probe import MAX_KEY, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
 
 __all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "check_names",
            "checks_in_cell"]
@@ -37,18 +37,23 @@ CALL_TIMEOUT = 30.0
 #: Requests the judge refuses (unknown check, another assignment's, asked twice)
 #: before it stops answering this submission at all.
 MAX_REFUSED = 8
+#: Elements of an array the judge assigns into the sandbox (parameters of a small network).
+MAX_ASSIGN = 100_000
 #: Calls of one of the check's own functions (e.g. f of numerical_gradient) the
 #: student's code may make per element of the arrays it was given, plus a few.
 CALLBACKS_PER_ELEMENT, CALLBACKS_EXTRA = 8, 64
 
-_NAME = re.compile(r"^ch[45]\.\w{1,60}$")
-_CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](ch[45]\.\w+)["']""")
+#: The modules of bpkit.checks a grade cell may name: check("<module>.<behaviour>", obj).
+CHECK_MODULES = ("ch4", "ch5", "twolayer")
+_MODULES = "|".join(CHECK_MODULES)
+_NAME = re.compile(rf"^(?:{_MODULES})\.\w{{1,60}}$")
+_CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULES})\.\w+)["']""")
 
 
 def check_names() -> dict[str, object]:
     """Every check a cell may ask for: "ch4.softmax_1d" -> check function."""
     found = {}
-    for chapter in ("ch4", "ch5"):
+    for chapter in CHECK_MODULES:
         module = importlib.import_module(f"bpkit.checks.{chapter}")
         for name in module.__all__:
             if name.startswith("check_"):
@@ -96,6 +101,8 @@ class Remote:
     """A student's object that lives in the sandbox (a function, a class, an
     instance or a bound method).  Calls and attribute reads are requests."""
 
+    _bpkit_remote = True  # bpkit.checks.core.assign_in_place sends an assign request
+
     def __init__(self, connection: "_Connection", key: int, remote_type: str = "object"):
         self._connection, self._key = connection, key
         self.remote_type = remote_type
@@ -107,6 +114,22 @@ class Remote:
         if name.startswith("_"):  # no RPC for NumPy's and Python's protocol probes
             raise AttributeError(name)
         return self._connection.request({"op": "getattr", "target": self._key, "name": name})
+
+    def __getitem__(self, key):
+        """obj[key] of a dict, list or OrderedDict in the sandbox (net.params["W1"])."""
+        if not (isinstance(key, str) and len(key) <= MAX_KEY
+                or isinstance(key, int) and not isinstance(key, bool) and abs(key) < 1 << 31):
+            raise TypeError("the judge reads items by short string or small integer keys only")
+        return self._connection.request({"op": "getitem", "target": self._key, "key": key})
+
+    def _assign(self, key, value: np.ndarray, attribute: bool = False):
+        """self[key][...] = value in the sandbox (or getattr(self, key)[...]
+        = value with attribute=True): the student's array changes in place."""
+        value = np.array(value, dtype=np.float64)
+        if value.size > MAX_ASSIGN:
+            raise ValueError(f"the judge assigns arrays of at most {MAX_ASSIGN} elements")
+        header = {"op": "assign", "target": self._key, ("name" if attribute else "key"): key}
+        return self._connection.request(header, value=value)
 
     def __dir__(self) -> list[str]:
         """The object's public attribute names (for "did you mean ...?")."""
@@ -176,9 +199,11 @@ class _Connection:
         except (ProtocolError, ValueError, KeyError, TypeError) as exc:
             raise _gone_not_data(exc) from None
 
-    def request(self, header: dict, args=()):
+    def request(self, header: dict, args=(), value=None):
         blobs: list[bytes] = []
         arrays = [a for a in args if isinstance(a, np.ndarray)]
+        if value is not None:  # assign: the array goes by value, never mirrored back
+            header["value"] = self.data_only.encode(value, blobs)
         if header["op"] == "call":
             self._shapes = tuple(a.shape for a in arrays)
             try:

@@ -14,8 +14,9 @@ import pytest
 
 import reference as ref
 import reference.layers as layers
-from bpkit.judge import Judge, check_names, checks_in_cell
-from bpkit.probe import Codec, ProtocolError, ask_judge, receive, send
+import reference.network as network
+from bpkit.judge import MAX_ASSIGN, Judge, Remote, _Connection, check_names, checks_in_cell
+from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
 from conftest import ROOT
 
 
@@ -41,6 +42,8 @@ def test_the_reference_passes_every_check_through_the_judge(judge):
         obj = {"softmax": ref.softmax, "cross": ref.cross_entropy_error, "numerical": ref.numerical_gradient,
                "mul": layers.MulLayer, "add": layers.AddLayer, "relu": layers.Relu, "sigmoid": layers.Sigmoid,
                "affine": layers.Affine, "softmax_with": layers.SoftmaxWithLoss}
+        if chapter == "twolayer":  # every check of the two-layer network takes the network's class
+            obj = {behaviour: network.TwoLayerNet}
         key = next(k for k in sorted(obj, key=len, reverse=True) if behaviour.startswith(k))
         assert verdict(judge, name, obj[key])["passed"], name
     assert all(v.passed for vs in judge.verdicts.values() for v in vs)
@@ -285,3 +288,103 @@ def test_every_grade_cell_of_the_course_calls_a_check_the_judge_knows():
             if meta.get("grade") and not meta.get("solution"):
                 names = checks_in_cell(cell.source)
                 assert len(names) == 1 and names[0] in known, (path.name, meta["grade_id"])
+
+
+# ------------------------------------------- items and in-place assignment ---
+
+@pytest.fixture
+def sandboxed():
+    """remote(obj): obj served by the student's side in a thread, as the
+    judge's Remote sees it."""
+    import threading
+
+    threads = []
+
+    def remote(obj):
+        mine, theirs = socket.socketpair()
+        thread = threading.Thread(target=_Session(theirs, obj).serve, daemon=True)
+        thread.start()
+        threads.append((thread, mine, theirs))
+        return Remote(_Connection(mine, timeout=2.0), 0)
+    yield remote
+    for thread, mine, theirs in threads:
+        send(mine, {"op": "verdict", "passed": True})
+        thread.join(timeout=5)
+        mine.close()
+        theirs.close()
+
+
+def test_a_dict_item_is_read_by_value_and_a_dict_stays_in_the_sandbox(sandboxed):
+    params = {"W1": np.arange(6.0).reshape(2, 3), "inner": {"x": 1}}
+    remote = sandboxed({"params": params})
+    got = remote["params"]["W1"]
+    assert isinstance(remote["params"], Remote) and isinstance(got, np.ndarray)
+    assert np.array_equal(got, params["W1"]) and got is not params["W1"]
+    with pytest.raises(KeyError):
+        remote["params"]["W9"]
+    with pytest.raises(TypeError):
+        remote["params"]["k" * 101]  # keys are short strings or small integers
+    with pytest.raises(TypeError):
+        remote["params"][1.5]
+
+
+def test_assign_changes_the_students_array_in_place_so_every_reference_sees_it(sandboxed):
+    W = np.zeros((2, 3))
+
+    class Layer:
+        def __init__(self, W):
+            self.W = W
+
+    net = {"params": {"W1": W}, "layer": Layer(W)}
+    remote = sandboxed(net)
+    remote["params"]._assign("W1", np.ones((2, 3)))
+    assert net["params"]["W1"] is W and np.array_equal(net["layer"].W, np.ones((2, 3)))
+    remote["layer"]._assign("W", np.full((2, 3), 2.0), True)
+    assert np.array_equal(W, np.full((2, 3), 2.0))
+
+
+def test_assign_refuses_other_shapes_non_arrays_private_names_and_huge_arrays(sandboxed):
+    class Layer:
+        _secret = np.zeros(2)
+
+    net = {"params": {"W1": np.zeros((2, 3)), "n": 3}, "layer": Layer()}
+    remote = sandboxed(net)
+    with pytest.raises(ValueError):
+        remote["params"]._assign("W1", np.ones((3, 2)))
+    with pytest.raises(ValueError):
+        remote["params"]._assign("n", np.ones(1))
+    with pytest.raises(TypeError):
+        remote["layer"]._assign("_secret", np.ones(2), True)
+    with pytest.raises(ValueError):
+        remote["params"]._assign("W1", np.ones(MAX_ASSIGN + 1))
+    assert np.array_equal(net["params"]["W1"], np.zeros((2, 3))) and net["params"]["n"] == 3
+
+
+def test_the_two_layer_network_is_judged_on_the_judges_own_parameters(judge):
+    class Swapped(network.TwoLayerNet):  # grads of W1/b1 taken from Affine2 and the other way round
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            return {"W1": grads["W2"], "b1": grads["b2"], "W2": grads["W1"], "b2": grads["b1"]}
+
+    got = verdict(judge, "twolayer.gradient", Swapped)
+    assert not got["passed"] and "[net.gradient_from_wrong_layer]" in got["message"]
+
+    class Copies(network.TwoLayerNet):  # layers built from copies: in-place updates of params miss them
+        def __init__(self, *args):
+            super().__init__(*args)
+            for name in ("Affine1", "Affine2"):
+                self.layers[name].W, self.layers[name].b = self.layers[name].W.copy(), self.layers[name].b.copy()
+
+    assert verdict(judge, "twolayer.predict", Copies)["passed"]  # the judge writes into the layers too
+    got = verdict(judge, "twolayer.sgd_steps", Copies)
+    assert not got["passed"] and "[net.layers_copy_params]" in got["message"]
+
+
+def test_a_network_that_zeroes_its_parameters_cannot_change_the_expected_answer(judge):
+    class Zeroing(network.TwoLayerNet):
+        def predict(self, x):
+            for value in self.params.values():
+                value[...] = 0
+            return super().predict(x)
+
+    assert not verdict(judge, "twolayer.predict", Zeroing)["passed"]
