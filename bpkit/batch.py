@@ -213,6 +213,8 @@ def _grade_one(student: str) -> WorkerResult:
             result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
     if judge is not None:
         _apply_verdicts(course, assignment, result, judge)
+    else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
+        _annotate(course.root / "autograded" / student / assignment, {name: {} for name in result.grades})
     return result
 
 
@@ -386,14 +388,31 @@ VISIBLE_ONLY = ("Note: this cell's visible example failed, but the grader's hidd
                 "そのままです。失敗の原因は別のセルで採点される誤りです。\n")
 
 
+def _judged_error(cell, message: str):
+    """The error output of a cell the judge failed: its message as the
+    traceback too (formgrader shows an error by its traceback), without the
+    ``[data]`` line of the heatmap, which goes into the cell's metadata
+    (bpkit.preprocessors.feedback_summary.HEATMAP_METADATA)."""
+    import nbformat
+
+    from bpkit.preprocessors.feedback_summary import keep_heatmap_data
+
+    text = keep_heatmap_data(cell, message)
+    return nbformat.v4.new_output("error", ename="CheckFailure", evalue=text, traceback=[f"CheckFailure: {text}"])
+
+
 def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
     """Put the judge's diagnosis into the graded notebook (for feedback and
     formgrader): in each failed grade cell, in place of the probe's
     placeholder (the sandbox is told pass/fail only) or, for a cell that
     shows no error of its own, as a new error output; the checks' notes
-    (no points lost) as printed output."""
+    (no points lost) as printed output.  Every graded cell's errors lose
+    their ``[data]`` lines (moved to the cell's metadata) and the kit's own
+    traceback frames (bpkit/probe.py, the checks), so formgrader shows what
+    the feedback shows."""
     import nbformat
 
+    from bpkit.preprocessors.feedback_summary import tidy_error
     from bpkit.probe import NOT_PASSED
     from bpkit.root_cause import explain_name_errors
 
@@ -418,13 +437,19 @@ def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
                     changed = True
                 continue
             if placeholder:
-                cell["outputs"] = [o for o in outputs if o not in placeholder] + [nbformat.v4.new_output(
-                    "error", ename="CheckFailure", evalue=verdict["message"], traceback=[])]
+                cell["outputs"] = [o for o in outputs if o not in placeholder] + [
+                    _judged_error(cell, verdict["message"])]
                 changed = True
             elif not any(o.get("output_type") == "error" for o in outputs):
-                outputs.append(nbformat.v4.new_output(
-                    "error", ename="CheckFailure", evalue=judged_message(verdict["message"]), traceback=[]))
+                outputs.append(_judged_error(cell, judged_message(verdict["message"])))
                 changed = True
+        for cell in nb.cells:  # every graded cell's errors as formgrader shows them
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        before = (output.get("evalue"), list(output.get("traceback") or []))
+                        tidy_error(cell, output)
+                        changed = changed or before != (output.get("evalue"), output.get("traceback"))
         changed = explain_name_errors(nb) or changed
         if changed:
             nbformat.write(nb, path)

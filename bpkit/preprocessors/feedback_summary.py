@@ -5,6 +5,7 @@ where the answer is wrong."""
 import base64
 import html
 import io
+import re
 
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
@@ -13,7 +14,54 @@ from nbformat.v4 import new_code_cell, new_output
 from bpkit.checks.core import DATA_PREFIX, decode_arrays
 from bpkit.escaping import clip
 
-__all__ = ["FeedbackSummary", "behaviour_of", "heatmap_png"]
+__all__ = ["FeedbackSummary", "behaviour_of", "heatmap_png", "HEATMAP_METADATA", "keep_heatmap_data",
+           "tidy_error", "heatmap_arrays"]
+
+#: Where a graded cell keeps the arrays of its heatmap: ``cell.metadata[HEATMAP_METADATA]``, one
+#: ``[data] ...`` line (bpkit.checks.core.encode_arrays), so no viewer (formgrader, Jupyter) shows it.
+HEATMAP_METADATA = "bpkit_heatmap"
+
+# a traceback entry that is a frame of the kit (bpkit/probe.py, bpkit/checks/...), ANSI colours or not
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KIT_FRAME = re.compile(r"[/\\]bpkit[/\\][\w/\\.]*\.py")
+
+
+def keep_heatmap_data(cell, text: str) -> str:
+    """text without its ``[data]`` lines; the first one is kept in the
+    cell's metadata (HEATMAP_METADATA) for the feedback's heatmap."""
+    lines = str(text).splitlines()
+    data = [line for line in lines if line.startswith(DATA_PREFIX)]
+    if data:
+        cell.setdefault("metadata", {})[HEATMAP_METADATA] = data[0]
+    return "\n".join(line for line in lines if not line.startswith(DATA_PREFIX))
+
+
+def tidy_error(cell, output) -> None:
+    """An error output of a graded cell as formgrader should show it: its
+    message without ``[data]`` lines (kept in the cell's metadata) and its
+    traceback without the kit's own frames (bpkit/probe.py, the checks)."""
+    output["evalue"] = keep_heatmap_data(cell, output.get("evalue") or "")
+    kept = []
+    for entry in output.get("traceback") or []:
+        plain = _ANSI.sub("", str(entry))
+        if _KIT_FRAME.search(plain) and plain.lstrip().startswith(("File ", "Cell ", "~", "/")):
+            continue
+        kept.append("\n".join(line for line in str(entry).splitlines()
+                               if not _ANSI.sub("", line).lstrip().startswith(DATA_PREFIX)))
+    output["traceback"] = kept
+
+
+def heatmap_arrays(cell, lines) -> tuple | None:
+    """The arrays of a failed cell's heatmap: from its metadata (graded
+    notebooks since issue 14), else from an old-style ``[data]`` line of its
+    error message; None for a scalar answer (nothing to draw) or bad data."""
+    stored = cell.get("metadata", {}).get(HEATMAP_METADATA)
+    candidates = [stored] if isinstance(stored, str) else []
+    candidates += [line for line in lines if line.startswith(DATA_PREFIX)]
+    arrays = next((a for a in map(decode_arrays, candidates) if a is not None), None)
+    if arrays is None or arrays[0].size <= 1:
+        return None
+    return arrays
 
 
 def behaviour_of(cell) -> str:
@@ -61,8 +109,7 @@ def _failure(cell):
         if output.get("output_type") == "error":
             ename = clip(output.get("ename") or "error", 200)
             lines = clip(output.get("evalue") or ename, 200_000).splitlines()[:MAX_MESSAGE_LINES]
-            arrays = next((a for a in (decode_arrays(line) for line in lines if line.startswith(DATA_PREFIX))
-                           if a is not None), None)
+            arrays = heatmap_arrays(cell, lines)
             text = [clip(line, MAX_MESSAGE_CHARS) for line in lines if not line.startswith(DATA_PREFIX)]
             if ename == "NotImplementedError":
                 text = ["Not implemented yet: replace `raise NotImplementedError()` with your code.",
