@@ -13,10 +13,15 @@ it through.  Here:
   whose table escapes what it shows itself.
 - FeedbackExporter (nbgrader's HTML exporter for feedback, with nbgrader's
   own feedback template) cleans each markdown cell after it is rendered,
-  with the same allow-list, and adds a Content-Security-Policy that lets
-  only MathJax's script (from its CDN, as nbconvert loads it) run.
+  with the same allow-list, turns its TeX into MathML (bpkit.mathml: no
+  MathJax, nothing from a CDN, so math renders offline), names each test
+  cell of nbgrader's list at the top by the behaviour it grades, and adds a
+  Content-Security-Policy that lets no script run at all.
 """
 from __future__ import annotations
+
+import html
+import re
 
 import bleach
 from jinja2 import DictLoader
@@ -24,6 +29,8 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets import Bool
+
+from bpkit.mathml import math_in_html
 
 __all__ = ["SanitizeFeedback", "FeedbackExporter", "clean_html", "FEEDBACK_CSP"]
 
@@ -88,30 +95,50 @@ class SanitizeFeedback(SanitizeHTML):
         return cell, resources
 
 
-#: MathJax 2 (nbconvert's mathjax() macro) from cdnjs, which evaluates its
-#: inline configuration; no other script, no inline script or javascript:
-#: URL, images only embedded (data:), nothing else fetched.
-FEEDBACK_CSP = ("default-src 'none'; script-src https://cdnjs.cloudflare.com 'unsafe-eval'; "
-                "style-src 'unsafe-inline' https://cdnjs.cloudflare.com; font-src 'self' https://cdnjs.cloudflare.com data:; "
+#: No script at all (math is MathML, see bpkit.mathml), images only
+#: embedded (data:), fonts only the page's own (bootstrap's glyphicons) or
+#: embedded, nothing fetched from another origin.
+FEEDBACK_CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self' data:; "
                 "img-src data:; base-uri 'none'; form-action 'none'")
 
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
 
 
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.DOTALL | re.IGNORECASE)
+
+
 def add_csp(header) -> str:
-    """The page's <head> with the policy as its first element."""
-    return str(header).replace("<head>", "<head>\n" + CSP_META, 1)
+    """The page's <head> with the policy as its first element and without
+    its scripts (nbgrader's template loads MathJax from a CDN there)."""
+    return _SCRIPT.sub("", str(header)).replace("<head>", "<head>\n" + CSP_META, 1)
+
+
+def name_test_cells(body, nb) -> str:
+    """nbgrader's list of links at the top of the page ("Test cell (Score:
+    1 / 1)") with each test cell named by the behaviour it grades (the grade
+    cell's docstring, as in the kit's table)."""
+    from bpkit.preprocessors.feedback_summary import behaviour_of
+
+    body = str(body)
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and meta.get("grade_id"):
+            link = f'<a href="#{meta["grade_id"]}">'
+            body = body.replace(f"{link}Test cell</a>", f"{link}{html.escape(behaviour_of(cell))}</a>", 1)
+    return body
 
 
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block header -%}{{ super() | bpkit_add_csp }}{%- endblock header -%}
-{% block markdowncell scoped %}{{ super() | bpkit_clean_html }}{% endblock markdowncell %}
+{% block markdowncell scoped %}{{ super() | bpkit_clean_html | bpkit_mathml }}{% endblock markdowncell %}
+{%- block body -%}{{ super() | bpkit_name_test_cells(nb) }}{%- endblock body -%}
 """
 
 
 class FeedbackExporter(HTMLExporter):
     """nbgrader's feedback page (its template, extended): markdown cells
-    cleaned after rendering, and a Content-Security-Policy."""
+    cleaned after rendering with their math as MathML, test cells named by
+    behaviour, and a Content-Security-Policy without script."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,3 +149,5 @@ class FeedbackExporter(HTMLExporter):
         yield from super().default_filters()
         yield ("bpkit_clean_html", clean_html)
         yield ("bpkit_add_csp", add_csp)
+        yield ("bpkit_mathml", math_in_html)
+        yield ("bpkit_name_test_cells", name_test_cells)
