@@ -173,6 +173,8 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     if feedback:
         from bpkit.intake import id_problem
 
+        keep_only_feedback_pages(course, assignment)
+
         for r in results:
             if not r.ok:
                 if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
@@ -180,6 +182,25 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
             elif r.note and not r.skipped:
                 write_partial_feedback(course, assignment, r)
     return results
+
+
+def keep_only_feedback_pages(course: Course, assignment: str) -> None:
+    """Leave in each feedback/<student>/<assignment>/ only what the student
+    receives: the feedback pages.  nbgrader's generate_feedback copies every
+    other file of the graded folder there too (the kit's .bpkit-graded.json
+    and .bpkit-judge.json, the course's common/, the student's own files),
+    and release_feedback would hand them out."""
+    import glob
+    import shutil
+
+    for folder in (course.root / "feedback").glob(f"*/{glob.escape(assignment)}"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.is_symlink() or not (path.suffix == ".html" and path.is_file()):
+                path.unlink()
 
 
 FAILURE_PAGE = """<!DOCTYPE html>
