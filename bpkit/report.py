@@ -22,11 +22,15 @@ import nbformat
 from bpkit.course import Course
 from bpkit.escaping import clip, csp_meta, csv_row, mathtext_safe
 from bpkit.integrity import suspicious_code
+from bpkit.mathml import math_in_html
 from bpkit.batch import read_judge_file
 from bpkit.grading import export_csv, failure_reason, judge_failures, judge_findings
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
-__all__ = ["ClassResults", "collect", "write_report", "suspicious_cells"]
+__all__ = ["ClassResults", "collect", "write_report", "suspicious_cells", "NOT_ATTEMPTED"]
+
+#: Reasons that mean "no answer yet", shown apart from the mistakes.
+NOT_ATTEMPTED = ("not_implemented",)
 
 @dataclass
 class ClassResults:
@@ -47,6 +51,11 @@ class ClassResults:
 
     def mistakes(self) -> Counter:
         return Counter(reason for per in self.reasons.values() for reason in per.values())
+
+    def real_mistakes(self) -> Counter:
+        """The diagnoses of answers given, without NOT_ATTEMPTED (a stub
+        left as it was is not a mistake to re-teach, and would dwarf them)."""
+        return Counter({k: n for k, n in self.mistakes().items() if k not in NOT_ATTEMPTED})
 
     def students_with(self, reason: str) -> list[str]:
         return sorted(s for s, per in self.reasons.items() if reason in per.values())
@@ -166,7 +175,7 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
     ax.set_title("pass rate per behaviour")
     figures["pass_rates.png"] = png(fig)
 
-    common = results.mistakes().most_common(10)
+    common = results.real_mistakes().most_common(10)
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(common), 1) + 1))
     if common:
         ax.barh([mathtext_safe(k) for k, _ in common][::-1], [v for _, v in common][::-1], color="#c44e52")
@@ -215,11 +224,15 @@ def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> st
         str(numbers["submissions"]), str(numbers["graded"]), str(numbers["not_graded"]),
         f"{mean} / {results.max_score:g}", f"{median} / {results.max_score:g}", str(numbers["full_marks"])]])
     behaviours = _table(["behaviour", "grade cell", "notebook", "passing"], [
-        [esc(text), f"<code>{esc(i)}</code>", esc(results.notebook_of.get(i, "")),
+        [math_in_html(esc(text)), f"<code>{esc(i)}</code>", esc(results.notebook_of.get(i, "")),
          f"{100 * results.pass_rate(i):.0f}%"] for i, text in results.behaviours.items()])
     mistakes = _table(["diagnosis", "cells lost", "students", "what they were told"], [
         [f"<code>{esc(k)}</code>", str(n), esc(", ".join(results.students_with(k))),
-         "<pre>" + esc(results.messages.get(k, "")) + "</pre>"] for k, n in results.mistakes().most_common()])
+         "<pre>" + esc(results.messages.get(k, "")) + "</pre>"] for k, n in results.real_mistakes().most_common()])
+    missing = {k: n for k, n in results.mistakes().items() if k in NOT_ATTEMPTED}
+    not_attempted = (_table(["reason", "cells", "students"], [
+        [f"<code>{esc(k)}</code>", str(n), esc(", ".join(results.students_with(k)))] for k, n in missing.items()])
+                     if missing else "<p>Every student answered every graded cell.</p>")
     integrity = (_table(["student", "cell", "evidence"], [[esc(s), esc(c or ""), esc(e)] for s, c, e in
                                                           results.integrity])
                  if results.integrity else "<p>None found.</p>")
@@ -251,7 +264,12 @@ img {{ max-width: 100%; margin: 0.5em 0; }}
 <h2>Most common mistakes / よくある誤り</h2>
 {img("mistakes.png", "most common diagnoses")}
 {mistakes}
-<h2>Integrity findings / 要確認の所見</h2>
+<h2>Not attempted / 未解答</h2>
+<p>Cells whose stub was left as handed out (<code>raise NotImplementedError</code>): no answer yet, so not counted
+among the mistakes above.<br>
+配布時のまま（<code>raise NotImplementedError</code>）で未解答のセル。上の誤りには数えていません。</p>
+{not_attempted}
+<h2>Items to review / 要確認の項目</h2>
 <p>Cells that passed in the notebook but not with the judge (the judge decided the score), and solution cells
 with code patterns worth a look (a hint, not proof; they cost no points).<br>
 ノートブック内では合格したが採点プログラム（judge）では不合格だったセル（得点は judge が決定）と、確認したほうがよい
