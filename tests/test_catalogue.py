@@ -33,7 +33,7 @@ def solution_ids(assignment: str) -> set[str]:
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-ASSIGNMENTS = {a: solution_ids(a) for a in ("ch4_gradients", "ch5_backprop")}
+ASSIGNMENTS = {a: solution_ids(a) for a in ("ch4_gradients", "ch5_backprop", "ch5_two_layer_net")}
 
 
 def assignment_of(entry: str) -> str:
@@ -61,6 +61,10 @@ def test_the_catalogue_covers_every_listed_mistake_and_some_correct_alternatives
             "affine.db_sum_all", "affine.db_not_summed", "affine.db_mean", "affine.dW_divided_by_N",
             "affine.dx_not_reshaped", "affine.dx_uses_W", "returned_none", "affine.not_stored",
             "swl.no_batch_mean", "swl.one_hot_only"} <= keys
+    # the two-layer network's mistakes (issue 15)
+    assert {"net.backward_in_forward_order", "net.gradient_from_wrong_layer", "net.dout_not_propagated",
+            "net.last_layer_dout_unused", "net.accuracy_one_hot_without_argmax", "net.loss_stale_prediction",
+            "net.weight_init_std_ignored", "net.layers_copy_params", "net.predict_softmax"} <= keys
 
 
 @pytest.fixture(scope="module")

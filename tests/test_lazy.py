@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpkit.checks import ch4, ch5
+from bpkit.checks import ch4, ch5, twolayer
 from bpkit.checks.core import CheckFailure, seeded
 
 SALTS = [b"", b"course-a/student-1", b"course-b/student-2"]
@@ -82,8 +82,52 @@ def _lazy_layers(check_name: str):
     return answers
 
 
+def lazy_network(kind: str, params: str):
+    """A TwoLayerNet whose methods return `kind` (gradient: a dict of them
+    for each parameter); params: "none" (no params at all), "zeros" (zero
+    arrays of the right shapes, layers sharing them) or "given" (the right
+    random parameters and layers, but lazy methods)."""
+    import reference.layers as layers
+
+    value = _returns(kind)
+
+    class LazyNet:
+        def __init__(self, d, h, c, weight_init_std=0.01):
+            if params == "none":
+                return
+            scale = weight_init_std if params == "given" else 0.0
+            self.params = {"W1": scale * np.random.randn(d, h), "b1": np.zeros(h),
+                           "W2": scale * np.random.randn(h, c), "b2": np.zeros(c)}
+            self.layers = {"Affine1": layers.Affine(self.params["W1"], self.params["b1"]), "Relu1": layers.Relu(),
+                           "Affine2": layers.Affine(self.params["W2"], self.params["b2"])}
+
+        def predict(self, x):
+            return value(x)
+
+        def loss(self, x, t):
+            return value(x, t)
+
+        def accuracy(self, x, t):
+            return value(x, t)
+
+        def gradient(self, x, t):
+            if params == "none" or kind == "none":
+                return value(x, t)
+            return {key: value(p) for key, p in self.params.items()}
+    return LazyNet
+
+
+def _lazy_networks(check_name: str):
+    answers = [(f"net:{kind}:{params}", lazy_network(kind, params))
+               for kind in FUNCTION_KINDS for params in ("none", "zeros", "given")]
+    if check_name == "check_init":  # the right parameters are the work this cell grades
+        answers = [(k, a) for k, a in answers if not k.endswith(":given")]
+    return answers + [("class:empty", Empty)]
+
+
 CASES = ([(f"ch4.{name}", kind, lazy_function(kind)) for name in ch4.__all__ for kind in FUNCTION_KINDS]
-         + [(f"ch5.{name}", kind, answer) for name in ch5.__all__ for kind, answer in _lazy_layers(name)])
+         + [(f"ch5.{name}", kind, answer) for name in ch5.__all__ for kind, answer in _lazy_layers(name)]
+         + [(f"twolayer.{name}", kind, answer) for name in twolayer.__all__ for kind, answer in _lazy_networks(name)])
 
 
 @pytest.mark.parametrize("salt", SALTS, ids=["no-salt", "salt-1", "salt-2"])
@@ -91,10 +135,11 @@ CASES = ([(f"ch4.{name}", kind, lazy_function(kind)) for name in ch4.__all__ for
 def test_a_lazy_answer_fails_every_grade_cell(check, kind, answer, salt):
     chapter, name = check.split(".")
     with seeded(salt), pytest.raises(CheckFailure):
-        getattr({"ch4": ch4, "ch5": ch5}[chapter], name)(answer)
+        getattr({"ch4": ch4, "ch5": ch5, "twolayer": twolayer}[chapter], name)(answer)
 
 
 def test_the_lazy_catalogue_covers_every_check_and_every_kind():
     covered = {check for check, _, _ in CASES}
-    assert covered == {f"ch4.{n}" for n in ch4.__all__} | {f"ch5.{n}" for n in ch5.__all__}
+    assert covered == ({f"ch4.{n}" for n in ch4.__all__} | {f"ch5.{n}" for n in ch5.__all__}
+                       | {f"twolayer.{n}" for n in twolayer.__all__})
     assert len(CASES) >= 150

@@ -17,14 +17,18 @@ import nbformat
 import numpy as np
 import pytest
 
-from bpkit.checks import ch4, ch5
+from bpkit.checks import ch4, ch5, twolayer
 from bpkit.checks.core import CheckFailure, seeded
 from bpkit.sample import SAMPLE_DIR, sample_students, student_cells
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ENTRIES = [(p.stem, CATALOGUE) for p in sorted(CATALOGUE.glob("*.py"))] + [(s, SAMPLE_DIR) for s in sample_students()]
-_CHECK = re.compile(r"""\bcheck\(\s*["'](ch[45])\.(\w+)["']\s*,\s*(\w+)\s*\)""")
+_CHECK = re.compile(r"""\bcheck\(\s*["'](ch[45]|twolayer)\.(\w+)["']\s*,\s*(\w+)\s*\)""")
+MODULES = {"ch4": ch4, "ch5": ch5, "twolayer": twolayer}
+#: Assignments whose solution cells use code given beside the notebook (common/): their
+#: checks run on a namespace of the given code and that assignment's cells only.
+GIVEN = {"twolayer": "ch5_two_layer_net"}
 _KEY = re.compile(r"^\[([\w.]+)\]$", re.MULTILINE)
 SALTS = [b"", b"course-x/student-1", b"course-y/student-2"]
 
@@ -40,12 +44,43 @@ def graded_checks() -> list[tuple[str, str, str]]:
     return found
 
 
-def namespace(entry: str, directory: Path) -> dict:
+@lru_cache(maxsize=None)
+def given(assignment: str) -> tuple[dict, frozenset]:
+    """The names the notebook's locked code cells before the first solution
+    define (its imports from common/), and the ids of its solution cells."""
+    import sys
+
+    (path,) = (ROOT / "source" / assignment).glob("*.ipynb")
+    cells = nbformat.read(path, as_version=4).cells
+    solutions = frozenset(c.metadata["nbgrader"]["grade_id"] for c in cells
+                          if c.metadata.get("nbgrader", {}).get("solution"))
+    names: dict = {}
+    for m in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+        sys.modules.pop(m)
+    sys.path.insert(0, str(path.parent))
+    try:
+        for cell in cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                break
+            if cell.cell_type == "code" and meta.get("locked"):
+                exec(compile(cell.source, f"{assignment}:{meta['grade_id']}", "exec"), names)
+    finally:
+        sys.path.remove(str(path.parent))
+        for m in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+            sys.modules.pop(m)
+    return names, solutions
+
+
+def namespace(entry: str, directory: Path, assignment: str | None = None) -> dict:
     """The student's objects, from executing their cells in notebook order
-    (a cell that raises is left out, as a failed cell defines nothing)."""
-    names: dict = {"np": np}
+    (a cell that raises is left out, as a failed cell defines nothing);
+    with an assignment: the given code and that assignment's cells only."""
+    names: dict = {"np": np} if assignment is None else dict(given(assignment)[0])
     for grade_id, source in student_cells(entry, directory).items():
         if source is None or grade_id.endswith("+markdown"):
+            continue
+        if assignment is not None and grade_id not in given(assignment)[1]:
             continue
         try:
             exec(compile(source, f"<{entry}:{grade_id}>", "exec"), names)
@@ -90,7 +125,7 @@ def nudged(obj):
 
 
 def verdict(chapter: str, check: str, obj, salt: bytes) -> str | None:
-    function = getattr({"ch4": ch4, "ch5": ch5}[chapter], f"check_{check}")
+    function = getattr(MODULES[chapter], f"check_{check}")
     try:
         with seeded(salt):
             function(obj)
@@ -106,7 +141,7 @@ def verdict(chapter: str, check: str, obj, salt: bytes) -> str | None:
 def test_no_verdict_changes_with_the_last_bits_or_the_hidden_inputs(entry, directory):
     names = namespace(entry, directory)
     for chapter, check, obj_name in graded_checks():
-        obj = names.get(obj_name)
+        obj = (namespace(entry, directory, GIVEN[chapter]) if chapter in GIVEN else names).get(obj_name)
         if obj is None:
             continue
         verdicts = {verdict(chapter, check, obj, salt) for salt in SALTS}
