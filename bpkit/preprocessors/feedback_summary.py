@@ -23,7 +23,7 @@ HEATMAP_METADATA = "bpkit_heatmap"
 
 # a traceback entry that is a frame of the kit (bpkit/probe.py, bpkit/checks/...), ANSI colours or not
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_KIT_FRAME = re.compile(r"[/\\]bpkit[/\\][\w/\\.]*\.py")
+_KIT_FRAME = re.compile(r"[/\\]bpkit[/\\](?:probe|checks[/\\]\w+)\.py")
 
 
 def keep_heatmap_data(cell, text: str) -> str:
