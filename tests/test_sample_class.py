@@ -60,6 +60,25 @@ EXPECTED = {
                 CH5: {c: "earlier_cell_failed" for c in CH5_CELLS if c.startswith("sigmoid")}},  # syntax error
 }
 
+NET = "ch5_two_layer_net"
+NET_CELLS = ["net_init_params_and_scale", "net_predict_scores", "net_loss_cross_entropy",
+             "net_accuracy_labels_and_one_hot", "net_gradient_backprop", "net_sgd_lowers_loss"]
+# The two-layer network (issue 15): the same students, one cell of theirs each (bpkit/sample_class).
+for _student, _failures in {
+    "aoki": {},  # the book's two_layer_net.py
+    "baba": {},  # correct, written differently
+    "chiba": {c: "not_implemented" for c in NET_CELLS},
+    "doi": {"net_accuracy_labels_and_one_hot": "not_implemented", "net_gradient_backprop": "not_implemented"},
+    "endo": {"net_gradient_backprop": "net.backward_in_forward_order"},
+    "fujita": {"net_gradient_backprop": "net.gradient_from_wrong_layer",
+               "net_accuracy_labels_and_one_hot": "net.accuracy_one_hot_without_argmax"},
+    "goto": {"net_init_params_and_scale": "net.weight_init_std_ignored",
+             "net_gradient_backprop": "net.dout_not_propagated"},
+    "hayashi": {"net_loss_cross_entropy": "net.loss_stale_prediction",
+                "net_sgd_lowers_loss": "net.layers_copy_params"},
+}.items():
+    EXPECTED[_student][NET] = _failures
+
 
 def test_the_sample_class_has_at_least_eight_students_all_with_expectations():
     assert sorted(EXPECTED) == sample_students() and len(EXPECTED) >= 8
@@ -80,7 +99,7 @@ def graded_cells(course, student, assignment):
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
-@pytest.mark.parametrize("assignment, cells", [(CH4, CH4_CELLS), (CH5, CH5_CELLS)])
+@pytest.mark.parametrize("assignment, cells", [(CH4, CH4_CELLS), (CH5, CH5_CELLS), (NET, NET_CELLS)])
 def test_each_student_gets_exactly_the_expected_score_in_every_cell(demo_course, student, assignment, cells):
     scores, reasons = graded_cells(demo_course["path"], student, assignment)
     assert sorted(scores) == sorted(cells)
@@ -96,15 +115,17 @@ def test_each_student_gets_exactly_the_expected_score_in_every_cell(demo_course,
 def test_the_demo_prints_a_table_exports_csv_and_writes_feedback(demo_course):
     course, out = demo_course["path"], demo_course["stdout"]
     assert "ch4_gradients: 8 submissions" in out and "ch5_backprop: 8 submissions" in out
+    assert "ch5_two_layer_net: 8 submissions" in out and "9 / 9" in out
     assert "14 / 14" in out and "18 / 18" in out and "full marks" in out
     with open(course / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 2 * len(EXPECTED)
+    assert len(rows) == 3 * len(EXPECTED)
     assert {r["student_id"] for r in rows} == set(EXPECTED)
     assert {(r["student_id"], r["assignment"]): float(r["score"]) for r in rows}[("aoki", CH5)] == 18.0
     for student in EXPECTED:
         assert (course / "feedback" / student / CH4 / "losses_and_gradients.html").is_file()
         assert (course / "feedback" / student / CH5 / "backprop_layers.html").is_file()
+        assert (course / "feedback" / student / NET / "two_layer_net.html").is_file()
 
 
 def test_the_book_style_in_place_relu_keeps_its_points_and_is_told_why_it_can_bite(demo_course):
@@ -118,7 +139,7 @@ def test_the_book_style_in_place_relu_keeps_its_points_and_is_told_why_it_can_bi
 def test_the_demo_grades_in_the_sandbox_with_the_judge_and_says_so(demo_course):
     assert "bubblewrap sandbox" in demo_course["stdout"]
     for student in EXPECTED:
-        for assignment in (CH4, CH5):
+        for assignment in (CH4, CH5, NET):
             folder = demo_course["path"] / "autograded" / student / assignment
             judged = (folder / ".bpkit-judge.json").read_text(encoding="utf-8")
             assert '"findings": []' in judged
