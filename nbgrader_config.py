@@ -15,8 +15,12 @@ c.CourseDirectory.ignore = [
     "feedback",
 ]
 
-# Student stubs: the cell raises NotImplementedError until filled in.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# Student stubs: the cell raises NotImplementedError until filled in, and the
+# error says what to do in both languages.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\n"
+              'raise NotImplementedError("Replace this line with your code / この行をあなたのコードに置き換えてください")'
+}
 
 # A cell that runs longer than this is stopped and scores zero.
 c.Execute.timeout = 60

@@ -228,8 +228,8 @@ def test_feedback_explains_a_judged_failure_without_hidden_code_or_the_reference
 def test_the_class_report_lists_the_judges_findings(attacked):
     results = collect(attacked["course"], "ch5_backprop")
     judged = {(s, c) for s, c, why in results.integrity if "not with the judge" in why}
-    assert ("patch_grader_in_place", "sigmoid_forward_matches_reference") in judged
-    assert results.reasons["kill_interpreter"]["softmax_with_loss_backward_matches_reference"] == "sandbox"
+    assert ("patch_grader_in_place", "sigmoid_forward_computes_the_logistic_function") in judged
+    assert results.reasons["kill_interpreter"]["softmax_with_loss_backward_gives_y_minus_t_over_N"] == "sandbox"
 
 
 # ------------------------------- issue 10: resources and paths of the sandbox ---

@@ -92,7 +92,8 @@ def test_students_see_bilingual_instructions_and_stubs_that_raise(path):
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r"[\u3040-\u30ff]", markdown) and "$" in markdown
     stubs = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert stubs and all("raise NotImplementedError()" in c.source for c in stubs)
+    stub = 'raise NotImplementedError("Replace this line with your code / この行をあなたのコードに置き換えてください")'
+    assert stubs and all(stub in c.source for c in stubs)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 

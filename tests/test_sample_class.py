@@ -21,12 +21,12 @@ CH4_CELLS = [
     "numerical_gradient_restores_x", "numerical_gradient_sees_in_place_changes",
 ]
 CH5_CELLS = [
-    "mul_layer_matches_reference", "add_layer_matches_reference", "relu_forward_matches_reference",
-    "relu_backward_masks_gradient", "sigmoid_forward_matches_reference",
-    "sigmoid_backward_matches_reference", "affine_forward_matches_reference",
-    "affine_backward_dx_matches_reference", "affine_backward_dW_matches_reference",
-    "affine_backward_db_matches_reference", "affine_handles_image_shaped_input",
-    "softmax_with_loss_forward_matches_reference", "softmax_with_loss_backward_matches_reference",
+    "mul_layer_backward_gives_each_input_the_other", "add_layer_passes_dout_to_both_inputs", "relu_forward_zeroes_non_positive_inputs",
+    "relu_backward_masks_gradient", "sigmoid_forward_computes_the_logistic_function",
+    "sigmoid_backward_uses_the_output", "affine_forward_computes_xW_plus_b",
+    "affine_backward_dx_is_dout_times_W_transposed", "affine_backward_dW_is_x_transposed_times_dout",
+    "affine_backward_db_sums_dout_over_the_batch", "affine_handles_image_shaped_input",
+    "softmax_with_loss_forward_gives_the_mean_loss", "softmax_with_loss_backward_gives_y_minus_t_over_N",
 ]
 NUMGRAD = [c for c in CH4_CELLS if c.startswith("numerical_gradient")]
 LATE_CH5 = [c for c in CH5_CELLS if c.split("_")[0] in ("sigmoid", "affine", "softmax")]
@@ -48,14 +48,14 @@ EXPECTED = {
              CH5: {}},
     "fujita": {CH4: {},
                CH5: {"relu_backward_masks_gradient": "relu.inverted_mask",
-                     "sigmoid_backward_matches_reference": "sigmoid.uses_input",
-                     "affine_backward_dW_matches_reference": "affine.dW_transposed",
-                     "affine_backward_db_matches_reference": "affine.db_sum_all"}},
+                     "sigmoid_backward_uses_the_output": "sigmoid.uses_input",
+                     "affine_backward_dW_is_x_transposed_times_dout": "affine.dW_transposed",
+                     "affine_backward_db_sums_dout_over_the_batch": "affine.db_sum_all"}},
     "goto": {CH4: {"cross_entropy_finite_for_zero_probability": "cee.no_delta",
                    "numerical_gradient_sees_in_place_changes": "numgrad.copies_x"},
-             CH5: {"mul_layer_matches_reference": "mul.swapped",
+             CH5: {"mul_layer_backward_gives_each_input_the_other": "mul.swapped",
                    "affine_handles_image_shaped_input": "affine.dx_not_reshaped",
-                   "softmax_with_loss_backward_matches_reference": "swl.no_batch_mean"}},
+                   "softmax_with_loss_backward_gives_y_minus_t_over_N": "swl.no_batch_mean"}},
     "hayashi": {CH4: {"cross_entropy_one_hot_matches_book_examples": "cee.log10"},
                 CH5: {c: "earlier_cell_failed" for c in CH5_CELLS if c.startswith("sigmoid")}},  # syntax error
 }

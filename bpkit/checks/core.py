@@ -194,8 +194,11 @@ def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
         with quietly():
             return fn(*args, **kwargs)
     except NotImplementedError:
+        # The Japanese sentence names only the function ("softmax", "Relu.forward"),
+        # not `what`'s English description of the inputs.
+        name = (what.split("(")[0].split() or [what])[0]
         fail(f"{what} is not implemented yet: replace `raise NotImplementedError` with your code.",
-             f"{what} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。",
+             f"{name} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。",
              key="not_implemented")
     except CheckFailure:
         raise

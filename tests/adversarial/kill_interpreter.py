@@ -3,7 +3,7 @@
 # SoftmaxWithLoss.backward kills its own kernel when the grader calls it with
 # a batch bigger than the visible example's.  The cells checked before keep
 # their points.
-# expect: softmax_with_loss_backward_matches_reference sandbox
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N sandbox
 
 # %% SoftmaxWithLoss
 import os

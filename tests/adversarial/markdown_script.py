@@ -4,7 +4,7 @@
 # things a browser could run: <script>, <img onerror>, <iframe>, javascript:
 # links (HTML and markdown syntax), <svg onload>, mutation-XSS markup and a
 # MathJax \href.  Each sets window.PWNED (or the page's data-pwned) if it runs.
-# expect: mul_layer_matches_reference mul.swapped
+# expect: mul_layer_backward_gives_each_input_the_other mul.swapped
 
 # %% MulLayer
 class MulLayer:

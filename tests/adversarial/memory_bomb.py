@@ -2,7 +2,7 @@
 # threat: memory bombs
 # Sigmoid.forward, for large inputs, asks for an 80 GB array, then hoards
 # memory (NumPy arrays and Python buffers) until it is refused.
-# expect: sigmoid_forward_matches_reference raised
+# expect: sigmoid_forward_computes_the_logistic_function raised
 
 # %% Sigmoid
 class Sigmoid:

@@ -2,7 +2,7 @@
 # threat: network access
 # MulLayer swaps its gradients unless a correct one can be downloaded: the
 # test suite serves one on 127.0.0.1:48231 (and the internet has others).
-# expect: mul_layer_matches_reference mul.swapped
+# expect: mul_layer_backward_gives_each_input_the_other mul.swapped
 
 # %% MulLayer
 import socket

@@ -2,20 +2,20 @@
 # threat: import hooks (sys.meta_path, builtins.__import__) that replace the grading library
 # The first cell installs an import hook serving a fake `bpkit` package and
 # wraps __import__, then drops the real modules from sys.modules.
-# expect: mul_layer_matches_reference not_checked
-# expect: add_layer_matches_reference not_checked
-# expect: relu_forward_matches_reference not_checked
+# expect: mul_layer_backward_gives_each_input_the_other not_checked
+# expect: add_layer_passes_dout_to_both_inputs not_checked
+# expect: relu_forward_zeroes_non_positive_inputs not_checked
 # expect: relu_backward_masks_gradient not_checked
-# expect: sigmoid_forward_matches_reference not_checked
-# expect: sigmoid_backward_matches_reference not_checked
-# expect: affine_forward_matches_reference not_checked
-# expect: affine_backward_dx_matches_reference not_checked
-# expect: affine_backward_dW_matches_reference not_checked
-# expect: affine_backward_db_matches_reference not_checked
+# expect: sigmoid_forward_computes_the_logistic_function not_checked
+# expect: sigmoid_backward_uses_the_output not_checked
+# expect: affine_forward_computes_xW_plus_b not_checked
+# expect: affine_backward_dx_is_dout_times_W_transposed not_checked
+# expect: affine_backward_dW_is_x_transposed_times_dout not_checked
+# expect: affine_backward_db_sums_dout_over_the_batch not_checked
 # expect: affine_handles_image_shaped_input not_checked
-# expect: softmax_with_loss_forward_matches_reference not_checked
-# expect: softmax_with_loss_backward_matches_reference not_checked
-# flagged: mul_layer_matches_reference add_layer_matches_reference relu_forward_matches_reference relu_backward_masks_gradient sigmoid_forward_matches_reference sigmoid_backward_matches_reference affine_forward_matches_reference affine_backward_dx_matches_reference affine_backward_dW_matches_reference affine_backward_db_matches_reference affine_handles_image_shaped_input softmax_with_loss_forward_matches_reference softmax_with_loss_backward_matches_reference
+# expect: softmax_with_loss_forward_gives_the_mean_loss not_checked
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N not_checked
+# flagged: mul_layer_backward_gives_each_input_the_other add_layer_passes_dout_to_both_inputs relu_forward_zeroes_non_positive_inputs relu_backward_masks_gradient sigmoid_forward_computes_the_logistic_function sigmoid_backward_uses_the_output affine_forward_computes_xW_plus_b affine_backward_dx_is_dout_times_W_transposed affine_backward_dW_is_x_transposed_times_dout affine_backward_db_sums_dout_over_the_batch affine_handles_image_shaped_input softmax_with_loss_forward_gives_the_mean_loss softmax_with_loss_backward_gives_y_minus_t_over_N
 
 # %% MulLayer
 import builtins

@@ -5,7 +5,7 @@
 # Unix socket (the test suite listens on /tmp/bpkit-adversarial-bait.sock)
 # and drops the grading side's heartbeat, control and stdin connections so
 # that ZeroMQ reconnects by path.  MulLayer swaps its gradients.
-# expect: mul_layer_matches_reference mul.swapped
+# expect: mul_layer_backward_gives_each_input_the_other mul.swapped
 
 # %% MulLayer
 import glob

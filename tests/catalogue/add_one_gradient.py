@@ -1,6 +1,6 @@
 # based on: aoki
 # returns only dout once
-# expect: add_layer_matches_reference not_a_pair
+# expect: add_layer_passes_dout_to_both_inputs not_a_pair
 
 # %% AddLayer
 class AddLayer:

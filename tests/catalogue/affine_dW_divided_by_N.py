@@ -1,6 +1,6 @@
 # based on: aoki
 # divides dW by the batch size
-# expect: affine_backward_dW_matches_reference affine.dW_divided_by_N
+# expect: affine_backward_dW_is_x_transposed_times_dout affine.dW_divided_by_N
 
 # %% Affine
 class Affine:

@@ -1,6 +1,6 @@
 # based on: aoki
 # dW = dout.T @ x
-# expect: affine_backward_dW_matches_reference affine.dW_transposed
+# expect: affine_backward_dW_is_x_transposed_times_dout affine.dW_transposed
 
 # %% Affine
 class Affine:

@@ -1,6 +1,6 @@
 # based on: aoki
 # averages db
-# expect: affine_backward_db_matches_reference affine.db_mean
+# expect: affine_backward_db_sums_dout_over_the_batch affine.db_mean
 
 # %% Affine
 class Affine:

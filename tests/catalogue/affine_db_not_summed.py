@@ -1,6 +1,6 @@
 # based on: aoki
 # db = dout
-# expect: affine_backward_db_matches_reference affine.db_not_summed
+# expect: affine_backward_db_sums_dout_over_the_batch affine.db_not_summed
 
 # %% Affine
 class Affine:

@@ -1,6 +1,6 @@
 # based on: aoki
 # np.sum(dout) without axis
-# expect: affine_backward_db_matches_reference affine.db_sum_all
+# expect: affine_backward_db_sums_dout_over_the_batch affine.db_sum_all
 
 # %% Affine
 class Affine:

@@ -1,6 +1,6 @@
 # based on: aoki
 # W instead of W.T
-# expect: affine_backward_dx_matches_reference affine.dx_uses_W
+# expect: affine_backward_dx_is_dout_times_W_transposed affine.dx_uses_W
 
 # %% Affine
 class Affine:

@@ -1,7 +1,7 @@
 # based on: aoki
 # computes dW and db in local variables only
-# expect: affine_backward_dW_matches_reference affine.not_stored
-# expect: affine_backward_db_matches_reference affine.not_stored
+# expect: affine_backward_dW_is_x_transposed_times_dout affine.not_stored
+# expect: affine_backward_db_sums_dout_over_the_batch affine.not_stored
 
 # %% Affine
 class Affine:

@@ -1,6 +1,6 @@
 # based on: aoki
 # backward without return
-# expect: affine_backward_dx_matches_reference returned_none
+# expect: affine_backward_dx_is_dout_times_W_transposed returned_none
 # expect: affine_handles_image_shaped_input returned_none
 
 # %% Affine

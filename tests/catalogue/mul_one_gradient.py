@@ -1,6 +1,6 @@
 # based on: aoki
 # returns only dx
-# expect: mul_layer_matches_reference not_a_pair
+# expect: mul_layer_backward_gives_each_input_the_other not_a_pair
 
 # %% MulLayer
 class MulLayer:

@@ -1,6 +1,6 @@
 # based on: aoki
 # swapped inputs in backward
-# expect: mul_layer_matches_reference mul.swapped
+# expect: mul_layer_backward_gives_each_input_the_other mul.swapped
 
 # %% MulLayer
 class MulLayer:

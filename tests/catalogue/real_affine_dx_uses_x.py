@@ -10,7 +10,7 @@
 #   「Affine.backward の dx で W.T ではなく x.T を使っています。dx = dout @ W.T で、x と同じ形状 (N, D) です。
 #   x.T を使うのは dW = x.T @ dout のほうです。」
 # graded as: the message names the line that raised (the reshape of a dx of the wrong shape) and the input shape; dW and db, stored before the error, are graded on their own
-# expect: affine_backward_dx_matches_reference raised
+# expect: affine_backward_dx_is_dout_times_W_transposed raised
 
 # %% Affine
 class Affine:

@@ -6,10 +6,10 @@
 #   are self.W." /
 #   「Affine.forward で AttributeError が発生しました。Affine に X という属性はありません。重みは self.W です。」
 # graded as: the code cannot run: each cell names the line and the AttributeError (no suggestion: `X` could mean x or W)
-# expect: affine_forward_matches_reference raised
-# expect: affine_backward_dx_matches_reference raised
-# expect: affine_backward_dW_matches_reference raised
-# expect: affine_backward_db_matches_reference raised
+# expect: affine_forward_computes_xW_plus_b raised
+# expect: affine_backward_dx_is_dout_times_W_transposed raised
+# expect: affine_backward_dW_is_x_transposed_times_dout raised
+# expect: affine_backward_db_sums_dout_over_the_batch raised
 # expect: affine_handles_image_shaped_input raised
 
 # %% Affine

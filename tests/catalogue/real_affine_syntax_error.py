@@ -7,10 +7,10 @@
 # should say (each Affine grade cell): "an earlier cell failed with SyntaxError (the Affine
 #   cell): Affine was never defined. Fix that cell first." /
 #   「前のセル（Affine のセル）が SyntaxError で失敗したため、Affine が定義されていません。まずそのセルを直してください。」
-# expect: affine_forward_matches_reference earlier_cell_failed
-# expect: affine_backward_dx_matches_reference earlier_cell_failed
-# expect: affine_backward_dW_matches_reference earlier_cell_failed
-# expect: affine_backward_db_matches_reference earlier_cell_failed
+# expect: affine_forward_computes_xW_plus_b earlier_cell_failed
+# expect: affine_backward_dx_is_dout_times_W_transposed earlier_cell_failed
+# expect: affine_backward_dW_is_x_transposed_times_dout earlier_cell_failed
+# expect: affine_backward_db_sums_dout_over_the_batch earlier_cell_failed
 # expect: affine_handles_image_shaped_input earlier_cell_failed
 
 # %% Affine

@@ -6,7 +6,7 @@
 #   `return out`." /
 #   「Relu.forward が配列 out ではなく数 0 を返しています。forward の最後は `return out` にしてください。」
 # graded as: said exactly: shape () where (5,) was expected
-# expect: relu_forward_matches_reference wrong_shape
+# expect: relu_forward_zeroes_non_positive_inputs wrong_shape
 
 # %% Relu
 class Relu:

@@ -7,7 +7,7 @@
 #   「Relu() で NameError（name 'self' is not defined）が発生します。__init__ の第 1 引数が sef になっています。
 #   def __init__(self): と書いてください。」
 # graded as: the code cannot run: both cells name the line `self.mask = None` and the NameError
-# expect: relu_forward_matches_reference raised
+# expect: relu_forward_zeroes_non_positive_inputs raised
 # expect: relu_backward_masks_gradient raised
 
 # %% Relu

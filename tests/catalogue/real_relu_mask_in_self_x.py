@@ -8,7 +8,7 @@
 #   「Relu がマスクを self.x に保存していますが、読んでいるのは None のままの self.mask です。out[None] = 0 は
 #   すべての要素を 0 にします。self.mask = (x <= 0) として保存してください。」
 # graded as: both passes return zeros (self.mask stays None); each cell says the answer is all zeros
-# expect: relu_forward_matches_reference wrong_values
+# expect: relu_forward_zeroes_non_positive_inputs wrong_values
 # expect: relu_backward_masks_gradient wrong_values
 
 # %% Relu

@@ -7,8 +7,8 @@
 #   「Sigmoid.forward が None を返しました。`return out` を書き忘れていませんか？」／
 #   「Sigmoid.backward が None を返しました。`return dx` を書き忘れていませんか？」
 #   Two slips of one kind, two cells: it is two missing returns, not one mistake.
-# expect: sigmoid_forward_matches_reference returned_none
-# expect: sigmoid_backward_matches_reference returned_none
+# expect: sigmoid_forward_computes_the_logistic_function returned_none
+# expect: sigmoid_backward_uses_the_output returned_none
 
 # %% Sigmoid
 class Sigmoid:

@@ -8,7 +8,7 @@
 #   「Sigmoid.backward が self.out を使っていますが、forward で保存されていません（None のままです）。forward で
 #   self.out = out として出力を保存してから返してください。」
 # graded as: names the line that raised (self.out is None)
-# expect: sigmoid_backward_matches_reference raised
+# expect: sigmoid_backward_uses_the_output raised
 
 # %% Sigmoid
 class Sigmoid:

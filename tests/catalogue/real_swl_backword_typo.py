@@ -6,7 +6,7 @@
 #   def backward(self, dout=1):." /
 #   「SoftmaxWithLoss に backward メソッドがありませんが、backword があります。つづりの間違いでは？
 #   def backward(self, dout=1): に直してください。」
-# expect: softmax_with_loss_backward_matches_reference method_name_typo
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N method_name_typo
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

@@ -5,7 +5,7 @@
 #   JbnuLikelionforPytorch/JJH_DEEPLEARNING 1-Chap.5/backpg_softmaxloss.py
 # should say: "SoftmaxWithLoss.forward returned None: did you forget `return self.loss`?" /
 #   「SoftmaxWithLoss.forward が None を返しました。`return self.loss` を書き忘れていませんか？」
-# expect: softmax_with_loss_forward_matches_reference returned_none
+# expect: softmax_with_loss_forward_gives_the_mean_loss returned_none
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

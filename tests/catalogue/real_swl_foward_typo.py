@@ -7,8 +7,8 @@
 #   def forward(self, x, t):." /
 #   「SoftmaxWithLoss に forward メソッドがありませんが、foward があります。つづりの間違いでは？
 #   def forward(self, x, t): に直してください。」
-# expect: softmax_with_loss_forward_matches_reference method_name_typo
-# expect: softmax_with_loss_backward_matches_reference method_name_typo
+# expect: softmax_with_loss_forward_gives_the_mean_loss method_name_typo
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N method_name_typo
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

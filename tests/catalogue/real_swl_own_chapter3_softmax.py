@@ -10,7 +10,7 @@
 #   (or the softmax from common.functions)." /
 #   「SoftmaxWithLoss の softmax がバッチ全体で正規化しています（axis なしの np.max(x) と np.sum）。y の各行の和が 1
 #   になるよう axis=-1, keepdims=True を使ってください（または common.functions の softmax を使ってください）。」
-# expect: softmax_with_loss_forward_matches_reference swl.softmax_whole_batch
+# expect: softmax_with_loss_forward_gives_the_mean_loss swl.softmax_whole_batch
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

@@ -7,7 +7,7 @@
 #   「SoftmaxWithLoss.backward が self.t.shape(0) と書いていますが、shape は関数ではなくタプルです。
 #   self.t.shape[0] と添字で取り出してください。」
 # graded as: names the line `batch_size = self.t.shape(0)` and the TypeError
-# expect: softmax_with_loss_backward_matches_reference raised
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N raised
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

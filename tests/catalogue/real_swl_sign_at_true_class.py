@@ -8,7 +8,7 @@
 #   there instead of subtracting it. dx = (y - t) / N, i.e. dx[np.arange(N), t] -= 1." /
 #   「SoftmaxWithLoss.backward の正解クラスの位置で符号が逆になっています。1 を引くところで 1 を足しています。
 #   dx = (y - t) / N、つまり dx[np.arange(N), t] -= 1 です。」
-# expect: softmax_with_loss_backward_matches_reference swl.sign_at_true_class
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N swl.sign_at_true_class
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

@@ -1,6 +1,6 @@
 # based on: aoki
 # zeroes x itself in forward
-# expect: relu_forward_matches_reference modified_input
+# expect: relu_forward_zeroes_non_positive_inputs modified_input
 
 # %% Relu
 class Relu:

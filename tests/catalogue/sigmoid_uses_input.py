@@ -1,6 +1,6 @@
 # based on: aoki
 # derivative with x instead of y
-# expect: sigmoid_backward_matches_reference sigmoid.uses_input
+# expect: sigmoid_backward_uses_the_output sigmoid.uses_input
 
 # %% Sigmoid
 class Sigmoid:

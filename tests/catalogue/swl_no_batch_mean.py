@@ -1,6 +1,6 @@
 # based on: aoki
 # forgets / N
-# expect: softmax_with_loss_backward_matches_reference swl.no_batch_mean
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N swl.no_batch_mean
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

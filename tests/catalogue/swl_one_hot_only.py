@@ -1,6 +1,6 @@
 # based on: aoki
 # (y - t) / N even for labels
-# expect: softmax_with_loss_backward_matches_reference swl.one_hot_only
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N swl.one_hot_only
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:
