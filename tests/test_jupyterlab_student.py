@@ -1,0 +1,153 @@
+"""A student in a real JupyterLab (the pinned one, with nbgrader's Validate
+button), driven in headless Chromium: open the released ch. 4 notebook, run
+a stub with Shift+Enter and read the bilingual instruction in the error, fill
+in the solutions, save, press Validate and get nbgrader's success message.
+
+The student's environment has only the released folder: no course
+configuration, no gradebook.  Screenshots go to artifacts/."""
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bpkit.sample import student_cells
+from conftest import ROOT, VENV_BIN
+
+ARTIFACTS = ROOT / "artifacts"
+ASSIGNMENT, NOTEBOOK = "ch4_gradients", "losses_and_gradients.ipynb"
+STUB_MESSAGE = "Replace this line with your code / この行をあなたのコードに置き換えてください"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    home = tmp_path_factory.mktemp("student")
+    shutil.copytree(ROOT / "release" / ASSIGNMENT, home / ASSIGNMENT)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "NBGRADER", "VIRTUAL_ENV"))}
+    env.update(HOME=str(home), PATH=os.pathsep.join([str(VENV_BIN), env.get("PATH", "")]))
+    log = open(home / "jupyterlab.log", "wb")
+    server = subprocess.Popen(
+        [str(VENV_BIN / "jupyter-lab"), "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True", f"--ServerApp.root_dir={home}",
+         "--LabApp.expose_app_in_browser=True"],
+        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    (home / "jupyterlab.log").read_text(errors="replace")
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "home": home}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from test_report import chromium_driver
+
+    driver = chromium_driver()
+    yield driver
+    driver.quit()
+
+
+NOTEBOOK_READY = """
+const app = window.jupyterapp;
+const w = app && app.shell.currentWidget;
+const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+return Boolean(w && w.content && w.content.widgets.length > 10 && kernel && kernel.status === 'idle');
+"""
+
+# The notebook model's cells (JupyterLab may not render cells outside the view).
+CELL_SOURCE = "return window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].model.sharedModel.getSource();"
+CELL_OUTPUTS = "return window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].model.outputs.toJSON();"
+RENDERED_OUTPUTS = ("return Array.from(document.querySelectorAll('.jp-Notebook .jp-OutputArea-output'))"
+                    ".map(e => e.textContent).join('\\n');")
+
+FILL_IN = """
+const w = window.jupyterapp.shell.currentWidget;
+let filled = 0;
+for (const cell of w.content.widgets) {
+  const meta = cell.model.getMetadata('nbgrader') || {};
+  if (meta.solution && arguments[0][meta.grade_id] !== undefined) {
+    cell.model.sharedModel.setSource(arguments[0][meta.grade_id]);
+    filled += 1;
+  }
+}
+return filled;
+"""
+
+
+def _shot(driver, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def test_a_student_runs_a_stub_sees_the_instruction_fills_in_and_validate_succeeds(jupyterlab, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{jupyterlab['url']}/lab/tree/{ASSIGNMENT}/{NOTEBOOK}?reset&token={jupyterlab['token']}")
+    WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(NOTEBOOK_READY))
+
+    # The header, rendered, tells how to run one cell and how to hand in.
+    header = browser.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-MarkdownCell").text
+    assert "Shift+Enter" in header and "How to hand in" in header and "提出のしかた" in header, header
+
+    # Select the imports cell, then Shift+Enter four times: the imports, the section's markdown,
+    # the softmax stub and its first test cell.
+    assert "import numpy" in browser.execute_script(CELL_SOURCE, 1)
+    assert "softmax_1d" not in browser.execute_script(CELL_SOURCE, 4)  # no hidden test reached the student
+    browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell .jp-InputPrompt")[0].click()
+    for _ in range(4):
+        ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+        time.sleep(0.5)
+    WebDriverWait(browser, 60, 0.5).until(lambda d: d.execute_script(CELL_OUTPUTS, 4))
+    (error,) = browser.execute_script(CELL_OUTPUTS, 4)
+    assert (error["ename"], error["evalue"]) == ("NotImplementedError", STUB_MESSAGE), error
+    WebDriverWait(browser, 30, 0.5).until(lambda d: STUB_MESSAGE in d.execute_script(RENDERED_OUTPUTS))
+    _shot(browser, "jupyterlab-student-stub-message.png")
+
+    # Fill in every solution cell (a correct solution of the sample class) and save.
+    solutions = {k: v for k, v in student_cells("aoki").items() if v is not None}
+    assert browser.execute_script(FILL_IN, solutions) == 3
+    browser.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
+    WebDriverWait(browser, 30, 0.5).until(lambda d: d.execute_script(
+        "return !window.jupyterapp.shell.currentWidget.context.model.dirty"))
+
+    (validate,) = browser.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel-toolbar .validate-button")
+    assert validate.text.strip() == "Validate"
+    validate.click()
+    WebDriverWait(browser, 240, 1).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Dialog"))
+    WebDriverWait(browser, 240, 1).until(
+        lambda d: "Success" in d.find_element(By.CSS_SELECTOR, ".jp-Dialog").text
+        or "fail" in d.find_element(By.CSS_SELECTOR, ".jp-Dialog").text.lower())
+    dialog = browser.find_element(By.CSS_SELECTOR, ".jp-Dialog").text
+    _shot(browser, "jupyterlab-student-validate-success.png")
+    assert "Success! Your notebook passes all the tests." in dialog, dialog
