@@ -184,12 +184,18 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     return results
 
 
+#: nbgrader's own files in a feedback folder: release_feedback reads them
+#: (it hands out only the pages, named by a hash of the secret).
+NBGRADER_FEEDBACK_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
 def keep_only_feedback_pages(course: Course, assignment: str) -> None:
-    """Leave in each feedback/<student>/<assignment>/ only what the student
-    receives: the feedback pages.  nbgrader's generate_feedback copies every
-    other file of the graded folder there too (the kit's .bpkit-graded.json
-    and .bpkit-judge.json, the course's common/, the student's own files),
-    and release_feedback would hand them out."""
+    """Leave in each feedback/<student>/<assignment>/ only the feedback
+    pages (and NBGRADER_FEEDBACK_FILES).  nbgrader's generate_feedback
+    copies every other file of the graded folder there too (the kit's
+    .bpkit-graded.json and .bpkit-judge.json, the course's common/, the
+    student's own files), which an instructor handing out the folder (a
+    zip, an LMS) would pass on."""
     import glob
     import shutil
 
@@ -199,7 +205,8 @@ def keep_only_feedback_pages(course: Course, assignment: str) -> None:
         for path in folder.iterdir():
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            elif path.is_symlink() or not (path.suffix == ".html" and path.is_file()):
+            elif path.is_symlink() or not path.is_file() or not (
+                    path.suffix == ".html" or path.name in NBGRADER_FEEDBACK_FILES):
                 path.unlink()
 
 
