@@ -42,8 +42,9 @@ os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")
 # outputs dropped), a summary table with each behaviour's diagnosis in English
 # and Japanese (and heatmaps), then hidden tests removed (their code and the
 # tracebacks that would show it).  FeedbackExporter is nbgrader's feedback
-# page with markdown cells cleaned after rendering and a
-# Content-Security-Policy that lets only MathJax run.
+# page with markdown cells cleaned after rendering, their TeX as MathML (no
+# MathJax, renders offline), test cells named by behaviour, and a
+# Content-Security-Policy that lets no script run.
 c.GenerateFeedback.exporter_class = "bpkit.preprocessors.FeedbackExporter"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
