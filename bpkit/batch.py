@@ -588,9 +588,9 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
             if sandbox:
                 from bpkit.sandbox import sandbox_kernelspec_dir
 
-                kernels = sandbox_kernelspec_dir()
+                kernels = sandbox_kernelspec_dir(scratch)  # removed with the batch's scratch directory
             else:
-                kernels = fork_kernelspec_dir()
+                kernels = fork_kernelspec_dir(scratch)
             initargs = (str(root), str(template), assignment, str(kernels), sandbox, str(intake),
                         worker_memory_bytes(course.config))
             _grade_all(todo, workers, initargs, finish)

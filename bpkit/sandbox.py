@@ -409,6 +409,7 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def pre_launch(self, **kwargs):
         km = self.parent
+        self._own_dir = _KERNEL_DIR is None  # made here, so removed at cleanup
         kdir = _KERNEL_DIR or tempfile.mkdtemp(prefix="bpkit-kernel-")
         km.transport = "ipc"
         km.cache_ports = False
@@ -494,6 +495,8 @@ class SandboxProvisioner(LocalProvisioner):
             watchdog.cancel()
         self._close_sockets()
         await super().cleanup(restart=restart)
+        if getattr(self, "_own_dir", False) and not restart:
+            shutil.rmtree(self._kernel_dir, ignore_errors=True)
 
 
 def _release_sockets(links: str, fds: list[int]) -> None:
@@ -507,9 +510,10 @@ def _release_sockets(links: str, fds: list[int]) -> None:
             pass
 
 
-def sandbox_kernelspec_dir() -> Path:
-    """The kernelspec directory of SandboxProvisioner (see bpkit.zygote.kernelspec_dir)."""
+def sandbox_kernelspec_dir(parent: str | os.PathLike | None = None) -> Path:
+    """The kernelspec directory of SandboxProvisioner, in `parent` (see
+    bpkit.zygote.kernelspec_dir)."""
     from bpkit.zygote import kernelspec_dir
 
     # interrupts as messages: a signal to bwrap would not reach the kernel
-    return kernelspec_dir("bpkit-sandbox", "Python 3 (ipykernel, sandboxed)", interrupt_mode="message")
+    return kernelspec_dir("bpkit-sandbox", "Python 3 (ipykernel, sandboxed)", parent, interrupt_mode="message")

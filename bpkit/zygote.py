@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import atexit
 import json
+import multiprocessing.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,13 +110,21 @@ class _Zygote:
         self.dir = tempfile.mkdtemp(prefix="bpkit-zygote-")
         self.path = os.path.join(self.dir, "socket")
         self.process = subprocess.Popen([sys.executable, "-c", f"from bpkit.zygote import serve; serve({self.path!r})"])
-        atexit.register(self.process.kill)
+        # at exit, also of a multiprocessing worker (which skips atexit but runs its finalizers)
+        atexit.register(self.stop)
+        multiprocessing.util.Finalize(self, self.stop, exitpriority=10)
         import time
 
         for _ in range(200):  # up to 20 s for the imports
             if os.path.exists(self.path):
                 break
             time.sleep(0.1)
+
+    def stop(self) -> None:
+        """End the zygote and remove its directory (safe to call twice)."""
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def fork(self, argv: list[str], env: dict, cwd: str) -> int:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
@@ -176,11 +186,12 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def kernelspec_dir(provisioner: str, display_name: str, **spec) -> Path:
+def kernelspec_dir(provisioner: str, display_name: str, parent: str | os.PathLike | None = None, **spec) -> Path:
     """A Jupyter data directory whose python3 kernelspec starts kernels
     through the named provisioner (put first on JUPYTER_PATH in a grading
-    worker); spec: more kernel.json fields."""
-    root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-"))
+    worker), made in `parent` (a batch's scratch directory, removed with
+    it); spec: more kernel.json fields."""
+    root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-", dir=parent))
     folder = root / "kernels" / "python3"
     folder.mkdir(parents=True)
     (folder / "kernel.json").write_text(json.dumps({
@@ -193,6 +204,6 @@ def kernelspec_dir(provisioner: str, display_name: str, **spec) -> Path:
     return root
 
 
-def fork_kernelspec_dir() -> Path:
-    """The kernelspec directory of ForkProvisioner."""
-    return kernelspec_dir("bpkit-fork", "Python 3 (ipykernel)")
+def fork_kernelspec_dir(parent: str | os.PathLike | None = None) -> Path:
+    """The kernelspec directory of ForkProvisioner (in `parent`)."""
+    return kernelspec_dir("bpkit-fork", "Python 3 (ipykernel)", parent)

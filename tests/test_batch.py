@@ -234,3 +234,22 @@ def test_a_flood_of_output_is_cut_in_the_graded_notebook(bad_class):
     course, _ = bad_class
     graded = course.root / "autograded" / "floods_output" / CH4 / NB4
     assert graded.stat().st_size < 2_000_000
+
+
+def _scratch_in_tmp() -> set[str]:
+    import glob
+    import tempfile
+
+    return {p for p in glob.glob(os.path.join(tempfile.gettempdir(), "bpkit-*")) if "bpkit-pg-" not in p}
+
+
+def test_grading_leaves_nothing_behind_in_the_temporary_directory(tmp_path):
+    course = copy_course(tmp_path / "course")
+    write_submission(course / "release", ASSIGNMENT, student_cells("fujita"),
+                     course / "submitted" / "fujita" / ASSIGNMENT)
+    before = _scratch_in_tmp()
+    for sandbox in (True, False):
+        results = grade_assignment(Course(course), ASSIGNMENT, workers=1, force=True, sandbox=sandbox,
+                                   log=lambda m: None)
+        assert results[0].ok, results[0].error
+    assert _scratch_in_tmp() - before == set()
