@@ -32,10 +32,12 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # The book's Relu.backward writes into `dout` in place (dout[self.mask] = 0).
 # "warn": full points, and the feedback explains why it can bite.
 # "fail": it costs the points of the Relu.backward cell.
-# (Read by the checks in the grading process, where the judge runs them.)
+# (Read by the checks in the grading process, where the judge runs them. The
+# course's setting is the one that counts: an environment variable left set
+# in the instructor's shell does not override it.)
 import os  # noqa: E402
 
-os.environ.setdefault("BPKIT_INPLACE_DOUT", "warn")
+os.environ["BPKIT_INPLACE_DOUT"] = "warn"
 
 # Feedback: nbgrader's grades, the student's outputs and raw cells cleaned of
 # script (SanitizeFeedback: bleach allow-list; JavaScript, SVG and widget

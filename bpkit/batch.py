@@ -73,7 +73,6 @@ class WorkerResult:
     timestamp: str | None = None
     grades: dict[str, dict[str, float | None]] = field(default_factory=dict)  # notebook -> id -> auto score
     comments: dict[str, dict[str, str | None]] = field(default_factory=dict)  # notebook -> id -> auto comment
-    findings: list[dict] = field(default_factory=list)  # integrity findings: notebook, cell, evidence
     note: str = ""  # e.g. why only the judge's verdicts could be scored
 
 
@@ -361,7 +360,6 @@ def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> Non
     cell), which must not cost points twice."""
     cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
     record = {"cells": {}, "findings": _refusals(judge)}
-    result.findings.extend(record["findings"])
     for notebook, scores in result.grades.items():
         for grade_id, score in scores.items():
             cell = cells.get(notebook, {}).get(grade_id)
@@ -374,7 +372,6 @@ def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> Non
                     finding = {"notebook": notebook, "cell": grade_id, "in_notebook": score,
                                "judge": (verdict["message"].splitlines() or [""])[0]}
                     record["findings"].append(finding)
-                    result.findings.append(finding)
                 scores[grade_id] = 0.0
             elif (score or 0.0) < cell.points:
                 scores[grade_id] = cell.points
@@ -469,7 +466,7 @@ def _notebook_names(course, assignment: str) -> list[str]:
 
 
 #: A kernel that dies before it even answers kernel_info has not run any
-#: student code yet (e.g. it lost a race for a TCP port under heavy load):
+#: student code yet (e.g. its sandbox could not start in time under heavy load):
 #: such a start is retried, a submission is never blamed for it.
 STARTUP_RETRIES = 2
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
-from bpkit.probe import MAX_KEY, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
+from bpkit.probe import MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
 
 __all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "check_names",
            "checks_in_cell"]
@@ -327,7 +327,7 @@ class Judge:
                  check_seconds: float | None = None):
         self.directory, self.timeout = Path(directory), timeout
         self.check_seconds = check_seconds if check_seconds is not None else 2 * timeout
-        self.path = str(self.directory / "judge.sock")
+        self.path = str(self.directory / SOCKET_NAME)
         self.verdicts: dict[str, list[Verdict]] = {}
         self.refused: list[dict] = []  # requests refused: {"name", "why"}, the first MAX_REFUSED
         self.refused_count = 0

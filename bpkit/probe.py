@@ -32,10 +32,12 @@ import warnings
 import numpy as np
 
 __all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info",
-           "exception_from", "load_npy", "student_line", "ENV", "NOT_PASSED"]
+           "exception_from", "load_npy", "student_line", "ENV", "SOCKET_NAME", "NOT_PASSED"]
 
 #: The environment variable naming the judge's Unix socket.
 ENV = "BPKIT_JUDGE"
+#: The judge socket's file name in a kernel's directory (bound into the sandbox as /run/judge.sock).
+SOCKET_NAME = "judge.sock"
 
 MAX_HEADER = 1 << 20  # bytes of JSON per message
 MAX_BLOB = 4 << 20  # bytes per array (the checks' arrays are tiny)
@@ -47,7 +49,8 @@ MAX_ITEMS = 64  # items of a tuple or list
 
 
 class CheckFailure(AssertionError):
-    """A graded behaviour is wrong (same name as bpkit.checks.core.CheckFailure)."""
+    """A graded behaviour is wrong; the message explains it in English and
+    Japanese (bpkit.checks raise this same class)."""
 
 
 #: What a failed cell shows while the notebook runs: the judge tells the

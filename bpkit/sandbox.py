@@ -62,6 +62,8 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from bpkit.probe import ENV as JUDGE_ENV, SOCKET_NAME
+
 __all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "start_sandboxed",
            "check_sandbox", "open_sandbox_socket", "sandbox_kernelspec_dir", "use_kernel_dir", "HOME", "LIMITS"]
 
@@ -425,10 +427,10 @@ class SandboxProvisioner(LocalProvisioner):
         inside = os.path.join(self._kernel_dir, "kernel-inside.json")
         shutil.copy(self.parent.connection_file, inside)
         files, env = [(inside, "/run/kernel.json")], {}
-        judge = os.path.join(self._kernel_dir, "judge.sock")
+        judge = os.path.join(self._kernel_dir, SOCKET_NAME)
         if os.path.exists(judge):
-            files.append((judge, "/run/judge.sock"))
-            env["BPKIT_JUDGE"] = "/run/judge.sock"
+            files.append((judge, f"/run/{SOCKET_NAME}"))
+            env[JUDGE_ENV] = f"/run/{SOCKET_NAME}"
         argv = [_python(), *("/run/kernel.json" if a == self.parent.connection_file else a for a in cmd[1:])]
         self.process, sandbox_pid = start_sandboxed(argv, cwd, workdir=Path(cwd).name or "work", env=env,
                                                     files=tuple(files))

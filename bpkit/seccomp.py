@@ -70,8 +70,13 @@ def _assemble(program: list) -> bytes:
 
 
 def no_processes_filter(machine: str | None = None) -> bytes:
-    """The filter program for this machine's architecture."""
-    arch, clone, clone3, forks, other_abi, refused = _ABI[machine or platform.machine()]
+    """The filter program for this machine's architecture (OSError on a
+    machine the filter does not know: grading then refuses to run student
+    code, with this reason, rather than run it unfiltered)."""
+    machine = machine or platform.machine()
+    if machine not in _ABI:
+        raise OSError(f"the sandbox's seccomp filter knows {' and '.join(sorted(_ABI))}, not {machine}")
+    arch, clone, clone3, forks, other_abi, refused = _ABI[machine]
     program = [(_LD_ABS, _ARCH), (_JEQ, arch, "native", None), (_RET, _KILL), "native",
                (_LD_ABS, _NR)]
     if other_abi is not None:

@@ -157,7 +157,10 @@ class _ForkedProcess:
     def wait(self, timeout=None):
         import time
 
+        deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
             time.sleep(0.05)
         return self.returncode
 

@@ -69,8 +69,7 @@ RTOL = 1e-6
 ATOL = 1e-9
 
 
-class CheckFailure(AssertionError):
-    """A graded behaviour is wrong; the message explains it in EN and JA."""
+from bpkit.probe import CheckFailure  # noqa: E402 -- one class for the kit, raised on both sides of the judge
 
 
 @dataclass(frozen=True)
