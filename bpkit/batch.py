@@ -400,17 +400,13 @@ def _judged_error(cell, message: str):
 
 def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
     """Put the judge's diagnosis into the graded notebook (for feedback and
-    formgrader): in each failed grade cell, in place of the probe's
-    placeholder (the sandbox is told pass/fail only) or, for a cell that
-    shows no error of its own, as a new error output; the checks' notes
-    (no points lost) as printed output.  Every graded cell's errors lose
-    their ``[data]`` lines (moved to the cell's metadata) and the kit's own
-    traceback frames (bpkit/probe.py, the checks), so formgrader shows what
-    the feedback shows."""
+    formgrader), cell by cell (_annotate_cell); every graded cell's errors
+    then lose their ``[data]`` lines (moved to the cell's metadata) and the
+    kit's own traceback frames (bpkit/probe.py, the checks), so formgrader
+    shows what the feedback shows; and a NameError caused by an earlier
+    failed cell names it (bpkit.root_cause)."""
     import nbformat
 
-    from bpkit.preprocessors.feedback_summary import tidy_error
-    from bpkit.probe import NOT_PASSED
     from bpkit.root_cause import explain_name_errors
 
     for notebook, verdicts in cells.items():
@@ -421,35 +417,60 @@ def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
         changed = False
         for cell in nb.cells:
             verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
-            if not verdict:
-                continue
-            outputs = cell.setdefault("outputs", [])
-            placeholder = [o for o in outputs if o.get("output_type") == "error" and o.get("evalue") == NOT_PASSED]
-            if verdict.get("notes"):
-                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict["notes"] + "\n"))
-                changed = True
-            if verdict["passed"]:
-                if verdict.get("in_notebook") is not None and any(o.get("output_type") == "error" for o in outputs):
-                    outputs.append(nbformat.v4.new_output("stream", name="stdout", text=VISIBLE_ONLY))
-                    changed = True
-                continue
-            if placeholder:
-                cell["outputs"] = [o for o in outputs if o not in placeholder] + [
-                    _judged_error(cell, verdict["message"])]
-                changed = True
-            elif not any(o.get("output_type") == "error" for o in outputs):
-                outputs.append(_judged_error(cell, judged_message(verdict["message"])))
-                changed = True
-        for cell in nb.cells:  # every graded cell's errors as formgrader shows them
-            if cell.metadata.get("nbgrader", {}).get("grade"):
-                for output in cell.get("outputs", []):
-                    if output.get("output_type") == "error":
-                        before = (output.get("evalue"), list(output.get("traceback") or []))
-                        tidy_error(cell, output)
-                        changed = changed or before != (output.get("evalue"), output.get("traceback"))
+            if verdict:
+                changed = _annotate_cell(cell, verdict) or changed
+        changed = _tidy_errors(nb) or changed
         changed = explain_name_errors(nb) or changed
         if changed:
             nbformat.write(nb, path)
+
+
+def _annotate_cell(cell, verdict: dict) -> bool:
+    """One judged grade cell: the checks' notes (no points lost) as printed
+    output; for a pass, a note if the cell's visible example failed; for a
+    failure, the judge's diagnosis in place of the probe's placeholder (the
+    sandbox is told pass/fail only) or, for a cell that shows no error of its
+    own, as a new error output.  Returns whether the cell changed."""
+    import nbformat
+
+    from bpkit.probe import NOT_PASSED
+
+    outputs = cell.setdefault("outputs", [])
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    changed = False
+    if verdict.get("notes"):
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict["notes"] + "\n"))
+        changed = True
+    if verdict["passed"]:
+        if verdict.get("in_notebook") is not None and errors:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=VISIBLE_ONLY))
+            changed = True
+        return changed
+    placeholder = [o for o in errors if o.get("evalue") == NOT_PASSED]
+    if placeholder:
+        cell["outputs"] = [o for o in outputs if o not in placeholder] + [_judged_error(cell, verdict["message"])]
+        return True
+    if not errors:
+        outputs.append(_judged_error(cell, judged_message(verdict["message"])))
+        return True
+    return changed
+
+
+def _tidy_errors(nb) -> bool:
+    """Every graded cell's errors as formgrader shows them; returns whether
+    anything changed."""
+    from bpkit.preprocessors.feedback_summary import tidy_error
+
+    changed = False
+    for cell in nb.cells:
+        if not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                before = (output.get("evalue"), list(output.get("traceback") or []))
+                tidy_error(cell, output)
+                changed = changed or before != (output.get("evalue"), output.get("traceback"))
+    return changed
 
 
 def read_judge_file(folder: Path) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 
 import reference as ref
 from bpkit.checks.core import (over_all_cases, CALLBACK_REFUSED, CheckFailure, InOut, Mistake, call, guarded, expect_close, expect_unchanged, fail,
-                               hard_coded, quietly, rng_for, simulate)
+                               gives, hard_coded, rng_for, simulate)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -80,23 +80,13 @@ def check_softmax_1d(softmax) -> None:
 
 def _right_for_batch_of_one(softmax, x: np.ndarray) -> bool:
     """Is the student's softmax right for the same scores as a batch (1, C)?"""
-    try:
-        batch = call("softmax", softmax, x[np.newaxis, :].copy())
-    except CheckFailure:
-        return False
-    return np.shape(batch) == (1, x.size) and bool(
-        np.allclose(np.asarray(batch, dtype=float), ref.softmax(x)[np.newaxis], rtol=1e-6, atol=1e-9))
+    return gives(softmax, (x[np.newaxis, :],), ref.softmax(x)[np.newaxis])
 
 
 def _right_when_shifted(softmax, x: np.ndarray) -> bool:
     """Is the student's softmax right once each row's maximum is subtracted
     (so the nan came from exp overflowing, nothing else)?"""
-    try:
-        got = call("softmax", softmax, x - x.max(axis=-1, keepdims=True))
-        return np.shape(got) == x.shape and bool(np.allclose(np.asarray(got, dtype=float), ref.softmax(x),
-                                                             rtol=1e-6, atol=1e-9))
-    except (CheckFailure, TypeError, ValueError):
-        return False
+    return gives(softmax, (x - x.max(axis=-1, keepdims=True),), ref.softmax(x))
 
 
 def _batches_only(softmax, x: np.ndarray, error: CheckFailure) -> None:
@@ -242,30 +232,19 @@ def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2, y, t):
     """A hint (see core.call) naming `mistake` only if the student's function
     gives the right loss for (y2, t2), the same loss in another form."""
     def hint(_exc) -> Mistake | None:
-        try:
-            with quietly():
-                value = float(cross_entropy_error(np.copy(y2), np.copy(t2)))
-        except Exception:
-            return None
-        return mistake if np.isclose(value, ref.cross_entropy_error(y, t), rtol=1e-6, atol=1e-9) else None
+        return mistake if gives(cross_entropy_error, (y2, t2), ref.cross_entropy_error(y, t), scalar=True) else None
     return hint
 
 
 def _swapped(cross_entropy_error, y, t) -> Mistake:
     """cee.swapped_arguments, confirmed by a second call: the student's
-    function gives the right loss when called with (t, y)."""
-    yb, tb = _as_batch(y.copy(), t.copy()) if y.ndim == 1 else (y, t)
+    function gives the right loss when called with (t, y) (for one sample,
+    also as a batch of one)."""
+    forms = [(t, y)] + ([tuple(reversed(_as_batch(y.copy(), t.copy())))] if y.ndim == 1 else [])
 
     def matches(_got) -> bool:
-        for y_, t_ in ((y, t), (yb, tb)) if y.ndim == 1 else ((y, t),):
-            try:
-                with quietly():
-                    value = float(cross_entropy_error(t_.copy(), y_.copy()))
-            except Exception:
-                continue
-            if np.isclose(value, ref.cross_entropy_error(y, t), rtol=1e-6, atol=1e-9):
-                return True
-        return False
+        expected = ref.cross_entropy_error(y, t)
+        return any(gives(cross_entropy_error, form, expected, scalar=True) for form in forms)
     return Mistake(
         "cee.swapped_arguments",
         "cross_entropy_error takes its arguments in the other order: it is called as cross_entropy_error(y, t) "
@@ -648,12 +627,8 @@ def _works_on_vectors(numerical_gradient, f, x: np.ndarray) -> bool:
 
     def flat_f(v):
         return f(np.reshape(v, shape))
-    try:
-        got = call("numerical_gradient(f, x)", numerical_gradient, flat_f, x.ravel())
-        return np.shape(got) == (x.size,) and bool(np.allclose(got, ref.numerical_gradient(flat_f, x.ravel()),
-                                                               rtol=1e-4, atol=1e-6))
-    except CheckFailure:
-        return False
+    return gives(numerical_gradient, (flat_f, x.ravel()), ref.numerical_gradient(flat_f, x.ravel()),
+                 rtol=1e-4, atol=1e-6)
 
 
 def _vectors_only(numerical_gradient, f, x: np.ndarray, error: CheckFailure) -> None:
@@ -701,22 +676,42 @@ def _counted(f):
     return counted
 
 
+def _matrix_or_vector(run, matrix, vector):
+    """run(matrix), or run(vector) when the student's function raises on a
+    matrix: that costs points in the any-shape cell, not in the others."""
+    try:
+        return run(matrix)
+    except CheckFailure as exc:
+        if "[raised]" not in str(exc).splitlines():
+            raise
+        return run(vector)
+
+
+def _expect_work(f, got, shape: tuple, name: str) -> None:
+    """A numerical gradient evaluates f (at least at x + h and x - h) and
+    returns an array of x's shape: a function that does nothing fails."""
+    if f.calls < 2 or np.shape(got) != shape:
+        fail(f"numerical_gradient evaluated f {f.calls} time(s) and returned {_describe_answer(got)} for {name} of "
+             f"shape {shape}: it must evaluate f at x + h and x - h for each element and return an array "
+             "of x's shape.",
+             f"numerical_gradient は f を {f.calls} 回しか評価せず、形状 {shape} の {name} に対して "
+             f"{_describe_answer(got)} を返しました。各要素で f(x + h) と f(x - h) を評価し、x と同じ形状の配列を"
+             "返してください。",
+             key="numgrad.no_work")
+
+
 @over_all_cases
 def check_numerical_gradient_restores_x(numerical_gradient) -> None:
     """numerical_gradient leaves x exactly as it found it."""
     rng = rng_for("numgrad_restores")
+
+    def run(x):
+        x_in = x.copy()
+        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
+        return x, x_in, f, call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
+
     x = rng.normal(size=(3, 4))
-    try:
-        x_in = x.copy()
-        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
-        got = call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
-    except CheckFailure as exc:
-        if "[raised]" not in str(exc).splitlines():
-            raise
-        x = x.ravel()  # fails on a matrix: that costs points in the any-shape cell; here, try a vector
-        x_in = x.copy()
-        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
-        got = call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
+    x, x_in, f, got = _matrix_or_vector(run, x, x.ravel())
     # x + h - h may differ from x in its last bit (a row restored from a view
     # does that); leaving x changed means a difference of the order of h.
     if x_in.shape != x.shape or not np.allclose(x_in, x, rtol=1e-12, atol=1e-14):
@@ -726,14 +721,7 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
              "x[idx] = tmp_val で元の値に戻してください。",
              key="numgrad.not_restored")
     # ... and did the work: a function that never evaluates f leaves x alone too.
-    if f.calls < 2 or np.shape(got) != x.shape:
-        fail(f"numerical_gradient evaluated f {f.calls} time(s) and returned {_describe_answer(got)} for x of "
-             f"shape {x.shape}: it must evaluate f at x + h and x - h for each element and return an array "
-             "of x's shape.",
-             f"numerical_gradient は f を {f.calls} 回しか評価せず、形状 {x.shape} の x に対して "
-             f"{_describe_answer(got)} を返しました。各要素で f(x + h) と f(x - h) を評価し、x と同じ形状の配列を"
-             "返してください。",
-             key="numgrad.no_work")
+    _expect_work(f, got, x.shape, "x")
 
 
 def _describe_answer(got) -> str:
@@ -768,15 +756,13 @@ def _closure_case(rng, vector: bool = False):
 @over_all_cases
 def check_numerical_gradient_closure(numerical_gradient) -> None:
     """numerical_gradient works for f = lambda w: net.loss(x, t), which ignores its argument."""
-    rng = rng_for("numgrad_closure")
-    W0, loss_of = _closure_case(rng)
-    try:
-        got, W, f = _closure_run(numerical_gradient, W0, loss_of)
-    except CheckFailure as exc:  # fails on a matrix: that costs points in the any-shape cell; try a vector
-        if "[raised]" not in str(exc).splitlines():
-            raise
-        W0, loss_of = _closure_case(rng_for("numgrad_closure"), vector=True)
-        got, W, f = _closure_run(numerical_gradient, W0, loss_of)
+    def run(vector: bool):
+        W0, loss_of = _closure_case(rng_for("numgrad_closure"), vector)
+        W = W0.copy()  # the network's weights: the student's code perturbs them in place
+        f = _counted(guarded(lambda _w: loss_of(W), W.shape))  # reads W through the closure, not the argument
+        return W0, loss_of, f, call("numerical_gradient(f, net.W)", numerical_gradient, f, InOut(W))
+
+    W0, loss_of, f, got = _matrix_or_vector(run, False, True)
     if got is not None and np.shape(got) == W0.shape and _all_zero(got):
         # All zeros: either f never saw the change (x was copied), or h is so
         # small that x + h == x -- then a function of its argument gets zeros too.
@@ -788,14 +774,7 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
              "f = lambda w: net.loss(x, t) に対して numerical_gradient が 0 を返しました。f は net.W を直接読むので、"
              "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。",
              key="numgrad.copies_x")
-    if f.calls < 2 or np.shape(got) != W0.shape:
-        fail(f"numerical_gradient evaluated f {f.calls} time(s) and returned {_describe_answer(got)} for net.W "
-             f"of shape {W0.shape}: it must evaluate f at x + h and x - h for each element and return an array "
-             "of x's shape.",
-             f"numerical_gradient は f を {f.calls} 回しか評価せず、形状 {W0.shape} の net.W に対して "
-             f"{_describe_answer(got)} を返しました。各要素で f(x + h) と f(x - h) を評価し、x と同じ形状の配列を"
-             "返してください。",
-             key="numgrad.no_work")
+    _expect_work(f, got, W0.shape, "net.W")
     # This cell grades one behaviour: f sees the in-place changes.  So the
     # answer is compared with the student's own answer for the same loss
     # written as a function of its argument (f = lambda w: loss(w)): a
@@ -804,7 +783,7 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
     W_arg = W0.copy()
     own = call("numerical_gradient(f, x)", numerical_gradient, guarded(loss_of, W0.shape), InOut(W_arg))
     expect_close("numerical_gradient(f, net.W)", got, np.asarray(own, dtype=np.float64)
-                 if np.shape(own) == W0.shape else ref.numerical_gradient(f, W0.copy()))
+                 if np.shape(own) == W0.shape else ref.numerical_gradient(loss_of, W0.copy()))
 
 
 def _all_zero(got) -> bool:
@@ -815,10 +794,3 @@ def _all_zero(got) -> bool:
         return bool(np.all(np.abs(np.asarray(got, dtype=np.float64)) <= 1e-11))
     except (TypeError, ValueError):
         return False
-
-
-def _closure_run(numerical_gradient, W0: np.ndarray, loss_of):
-    W = W0.copy()  # the network's weights: the student's code perturbs them in place
-    f = _counted(guarded(lambda _w: loss_of(W), W.shape))  # reads W through the closure, not the argument
-    got = call("numerical_gradient(f, net.W)", numerical_gradient, f, InOut(W))
-    return got, W, f

@@ -49,6 +49,7 @@ __all__ = [
     "InOut",
     "inout_arrays",
     "simulate",
+    "gives",
     "rng_for",
     "seeded",
     "expect_close",
@@ -288,6 +289,22 @@ def _method(what: str, obj, name: str):
         fail(f"{owner} has no method {name}: define `def {name}(self, ...)` in the class.",
              f"{owner} にメソッド {name} がありません。クラスの中で `def {name}(self, ...)` を定義してください。",
              key="missing_method")
+
+
+def gives(fn: Callable, args: tuple, expected: Any, *, scalar: bool = False,
+          rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """Does the student's `fn` give `expected` for `args`?  The second call
+    that confirms a mistake before it is named (e.g. right for the same
+    scores as a batch of one, right with the arguments swapped); any error,
+    any other shape or type is a plain no."""
+    try:
+        got = call("", fn, *args)
+        if scalar:
+            return bool(np.isclose(float(got), float(expected), rtol=rtol, atol=atol))
+        got = np.asarray(got, dtype=np.float64)
+        return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+    except (CheckFailure, TypeError, ValueError):
+        return False
 
 
 def simulate(fn: Callable, *args):
