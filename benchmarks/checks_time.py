@@ -18,17 +18,18 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from bpkit.checks import ch4, ch5
+from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure
 from bpkit.sample import student_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.2
+#: notebook -> (start of a check's behaviour -> the student's object it takes)
 NOTEBOOKS = {
-    "ch4_gradients": (ch4, {"softmax": "softmax", "cross_entropy": "cross_entropy_error",
-                            "numerical_gradient": "numerical_gradient"}),
-    "ch5_backprop": (ch5, {"mul": "MulLayer", "add": "AddLayer", "relu": "Relu", "sigmoid": "Sigmoid",
-                           "affine": "Affine", "softmax_with_loss": "SoftmaxWithLoss"}),
+    "ch4_gradients": {"softmax": "softmax", "cross_entropy": "cross_entropy_error",
+                      "numerical_gradient": "numerical_gradient"},
+    "ch5_backprop": {"mul": "MulLayer", "add": "AddLayer", "relu": "Relu", "sigmoid": "Sigmoid",
+                     "affine": "Affine", "softmax_with_loss": "SoftmaxWithLoss"},
 }
 
 
@@ -50,12 +51,12 @@ def namespace(student: str, notebook: str) -> dict:
     return ns
 
 
-def run_all(module, table, ns) -> float:
+def run_all(names, table, ns) -> float:
     start = time.perf_counter()
-    for name in module.__all__:
-        key = max((k for k in table if name.removeprefix("check_").startswith(k)), key=len)
+    for name in names:
+        key = max((k for k in table if name.split(".", 1)[1].startswith(k)), key=len)
         try:
-            getattr(module, name)(ns.get(table[key]))
+            registry.get(name).function(ns.get(table[key]))
         except (CheckFailure, TypeError):
             pass
     return time.perf_counter() - start
@@ -64,16 +65,17 @@ def run_all(module, table, ns) -> float:
 def main(repeats: int = 7) -> int:
     worst = 0.0
     print(f"{'notebook':<16}{'student':<10}{'median s':>10}{'max s':>10}")
-    for notebook, (module, table) in NOTEBOOKS.items():
+    for notebook, table in NOTEBOOKS.items():
+        names = [name for cell in registry.grade_cells(ROOT, notebook) for name in cell.checks]
         for student in ("aoki", "baba", "endo", "fujita", "goto"):
             ns = namespace(student, notebook)
             with contextlib.redirect_stdout(io.StringIO()):  # students' prints, in-place notes
-                times = [run_all(module, table, ns) for _ in range(repeats)]
+                times = [run_all(names, table, ns) for _ in range(repeats)]
             worst = max(worst, statistics.median(times))
             print(f"{notebook:<16}{student:<10}{statistics.median(times):>10.4f}{max(times):>10.4f}")
     # Each notebook's kernel also imports the checks once (NumPy is already loaded there).
     import subprocess
-    probe = ("import time, numpy; t = time.perf_counter(); import bpkit.checks.ch4, bpkit.checks.ch5; "
+    probe = ("import time, numpy; t = time.perf_counter(); from bpkit.checks import registry; registry.checks(); "
              "print(time.perf_counter() - t)")
     imports = statistics.median(float(subprocess.run([sys.executable, "-c", probe], capture_output=True,
                                                      text=True, check=True).stdout) for _ in range(3))

@@ -16,8 +16,6 @@ or malformed fails the check (SandboxGone), never the judge.
 """
 from __future__ import annotations
 
-import importlib
-import re
 import socket
 import threading
 import time
@@ -26,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
+from bpkit.checks.registry import checks_in_cell  # re-exported for bpkit.batch
 from bpkit.probe import MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "check_names",
-           "checks_in_cell"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "checks_in_cell"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0
@@ -42,28 +41,6 @@ MAX_ASSIGN = 100_000
 #: Calls of one of the check's own functions (e.g. f of numerical_gradient) the
 #: student's code may make per element of the arrays it was given, plus a few.
 CALLBACKS_PER_ELEMENT, CALLBACKS_EXTRA = 8, 64
-
-#: The modules of bpkit.checks a grade cell may name: check("<module>.<behaviour>", obj).
-CHECK_MODULES = ("ch4", "ch5", "twolayer")
-_MODULES = "|".join(CHECK_MODULES)
-_NAME = re.compile(rf"^(?:{_MODULES})\.\w{{1,60}}$")
-_CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULES})\.\w+)["']""")
-
-
-def check_names() -> dict[str, object]:
-    """Every check a cell may ask for: "ch4.softmax_1d" -> check function."""
-    found = {}
-    for chapter in CHECK_MODULES:
-        module = importlib.import_module(f"bpkit.checks.{chapter}")
-        for name in module.__all__:
-            if name.startswith("check_"):
-                found[f"{chapter}.{name[len('check_'):]}"] = getattr(module, name)
-    return found
-
-
-def checks_in_cell(source: str) -> list[str]:
-    """The check names a (trusted, instructor's) grade cell calls."""
-    return _CHECK_CALL.findall(source)
 
 
 class SandboxGone(BaseException):
@@ -331,7 +308,7 @@ class Judge:
         self.verdicts: dict[str, list[Verdict]] = {}
         self.refused: list[dict] = []  # requests refused: {"name", "why"}, the first MAX_REFUSED
         self.refused_count = 0
-        self._checks = check_names()
+        self._checks = registry.functions()  # every check a cell may ask for
         self._allowed = set(self._checks) if allowed is None else set(allowed) & set(self._checks)
         self._salt = bytes(salt)
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -373,7 +350,7 @@ class Judge:
         header, _ = receive(sock)
         name = str(header.get("name", ""))[:80]
         why = ("not a check request" if header.get("op") != "check" else
-               "no such check" if not _NAME.match(name) or name not in self._checks else
+               "no such check" if not registry.NAME.match(name) or name not in self._checks else
                "not a check of this assignment" if name not in self._allowed else
                "asked for a second time" if name in self.verdicts else "")
         if why:  # ends this connection without an answer

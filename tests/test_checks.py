@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from bpkit.checks import ch4, ch5
+from bpkit.checks import ch4, ch5, registry
 from bpkit.checks.core import CheckFailure, expect_close, quietly
 
 TARGETS = {"softmax": ref.softmax, "cross_entropy": ref.cross_entropy_error,
@@ -303,6 +303,8 @@ MISTAKES = [
 def test_a_known_mistake_fails_its_check_and_is_named(check, wrong, key):
     message = failure_of(check, wrong)
     assert f"[{key}]" in message.splitlines(), message
+    (registered,) = [c for c in registry.checks().values() if c.function is check]
+    assert key in registered.keys, (registered.name, sorted(registered.keys))  # the registry knows it
 
 
 def test_a_stub_is_reported_as_not_implemented():

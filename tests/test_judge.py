@@ -8,14 +8,14 @@ import re
 import socket
 import time
 
-import nbformat
 import numpy as np
 import pytest
 
 import reference as ref
 import reference.layers as layers
 import reference.network as network
-from bpkit.judge import MAX_ASSIGN, Judge, Remote, _Connection, check_names, checks_in_cell
+from bpkit.checks import registry
+from bpkit.judge import MAX_ASSIGN, Judge, Remote, _Connection
 from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
 from conftest import ROOT
 
@@ -37,7 +37,7 @@ def verdict(judge, name, obj) -> dict:
 
 def test_the_reference_passes_every_check_through_the_judge(judge):
     students = {"ch4": ref, "ch5": layers}
-    for name in check_names():
+    for name in registry.checks():
         chapter, behaviour = name.split(".")
         obj = {"softmax": ref.softmax, "cross": ref.cross_entropy_error, "numerical": ref.numerical_gradient,
                "mul": layers.MulLayer, "add": layers.AddLayer, "relu": layers.Relu, "sigmoid": layers.Sigmoid,
@@ -280,14 +280,12 @@ def test_an_oversized_message_is_refused_before_it_is_read():
             receive(right)
 
 
-def test_every_grade_cell_of_the_course_calls_a_check_the_judge_knows():
-    known = check_names()
-    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and not meta.get("solution"):
-                names = checks_in_cell(cell.source)
-                assert len(names) == 1 and names[0] in known, (path.name, meta["grade_id"])
+def test_every_grade_cell_of_the_course_calls_a_check_the_judge_knows(tmp_path):
+    with Judge(tmp_path, timeout=2.0) as judge:
+        known = set(judge._checks)
+    assert known == set(registry.checks())
+    for cell in registry.grade_cells(ROOT):
+        assert len(cell.checks) == 1 and cell.checks[0] in known, (cell.notebook, cell.grade_id)
 
 
 # ------------------------------------------- items and in-place assignment ---

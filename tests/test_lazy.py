@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpkit.checks import ch4, ch5, twolayer
+from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, seeded
 
 # Many salts: a lazy answer that matches a mistake's model only for some draws (a constant 0.0 and
@@ -127,21 +127,25 @@ def _lazy_networks(check_name: str):
     return answers + [("class:empty", Empty)]
 
 
-CASES = ([(f"ch4.{name}", kind, lazy_function(kind)) for name in ch4.__all__ for kind in FUNCTION_KINDS]
-         + [(f"ch5.{name}", kind, answer) for name in ch5.__all__ for kind, answer in _lazy_layers(name)]
-         + [(f"twolayer.{name}", kind, answer) for name in twolayer.__all__ for kind, answer in _lazy_networks(name)])
+def _lazy_functions(check_name: str):
+    return [(kind, lazy_function(kind)) for kind in FUNCTION_KINDS]
+
+
+#: The lazy answers for the checks of each check module (bpkit.checks.registry.MODULES),
+#: given the check function's name.
+LAZY_ANSWERS = {"ch4": _lazy_functions, "ch5": _lazy_layers, "twolayer": _lazy_networks}
+CASES = [(check.name, kind, answer) for check in registry.checks().values() if check.module in LAZY_ANSWERS
+         for kind, answer in LAZY_ANSWERS[check.module](check.function.__name__)]
 
 
 @pytest.mark.parametrize("salt", SALTS, ids=["no-salt"] + [f"salt-{i}" for i in range(1, len(SALTS))])
 @pytest.mark.parametrize("check,kind,answer", CASES, ids=[f"{c}-{k}" for c, k, _ in CASES])
 def test_a_lazy_answer_fails_every_grade_cell(check, kind, answer, salt):
-    chapter, name = check.split(".")
     with seeded(salt), pytest.raises(CheckFailure):
-        getattr({"ch4": ch4, "ch5": ch5, "twolayer": twolayer}[chapter], name)(answer)
+        registry.get(check).function(answer)
 
 
 def test_the_lazy_catalogue_covers_every_check_and_every_kind():
     covered = {check for check, _, _ in CASES}
-    assert covered == ({f"ch4.{n}" for n in ch4.__all__} | {f"ch5.{n}" for n in ch5.__all__}
-                       | {f"twolayer.{n}" for n in twolayer.__all__})
+    assert covered == set(registry.checks())
     assert len(CASES) >= 150

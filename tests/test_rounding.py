@@ -17,15 +17,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from bpkit.checks import ch4, ch5, twolayer
+from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, seeded
 from bpkit.sample import SAMPLE_DIR, sample_students, student_cells
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ENTRIES = [(p.stem, CATALOGUE) for p in sorted(CATALOGUE.glob("*.py"))] + [(s, SAMPLE_DIR) for s in sample_students()]
-_CHECK = re.compile(r"""\bcheck\(\s*["'](ch[45]|twolayer)\.(\w+)["']\s*,\s*(\w+)\s*\)""")
-MODULES = {"ch4": ch4, "ch5": ch5, "twolayer": twolayer}
+_CHECK = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*(\w+)\s*\)""")
 #: Assignments whose solution cells use code given beside the notebook (common/): their
 #: checks run on a namespace of the given code and that assignment's cells only.
 GIVEN = {"twolayer": "ch5_two_layer_net"}
@@ -35,12 +34,12 @@ SALTS = [b"", b"course-x/student-1", b"course-y/student-2"]
 
 @lru_cache(maxsize=None)
 def graded_checks() -> list[tuple[str, str, str]]:
-    """(chapter, check, name of the student's object) for every hidden grade cell."""
+    """(check module, check name, name of the student's object) for every hidden grade cell."""
     found = []
     for path in sorted((ROOT / "source").glob("*/*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.metadata.get("nbgrader", {}).get("grade"):
-                found += _CHECK.findall(cell.source)
+                found += [(registry.get(name).module, name, obj) for name, obj in _CHECK.findall(cell.source)]
     return found
 
 
@@ -124,8 +123,8 @@ def nudged(obj):
     return call
 
 
-def verdict(chapter: str, check: str, obj, salt: bytes) -> str | None:
-    function = getattr(MODULES[chapter], f"check_{check}")
+def verdict(check: str, obj, salt: bytes) -> str | None:
+    function = registry.get(check).function
     try:
         with seeded(salt):
             function(obj)
@@ -144,7 +143,7 @@ def test_no_verdict_changes_with_the_last_bits_or_the_hidden_inputs(entry, direc
         obj = (namespace(entry, directory, GIVEN[chapter]) if chapter in GIVEN else names).get(obj_name)
         if obj is None:
             continue
-        verdicts = {verdict(chapter, check, obj, salt) for salt in SALTS}
-        verdicts |= {verdict(chapter, check, nudged(obj), salt) for salt in SALTS}
+        verdicts = {verdict(check, obj, salt) for salt in SALTS}
+        verdicts |= {verdict(check, nudged(obj), salt) for salt in SALTS}
         assert len(verdicts) == 1, (entry, check, verdicts)
         assert not any(v and v.startswith("error:") for v in verdicts), (entry, check, verdicts)

@@ -1,0 +1,282 @@
+"""The registry of checks: the one place that knows which checks exist.
+
+One graded behaviour has three names, and this module ties them together:
+
+- its **check name**, ``"<module>.<behaviour>"`` (``"ch4.softmax_batch"``):
+  what a grade cell asks for with ``bpkit.probe.check(name, obj)``, served
+  by the function ``check_<behaviour>`` of ``bpkit.checks.<module>``;
+- the **grade ids** of the instructor's grade cells (``source/*/*.ipynb``)
+  that call it (``softmax_batch_normalises_each_row``);
+- the **mistake keys** it can report (``[softmax.wrong_axis]``), read from
+  the check's own code: every ``Mistake("<key>", ...)`` and every
+  ``fail(..., key="<key>")`` in the check, in the functions it calls and in
+  the module-level mistakes it names, following calls into
+  ``bpkit.checks.core`` (which adds the generic keys such as ``raised``).
+  Mistakes a check only *excuses* (``expect_close(..., excused=...)``: graded
+  in another cell) are not keys it reports.
+
+:data:`MODULES` is the list of check modules; nothing else in the kit lists
+them.  The judge serves :func:`functions`, the grading side reads
+:func:`grade_cells`, and :func:`markdown_table` renders the table of the
+README's section "Grade cells, checks and mistake keys"
+(``python -m bpkit.checks.registry`` in a course directory prints it).
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import inspect
+import re
+import textwrap
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from bpkit.checks import core
+
+__all__ = [
+    "MODULES",
+    "NAME",
+    "Check",
+    "checks",
+    "get",
+    "functions",
+    "checks_in_cell",
+    "mistake_keys",
+    "keys_in_source",
+    "generic_keys",
+    "GradeCell",
+    "grade_cells",
+    "grade_ids",
+    "markdown_table",
+]
+
+#: The modules of bpkit.checks that hold checks, each a ``check_<behaviour>``
+#: function listed in the module's ``__all__``.
+MODULES = ("ch4", "ch5", "twolayer")
+
+_MODULE_NAMES = "|".join(MODULES)
+#: A well-formed check name: one of MODULES, a dot, a behaviour.
+NAME = re.compile(rf"^(?:{_MODULE_NAMES})\.\w{{1,60}}$")
+_CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULE_NAMES})\.\w+)["']""")
+_PREFIX = "check_"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: its name ("ch4.softmax_batch") and its function."""
+
+    name: str
+    function: Callable[[object], None]
+
+    @property
+    def module(self) -> str:
+        """The check module it lives in ("ch4")."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every mistake key this check can report (see mistake_keys)."""
+        return mistake_keys(self.function)
+
+
+@functools.lru_cache(maxsize=None)
+def checks() -> dict[str, Check]:
+    """Every check a grade cell may ask for, by name, in module order."""
+    found = {}
+    for module_name in MODULES:
+        module = importlib.import_module(f"bpkit.checks.{module_name}")
+        for name in module.__all__:
+            if name.startswith(_PREFIX):
+                check_name = f"{module_name}.{name[len(_PREFIX):]}"
+                found[check_name] = Check(check_name, getattr(module, name))
+    return found
+
+
+def get(name: str) -> Check:
+    """The check called `name`; KeyError for a name that is not a check."""
+    if not NAME.match(name):
+        raise KeyError(name)
+    return checks()[name]
+
+
+def functions() -> dict[str, Callable[[object], None]]:
+    """Check name -> check function ("ch4.softmax_1d" -> ch4.check_softmax_1d)."""
+    return {name: check.function for name, check in checks().items()}
+
+
+def checks_in_cell(source: str) -> list[str]:
+    """The check names a (trusted, instructor's) grade cell calls."""
+    return _CHECK_CALL.findall(source)
+
+
+# ------------------------------------------------------------ mistake keys ---
+
+class _KeyFinder(ast.NodeVisitor):
+    """The mistake keys written in one function's source, and the global
+    names it reads (functions to follow, module-level mistakes)."""
+
+    def __init__(self):
+        self.keys: set[str] = set()
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: ast.Call) -> None:
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called == "Mistake" and node.args and _literal(node.args[0]):
+            self.keys.add(node.args[0].value)
+        self.visit(node.func)
+        for arg in node.args:
+            self.visit(arg)
+        for keyword in node.keywords:
+            if keyword.arg == "excused":  # passes in this cell: never reported by it
+                continue
+            if keyword.arg == "key" and _literal(keyword.value):
+                self.keys.add(keyword.value.value)
+            self.visit(keyword.value)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.names.add(node.id)
+
+
+def _literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _find(source: str) -> _KeyFinder:
+    finder = _KeyFinder()
+    finder.visit(ast.parse(textwrap.dedent(source)))
+    return finder
+
+
+def keys_in_source(source: str) -> frozenset[str]:
+    """The mistake keys spelled in Python source: ``Mistake("<key>", ...)``
+    and ``key="<key>"`` arguments (not those passed as ``excused=``)."""
+    return frozenset(_find(source).keys)
+
+
+@functools.lru_cache(maxsize=None)
+def _own(function: types.FunctionType) -> tuple[frozenset[str], tuple]:
+    """(keys written in `function`, the objects of bpkit.checks it names)."""
+    finder = _find(inspect.getsource(function))
+    scope = function.__globals__
+    named = tuple(scope[n] for n in sorted(finder.names) if n in scope)
+    return frozenset(finder.keys), named
+
+
+def _mistakes_in(value, depth: int = 0) -> set[str]:
+    """Keys of the Mistake objects in a module-level value (a Mistake, or a
+    list, tuple or dict of them)."""
+    if isinstance(value, core.Mistake):
+        return {value.key}
+    if depth < 3 and isinstance(value, dict):
+        value = list(value.values())
+    if depth < 3 and isinstance(value, (list, tuple, set, frozenset)):
+        return {key for item in value for key in _mistakes_in(item, depth + 1)}
+    return set()
+
+
+def _is_kit_function(value) -> bool:
+    return isinstance(value, types.FunctionType) and (value.__module__ or "").startswith("bpkit.checks.")
+
+
+@functools.lru_cache(maxsize=None)
+def mistake_keys(function: Callable) -> frozenset[str]:
+    """Every mistake key `function` can report, read from its code: the keys
+    written in it and in every function of bpkit.checks it reaches, and
+    those of the module-level mistakes they name (an over-estimate where a
+    shared helper serves several checks, never an under-estimate for keys
+    spelled in the source)."""
+    keys: set[str] = set()
+    seen: set[int] = set()
+    todo = [inspect.unwrap(function)]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        own, named = _own(current)
+        keys |= own
+        for value in named:
+            if _is_kit_function(value):
+                todo.append(inspect.unwrap(value))
+            else:
+                keys |= _mistakes_in(value)
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=None)
+def generic_keys() -> frozenset[str]:
+    """The keys of bpkit.checks.core's machinery every check goes through:
+    calling the student's code (``call``: not_implemented, raised, ...) and
+    comparing an answer (``expect_close``: wrong_shape, wrong_values, ...)."""
+    return mistake_keys(core.call) | mistake_keys(core.expect_close)
+
+
+# ------------------------------------------------------------- grade cells ---
+
+@dataclass(frozen=True)
+class GradeCell:
+    """A grade cell of an instructor's notebook and the checks it calls."""
+
+    assignment: str
+    notebook: str  # file name without .ipynb
+    grade_id: str
+    checks: tuple[str, ...]
+    points: float
+
+
+def grade_cells(root, assignment: str | None = None) -> list[GradeCell]:
+    """The grade cells (nbgrader ``grade: true, solution: false``) of the
+    notebooks in ``root/source/<assignment>/``, every assignment if None,
+    in assignment and notebook order."""
+    import nbformat
+    from nbgrader.utils import is_grade, is_solution
+
+    source = Path(root) / "source"
+    found = []
+    for path in sorted(source.glob(f"{assignment or '*'}/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if is_grade(cell) and not is_solution(cell):
+                meta = cell.metadata["nbgrader"]
+                found.append(GradeCell(path.parent.name, path.stem, meta["grade_id"],
+                                       tuple(checks_in_cell(cell.source)), float(meta.get("points") or 0)))
+    return found
+
+
+def grade_ids(root) -> dict[str, tuple[str, ...]]:
+    """Check name -> the grade ids of the cells in root/source/ calling it
+    (every registered check, with () for one no cell calls)."""
+    found: dict[str, list[str]] = {name: [] for name in checks()}
+    for cell in grade_cells(root):
+        for name in cell.checks:
+            found.setdefault(name, []).append(cell.grade_id)
+    return {name: tuple(ids) for name, ids in found.items()}
+
+
+# ------------------------------------------------------------------- table ---
+
+def _code(items) -> str:
+    return ", ".join(f"`{item}`" for item in items)
+
+
+def markdown_table(root) -> str:
+    """grade id | check | mistake keys, one row per check a grade cell of
+    root/source/ calls (in notebook order), then every registered check no
+    cell calls; the generic keys any check can report are listed once, below."""
+    generic = generic_keys()
+    rows = [(cell.grade_id, name) for cell in grade_cells(root) for name in cell.checks]
+    called = {name for _, name in rows}
+    rows += [("", name) for name in checks() if name not in called]
+    lines = ["| grade id | check | mistake keys |", "|---|---|---|"]
+    for grade_id, name in rows:
+        keys = sorted(get(name).keys - generic) if name in checks() else ["(not a registered check)"]
+        lines.append(f"| {_code([grade_id]) if grade_id else '(none)'} | `{name}` | {_code(keys) or '—'} |")
+    lines += ["", f"Any check can also report the generic keys of `bpkit.checks.core`: {_code(sorted(generic))}."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(Path.cwd()), end="")
