@@ -51,6 +51,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bpkit import timings
 from bpkit.intake import Limits, Refused, id_problem, take_in, tree_hash
 from bpkit.zygote import fork_kernelspec_dir
 
@@ -189,10 +190,11 @@ def _grade_one(student: str) -> WorkerResult:
                                                   f"found {found}")
     judge = None
     for _ in range(STARTUP_RETRIES + 1):
-        if _WORKER["sandbox"]:
-            outcome, judge = _autograde_judged(course, assignment, student)
-        else:
-            outcome = course.api.autograde(assignment, student, force=True, create=True)
+        with timings.stage("autograde"):  # nbgrader's converter, kernel included (and the judge's set-up)
+            if _WORKER["sandbox"]:
+                outcome, judge = _autograde_judged(course, assignment, student)
+            else:
+                outcome = course.api.autograde(assignment, student, force=True, create=True)
         if outcome["success"] or not _kernel_failed_to_start(outcome):
             break
     if not outcome["success"]:
@@ -210,10 +212,11 @@ def _grade_one(student: str) -> WorkerResult:
         for notebook in submission.notebooks:
             result.grades[notebook.name] = {g.name: g.auto_score for g in notebook.grades}
             result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
-    if judge is not None:
-        _apply_verdicts(course, assignment, result, judge)
-    else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
-        _annotate(course.root / "autograded" / student / assignment, {name: {} for name in result.grades})
+    with timings.stage("annotate"):
+        if judge is not None:
+            _apply_verdicts(course, assignment, result, judge)
+        else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
+            _annotate(course.root / "autograded" / student / assignment, {name: {} for name in result.grades})
     return result
 
 
@@ -511,7 +514,7 @@ def _record(course, assignment: str, result: WorkerResult) -> None:
     """
     from datetime import datetime
 
-    with course.gradebook() as gb:
+    with timings.stage("gradebook"), course.gradebook() as gb:
         gb.update_or_create_student(result.student)
         kwargs = {"timestamp": datetime.fromisoformat(result.timestamp)} if result.timestamp else {}
         submission = gb.update_or_create_submission(assignment, result.student, **kwargs)
@@ -531,6 +534,7 @@ def _record(course, assignment: str, result: WorkerResult) -> None:
             gb.db.commit()
     if not result.ok:  # never skip it next time as "already graded" from an older marker
         (course.root / "autograded" / result.student / assignment / MARKER).unlink(missing_ok=True)
+    timings.flush(result.student, role="main", assignment=assignment, ok=result.ok)
 
 
 def _late_penalty_configured(course) -> bool:
@@ -637,11 +641,13 @@ def _work(student: str) -> WorkerResult:
     """_grade_one in a worker; running out of memory ends the worker (the
     batch then retries the submission alone, see _grade_all)."""
     try:
-        result = _grade_one(student)
+        with timings.stage("submission"):
+            result = _grade_one(student)
     except MemoryError:
         os._exit(70)
     if not result.ok and result.error.startswith("MemoryError"):  # raised in this worker, logged by nbgrader
         os._exit(70)
+    timings.flush(student, role="worker", assignment=_WORKER.get("assignment"), ok=result.ok)
     return result
 
 

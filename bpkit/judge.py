@@ -28,6 +28,7 @@ from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
 from bpkit.checks.registry import checks_in_cell  # re-exported for bpkit.batch
 from bpkit.probe import MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
+from bpkit.timings import stage
 
 __all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "checks_in_cell"]
 
@@ -372,7 +373,7 @@ class Judge:
         """Run check `name` against `student` (a Remote) and return the verdict."""
         notes: list[str] = []
         try:
-            with collecting_notes(notes), seeded(self._salt):
+            with stage("checks"), collecting_notes(notes), seeded(self._salt):
                 self._checks[name](student)
         except CheckFailure as exc:
             return Verdict(False, str(exc), "\n".join(notes))

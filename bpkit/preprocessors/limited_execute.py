@@ -1,9 +1,13 @@
 """nbgrader's Execute, with a cap on how much output a notebook may send
 while it runs.  LimitOutputSize trims what is *stored* afterwards; this stops
 a kernel that prints gigabytes from filling the grading process's memory on
-the way."""
+the way.  It also times its stages for bpkit.timings (nothing is measured
+unless BPKIT_TIMINGS is set): kernel_start (the kernel process, then its
+client until the kernel answers), execute (each cell), kernel_shutdown."""
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
+
+from bpkit.timings import stage
 
 __all__ = ["LimitedExecute"]
 
@@ -24,6 +28,24 @@ class LimitedExecute(Execute):
     def preprocess(self, nb, resources=None, *args, **kwargs):
         self._output_bytes, self._noted = 0, set()
         return super().preprocess(nb, resources, *args, **kwargs)
+
+    # The synchronous methods nbconvert's ExecutePreprocessor.preprocess
+    # calls (through nbclient's setup_kernel), each timed as it is.
+    def start_new_kernel(self, **kwargs):
+        with stage("kernel_start"):
+            return super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with stage("kernel_start"):
+            return super().start_new_kernel_client()
+
+    def preprocess_cell(self, cell, resources, index):
+        with stage("execute"):
+            return super().preprocess_cell(cell, resources, index)
+
+    def _cleanup_kernel(self):
+        with stage("kernel_shutdown"):
+            return super()._cleanup_kernel()
 
     def output(self, outs, msg, display_id, cell_index):
         msg_type, content = msg["msg_type"], msg.get("content", {})
