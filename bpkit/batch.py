@@ -155,7 +155,30 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
     course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
     if intake:
         course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
+    course.config.LimitedExecute.fast_kernels = True  # bpkit.kernel_client: no fixed waits
+    _scratch_gradebooks_without_fsync()
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
+
+
+def _scratch_gradebooks_without_fsync() -> None:
+    """In a worker, every SQLite database it opens is its scratch copy of
+    the template gradebook (the course gradebook is written by the main
+    process only): no fsync per commit (nbgrader commits once per grade
+    cell), a journal in memory.  A worker that dies loses its scratch copy
+    anyway; the submission is then graded again."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _scratch_pragmas):
+        event.listen(Engine, "connect", _scratch_pragmas)
+
+
+def _scratch_pragmas(connection, _record) -> None:
+    import sqlite3
+
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = MEMORY")
 
 
 def _template_gradebook(course, assignment: str, scratch: Path) -> Path:
@@ -236,14 +259,14 @@ def _autograde_judged(course, assignment: str, student: str):
     """nbgrader's autograde with a sandboxed kernel and a judge listening on
     a socket in the kernel's directory; returns (outcome, judge)."""
     from bpkit.judge import Judge
-    from bpkit.sandbox import use_kernel_dir
+    from bpkit.sandbox import new_kernel_dir, use_kernel_dir
     from bpkit.secret import course_secret, student_salt
 
     call_timeout, wall = _timeouts(course)
     cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
     allowed = {name for notebook in cells.values() for cell in notebook.values() for name in cell.checks}
     salt = student_salt(_once("secret", lambda: course_secret(course.root)), student)
-    kernel_dir = Path(tempfile.mkdtemp(prefix="k-", dir=_WORKER["scratch"]))
+    kernel_dir = new_kernel_dir(_WORKER["scratch"])  # in the worker's warm sandbox, if it has one
     try:
         with Judge(kernel_dir, timeout=call_timeout, allowed=allowed, salt=salt) as judge:
             use_kernel_dir(kernel_dir, wall_seconds=wall)

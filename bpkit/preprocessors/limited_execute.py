@@ -5,7 +5,7 @@ the way.  It also times its stages for bpkit.timings (nothing is measured
 unless BPKIT_TIMINGS is set): kernel_start (the kernel process, then its
 client until the kernel answers), execute (each cell), kernel_shutdown."""
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from bpkit.timings import stage
 
@@ -24,6 +24,15 @@ class LimitedExecute(Execute):
     """
 
     max_output_bytes = Integer(20_000_000, help="output kept per notebook while it runs").tag(config=True)
+    fast_kernels = Bool(False, help="start and stop kernels without jupyter_client's fixed waits "
+                                    "(bpkit.kernel_client); `bpkit grade` workers turn it on").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.fast_kernels:  # nbgrader's Execute sets kernel_manager_class itself, past the config
+            from bpkit.kernel_client import GradingKernelManager
+
+            self.kernel_manager_class = GradingKernelManager
 
     def preprocess(self, nb, resources=None, *args, **kwargs):
         self._output_bytes, self._noted = 0, set()

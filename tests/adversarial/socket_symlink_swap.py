@@ -12,9 +12,11 @@ import glob
 import json
 import os
 import socket
+import stat
+import sys
 
 _BAIT = "/tmp/bpkit-adversarial-bait.sock"
-_ports = json.load(open("/run/kernel.json"))
+_ports = json.load(open(sys.argv[sys.argv.index("-f") + 1]))  # this kernel's connection file
 _swapped = 0
 for _path in sorted(glob.glob("/tmp/kernel-zmq-*")):
     try:
@@ -25,11 +27,11 @@ for _path in sorted(glob.glob("/tmp/kernel-zmq-*")):
         pass
 _drop = {"/tmp/kernel-zmq-%d" % _ports[k] for k in ("hb_port", "control_port", "stdin_port")}
 _dropped = 0
-for _fd in os.listdir("/proc/self/fd"):
+for _fd in range(3, 1024):  # every open socket (no /proc needed)
     try:
-        if not os.readlink("/proc/self/fd/" + _fd).startswith("socket:"):
+        if not stat.S_ISSOCK(os.fstat(_fd).st_mode):
             continue
-        _sock = socket.socket(fileno=os.dup(int(_fd)))
+        _sock = socket.socket(fileno=os.dup(_fd))
     except OSError:
         continue
     try:

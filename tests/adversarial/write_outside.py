@@ -47,8 +47,8 @@ _attempt("instructor notebook", glob.glob("../../../source/*/*.ipynb"), _scribbl
 _attempt("course config", glob.glob("../../../nbgrader_config.py"), _scribble)
 _attempt("delete autograded", glob.glob("../../../autograded"), shutil.rmtree)
 _attempt("numpy", glob.glob("/opt/site/numpy/__init__.py"), _scribble)
-_attempt("connection file", glob.glob("/run/kernel.json"), _scribble)
-_attempt("judge socket", glob.glob("/run/judge.sock"), os.remove)
+_attempt("connection file", glob.glob("/run/kernel.json") + glob.glob("/run/kernels/*.json"), _scribble)
+_attempt("judge socket", glob.glob(os.environ.get("BPKIT_JUDGE", "/run/judge.sock")), os.remove)
 _attempt("new file next to the sockets", glob.glob("/run"), lambda d: open(os.path.join(d, "x"), "w").close())
 print("WROTE:", WROTE)
 
