@@ -156,8 +156,13 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
     if intake:
         course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
     course.config.LimitedExecute.fast_kernels = True  # bpkit.kernel_client: no fixed waits
+    course.config.Execute.shutdown_kernel = "immediate"  # a graded notebook's kernel has nothing left to save
     _scratch_gradebooks_without_fsync()
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
+    if sandbox:  # the warm sandbox imports ipykernel and NumPy while this worker starts on its first submission
+        from bpkit.sandbox import warm_sandbox
+
+        warm_sandbox(scratch)
 
 
 def _scratch_gradebooks_without_fsync() -> None:

@@ -46,7 +46,7 @@ import socket
 import struct
 import sys
 
-__all__ = ["serve"]
+__all__ = ["serve", "import_kernel_runtime"]
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -203,6 +203,23 @@ def _reap(*_) -> None:
             return
 
 
+def import_kernel_runtime() -> None:
+    """What every kernel needs, imported once by a warm process (the
+    debugger and the IPython shell are what ipykernel imports as it starts)."""
+    import IPython.core.interactiveshell  # noqa: F401
+
+    quiet = "PYDEVD_DISABLE_FILE_VALIDATION" not in os.environ
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's import-time note on stderr
+    import ipykernel.debugger  # noqa: F401
+
+    if quiet:
+        del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.zmqshell  # noqa: F401
+    import numpy  # noqa: F401
+
+
 def _self_test() -> str:
     """Whether a child can make the namespaces every kernel gets ("" if so,
     else why not), so that a worker knows before its first kernel."""
@@ -229,14 +246,7 @@ def serve(control_fd: int, config_json: str) -> None:
     """The nursery's loop: one forked kernel per request, until the worker
     closes its end of the control socket."""
     config = json.loads(config_json)
-    # What every kernel needs, imported once (the debugger and the IPython
-    # shell are what ipykernel imports while it starts).
-    import IPython.core.interactiveshell  # noqa: F401
-    import ipykernel.debugger  # noqa: F401
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
-    import ipykernel.zmqshell  # noqa: F401
-    import numpy  # noqa: F401
+    import_kernel_runtime()
 
     control = socket.socket(fileno=control_fd)
     problem = _self_test()

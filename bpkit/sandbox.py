@@ -453,13 +453,25 @@ class WarmSandbox:
             inside.close()
         self.stop = weakref.finalize(self, _stop_warm, self.process, self.control)
         multiprocessing.util.Finalize(self, self.stop, exitpriority=10)  # a pool worker skips atexit
+        self._ready = False  # until the nursery says it is (it is importing)
+        if pid is None:
+            self.stop()
+            raise WarmUnavailable(f"the nursery's sandbox did not start (bwrap exit code {self.process.poll()})")
+
+    def _wait_ready(self) -> None:
+        """Wait for the nursery's first message (it starts importing at once,
+        so the worker does its own work meanwhile); WarmUnavailable, and no
+        warm sandbox for this process again, if it cannot make kernels here."""
+        if self._ready:
+            return
         try:
-            ready = self._receive(60.0)[0] if pid else {}
+            ready = self._receive(60.0)[0]
         except (OSError, WarmUnavailable) as exc:
             ready = {"error": str(exc)}
-        if not ready.get("ready"):
-            self.stop()
-            raise WarmUnavailable(f"the nursery did not start: {ready.get('error') or self.process.poll()}")
+        self._ready = bool(ready.get("ready"))
+        if not self._ready:
+            disable_warm(f"the nursery cannot make kernels here: {ready.get('error', ready)}")
+            raise WarmUnavailable(_WARM_FAILED)
 
     def alive(self) -> bool:
         return self.stop.alive and self.process.poll() is None
@@ -489,6 +501,7 @@ class WarmSandbox:
         is gone or could not make the kernel's namespaces."""
         request = {"dir": os.path.basename(kernel_dir), "workdir": workdir, "argv": argv, "env": env}
         with self._lock:
+            self._wait_ready()
             try:
                 self.control.settimeout(timeout)
                 self.control.send(json.dumps(request).encode())
@@ -576,8 +589,8 @@ def disable_warm(reason: str) -> None:
     global _WARM, _WARM_FAILED
     _WARM_FAILED = reason
     if _WARM is not None:
-        _WARM.stop()
-        _WARM = None
+        warm, _WARM = _WARM, None
+        warm.stop()
 
 
 # ------------------------------------------------------------ kernels ---

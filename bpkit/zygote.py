@@ -42,8 +42,9 @@ def serve(path: str) -> None:
     """
     # The expensive imports, done once.  Nothing of the course (the checks,
     # the reference) is imported here: a kernel starts with only these.
-    import ipykernel.kernelapp  # noqa: F401
-    import numpy  # noqa: F401
+    from bpkit.nursery import import_kernel_runtime
+
+    import_kernel_runtime()
 
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, lambda *_: _reap())

@@ -169,3 +169,23 @@ def test_a_kernel_that_overstays_is_killed_with_its_namespace(kernel, tmp_path, 
     start = time.monotonic()
     assert process.wait(timeout=30) is not None and time.monotonic() - start < 20
     assert sandbox._WARM.alive()
+
+
+def test_a_nursery_that_cannot_make_namespaces_sends_every_kernel_cold(kernel, tmp_path, monkeypatch):
+    """Where nested user namespaces are refused (here: bwrap's own
+    --disable-userns), the nursery says so before its first kernel; that
+    kernel and every later one start in a cold sandbox of their own."""
+    original = sandbox.bwrap_argv
+
+    def no_nested_namespaces(*args, **kwargs):
+        argv = original(*args, **kwargs)
+        return argv[:2] + ["--disable-userns"] + argv[2:] if kwargs.get("nursery") else argv
+
+    monkeypatch.setattr(sandbox, "bwrap_argv", no_nested_namespaces)
+    monkeypatch.setattr(sandbox, "_WARM", None)
+    monkeypatch.setattr(sandbox, "_WARM_FAILED", None)
+    for name in ("one", "two"):
+        km, run = kernel(_work(tmp_path, name))
+        assert not isinstance(km.provisioner.process, sandbox._PidfdProcess)
+        assert run("print(open('data.txt').read())").strip() == "42"
+    assert "unshare" in sandbox._WARM_FAILED and sandbox._WARM is None
