@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 import bpkit
-from bpkit.batch import default_workers
+from bpkit.grading.batch import default_workers
 from bpkit.course import Course, CourseError
 
 __all__ = ["main"]
@@ -24,26 +24,22 @@ def _release(args) -> int:
 
 
 def _grade(args) -> int:
-    from bpkit.grading import (export_csv, flagged_students, grade_assignment, print_results, progress_bar,
-                               sandbox_line)
+    from bpkit.pipeline import grade_and_show
+    from bpkit.presentation.console import sandbox_line
 
     console = Console()
     course = Course(args.course)
     course.check_assignment(args.assignment)
-    students = course.submitted_students(args.assignment)
     console.print(sandbox_line(not args.no_sandbox), style="dim")
-    with progress_bar(console, args.assignment, len(students)) as on_done:
-        results = grade_assignment(course, args.assignment, students, feedback=not args.no_feedback,
-                                   workers=args.workers, force=args.force, on_done=on_done,
-                                   log=lambda m: console.print(m, style="dim"), sandbox=not args.no_sandbox)
-    print_results(args.assignment, results, console, flagged_students(course, args.assignment, results))
-    csv = export_csv(course, Path(args.csv) if args.csv else course.root / "grades.csv")
+    csv = Path(args.csv) if args.csv else course.root / "grades.csv"
+    results = grade_and_show(course, args.assignment, console, csv, feedback=not args.no_feedback,
+                             workers=args.workers, force=args.force, sandbox=not args.no_sandbox)
     console.print(f"Grades exported to {csv}")
     return 0 if all(r.ok for r in results) else 1
 
 
 def _report(args) -> int:
-    from bpkit.report import write_report
+    from bpkit.presentation.report import write_report
 
     course = Course(args.course)
     index = write_report(course, args.assignment, Path(args.out) if args.out else None)
@@ -99,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bpkit.sandbox import SandboxUnavailable
+    from bpkit.isolation.sandbox import SandboxUnavailable
 
     args = build_parser().parse_args(argv)
     if getattr(args, "no_sandbox", False):

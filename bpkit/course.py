@@ -75,7 +75,7 @@ class Course:
         return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def check_assignment(self, assignment: str) -> None:
-        from bpkit.intake import id_problem
+        from bpkit.grading.intake import id_problem
 
         if assignment not in self.assignments():
             raise CourseError(f"unknown assignment {assignment!r}; the course has: "
@@ -88,7 +88,7 @@ class Course:
     def submitted_students(self, assignment: str) -> list[str]:
         """The folders of submitted/ that hold `assignment`, as found on disk:
         a student folder or assignment folder that is a link is listed too
-        (bpkit.intake refuses it with a reason), and nothing is opened or
+        (bpkit.grading.intake refuses it with a reason), and nothing is opened or
         followed beyond a stat, so a FIFO or a device never blocks here."""
         submitted = self.root / "submitted"
         if not submitted.is_dir():

@@ -9,9 +9,10 @@ from pathlib import Path
 from rich.console import Console
 
 from bpkit.course import Course
-from bpkit.batch import default_workers
-from bpkit.grading import export_csv, flagged_students, grade_assignment, print_results, progress_bar, sandbox_line
-from bpkit.report import write_report
+from bpkit.grading.batch import default_workers
+from bpkit.pipeline import grade_and_show
+from bpkit.presentation.console import sandbox_line
+from bpkit.presentation.report import write_report
 from bpkit.sample import sample_students, student_cells, write_submission
 
 __all__ = ["make_scratch_course", "run_demo"]
@@ -49,13 +50,9 @@ def run_demo(course_root: Path, workdir: Path | None = None, console: Console | 
                   f"({len(sample_students())} sample students)")
     console.print(sandbox_line(sandbox), style="dim")
     course = Course(workdir)
+    csv = workdir / "grades.csv"
     for assignment in course.assignments():
-        students = course.submitted_students(assignment)
-        with progress_bar(console, assignment, len(students)) as on_done:
-            results = grade_assignment(course, assignment, students, workers=default_workers(), on_done=on_done,
-                                       log=lambda m: console.print(m, style="dim"), sandbox=sandbox)
-        print_results(assignment, results, console, flagged_students(course, assignment, results))
-    csv = export_csv(course, workdir / "grades.csv")
+        grade_and_show(course, assignment, console, csv, workers=default_workers(), sandbox=sandbox)
     console.print(f"Grades: {csv}\nFeedback: {workdir / 'feedback'}")
     for assignment in course.assignments():
         console.print(f"Class report: {write_report(course, assignment)}")

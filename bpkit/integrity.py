@@ -16,7 +16,7 @@ import ast
 import builtins
 import re
 
-__all__ = ["suspicious_code"]
+__all__ = ["suspicious_code", "suspicious_cells"]
 
 #: Importing any of these (or a submodule) is worth a look.
 MODULES = {"builtins", "importlib", "ctypes", "socket", "gc", "inspect", "subprocess", "signal", "multiprocessing",
@@ -171,3 +171,19 @@ def suspicious_code(source: str, limit: int = 100_000) -> list[str]:
             if name in BUILTIN_NAMES or name in {"np", "numpy"}:
                 hit(f"rebinds {name}", node)
     return [what for what, _ in sorted(found.items(), key=lambda item: item[1])]
+
+
+def suspicious_cells(nb) -> list[tuple[str, str]]:
+    """(solution cell id, evidence) for each solution cell of a notebook
+    whose code reaches for something an answer to these exercises never
+    needs (bpkit.integrity.suspicious_code): a pattern worth a look, not
+    proof.  The judge, not these patterns, decides scores."""
+    found = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            patterns = suspicious_code(cell.source)
+            if patterns:
+                shown = ", ".join(f"`{p}`" for p in patterns[:6]) + (" …" if len(patterns) > 6 else "")
+                found.append((meta.get("grade_id", ""), f"code pattern worth a look (not proof): {shown}"))
+    return found

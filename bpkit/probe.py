@@ -1,7 +1,7 @@
 """What a hidden test cell calls: ``check("ch4.softmax_1d", softmax)``.
 
 This is the only part of bpkit a student's kernel can import when grading
-runs sandboxed (see bpkit.sandbox): it needs nothing but the standard library
+runs sandboxed (see bpkit.isolation.sandbox): it needs nothing but the standard library
 and NumPy, and holds no answers.
 
 - Sandboxed (the environment names a judge socket, BPKIT_JUDGE): the judge,
@@ -16,36 +16,22 @@ and NumPy, and holds no answers.
 - Not sandboxed (the instructor's own validation, or grading with
   ``--no-sandbox``): the check runs right here, in this process.
 
-Wire format (both directions): a message is a JSON header and binary blobs,
-each length-prefixed; values inside headers are encoded by :func:`encode`.
+The messages are bpkit.judging.wire's (the sandbox shows that file too).
 """
 from __future__ import annotations
 
-import builtins
-import io
-import json
 import os
 import socket
-import struct
 import warnings
 
 import numpy as np
 
-__all__ = ["check", "ask_judge", "CheckFailure", "send", "receive", "Codec", "ProtocolError", "error_info",
-           "exception_from", "load_npy", "student_line", "ENV", "SOCKET_NAME", "NOT_PASSED"]
+from bpkit.judging.wire import (ENV, MAX_ITEMS, MAX_KEY, Codec, ProtocolError, error_info, exception_from, npy, receive,
+                                send)
 
-#: The environment variable naming the judge's Unix socket.
-ENV = "BPKIT_JUDGE"
-#: The judge socket's file name in a kernel's directory (bound into the sandbox as /run/judge.sock).
-SOCKET_NAME = "judge.sock"
+__all__ = ["check", "ask_judge", "CheckFailure", "NOT_PASSED"]
 
-MAX_HEADER = 1 << 20  # bytes of JSON per message
-MAX_BLOB = 4 << 20  # bytes per array (the checks' arrays are tiny)
-MAX_BLOBS = 256
-MAX_MESSAGE = 16 << 20  # bytes of arrays per message
-MAX_TEXT = 4000  # characters of a string or exception message
-MAX_DEPTH = 4  # nesting of tuples and lists
-MAX_ITEMS = 64  # items of a tuple or list
+
 
 
 class CheckFailure(AssertionError):
@@ -61,176 +47,28 @@ NOT_PASSED = ("This cell did not pass the grader's check; the reason is added wh
               "[judged]")
 
 
-class ProtocolError(Exception):
-    """A message that does not follow the wire format."""
 
 
 # ----------------------------------------------------------------- wire ---
 
-def send(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
-    text = json.dumps(header, allow_nan=False).encode("utf-8")
-    parts = [struct.pack(">II", len(text), len(blobs)), text]
-    for blob in blobs:
-        parts += [struct.pack(">Q", len(blob)), blob]
-    sock.sendall(b"".join(parts))
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = sock.recv(min(n - got, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the other side closed the connection")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
-def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
-    size, count = struct.unpack(">II", _exactly(sock, 8))
-    if size > MAX_HEADER or count > MAX_BLOBS:
-        raise ProtocolError(f"message too large ({size} bytes, {count} arrays)")
-    header = json.loads(_exactly(sock, size).decode("utf-8"))
-    if not isinstance(header, dict):
-        raise ProtocolError("a message header must be a JSON object")
-    blobs, total = [], 0
-    for _ in range(count):
-        (length,) = struct.unpack(">Q", _exactly(sock, 8))
-        total += length
-        if length > MAX_BLOB or total > MAX_MESSAGE:
-            raise ProtocolError(f"arrays too large ({total} bytes)")
-        blobs.append(_exactly(sock, length))
-    return header, blobs
 
 
 # ---------------------------------------------------------------- values ---
 
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
-def load_npy(blob: bytes) -> np.ndarray:
-    array = np.load(io.BytesIO(blob), allow_pickle=False)
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
-        raise ProtocolError("only numeric arrays are exchanged")
-    return array
 
 
-class Codec:
-    """Turns values into JSON-able descriptions plus .npy blobs and back.
-
-    Data (None, bool, int, float, str, NumPy scalars and numeric arrays,
-    tuples and lists of them) travels by value.  Anything else stays where
-    it lives and travels as a reference: ``make_ref(obj)`` names it,
-    ``resolve_ref(id)`` turns a name back into a local object or proxy.
-    """
-
-    def __init__(self, make_ref, resolve_ref):
-        self.make_ref, self.resolve_ref = make_ref, resolve_ref
-
-    def encode(self, value, blobs: list, depth: int = 0) -> dict:
-        if value is None:
-            return {"t": "none"}
-        if isinstance(value, (bool, np.bool_)):
-            return {"t": "bool", "v": bool(value)}
-        if isinstance(value, int) and not isinstance(value, bool):
-            return {"t": "int", "v": str(int(value))}
-        if isinstance(value, float):
-            return {"t": "float", "v": repr(float(value))}
-        if isinstance(value, str):
-            return {"t": "str", "v": str(value)[:MAX_TEXT]}
-        if isinstance(value, (np.ndarray, np.generic)):
-            array = np.asarray(value)
-            if array.dtype.kind in "biufc":
-                blobs.append(_npy(np.array(array, order="C")))
-                return {"t": "ndarray" if isinstance(value, np.ndarray) else "scalar", "b": len(blobs) - 1}
-        if isinstance(value, (tuple, list)) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
-            return {"t": "tuple" if isinstance(value, tuple) else "list",
-                    "items": [self.encode(v, blobs, depth + 1) for v in value]}
-        return self.make_ref(value)
-
-    def decode(self, spec, blobs: list, depth: int = 0):
-        if not isinstance(spec, dict) or depth > MAX_DEPTH:
-            raise ProtocolError("malformed value")
-        kind = spec.get("t")
-        if kind == "none":
-            return None
-        if kind == "bool":
-            return bool(spec["v"])
-        if kind == "int":
-            text = str(spec["v"])
-            if len(text) > 30:
-                raise ProtocolError("integer too large")
-            return int(text)
-        if kind == "float":
-            return float(str(spec["v"])[:40])
-        if kind == "str":
-            return str(spec["v"])[:MAX_TEXT]
-        if kind in ("ndarray", "scalar"):
-            array = load_npy(blobs[int(spec["b"])])
-            return array if kind == "ndarray" else array[()]
-        if kind in ("tuple", "list"):
-            items = spec["items"]
-            if not isinstance(items, list) or len(items) > MAX_ITEMS:
-                raise ProtocolError("malformed sequence")
-            values = [self.decode(v, blobs, depth + 1) for v in items]
-            return tuple(values) if kind == "tuple" else values
-        if kind in ("ref", "callback"):
-            return self.resolve_ref(spec)
-        raise ProtocolError(f"unknown value kind {kind!r}")
 
 
-def student_line(exc: BaseException) -> str:
-    """The line of the student's own code where `exc` was raised: the last
-    frame of its traceback outside NumPy, the standard library and bpkit."""
-    import sysconfig
-    import traceback
-
-    skip = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-                 if p) + (os.path.dirname(os.path.abspath(__file__)),)
-    try:
-        frames = traceback.extract_tb(exc.__traceback__)
-    except Exception:
-        return ""
-    own = [f for f in frames if not os.path.abspath(f.filename).startswith(skip)
-           and "/reference/" not in f.filename and "/numpy/" not in f.filename]
-    return (own[-1].line or "").strip()[:200] if own else ""
 
 
-def error_info(exc: BaseException) -> dict:
-    """An exception as data: its class name, the builtin classes it derives
-    from (numpy's AxisError is a ValueError and an IndexError), its message
-    and the line of the student's code that raised it."""
-    builtin = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
-    return {"type": type(exc).__name__[:100], "bases": builtin[:20], "message": str(exc)[:MAX_TEXT],
-            "line": student_line(exc)}
 
 
-def exception_from(info) -> Exception:
-    """The inverse of error_info: an exception like the one raised on the
-    other side, a builtin class when it is one (so the checks' hints for
-    IndexError etc. apply), else a class of the same name deriving from the
-    same builtin classes."""
-    info = info if isinstance(info, dict) else {}
-    name = str(info.get("type", "Exception"))[:100]
-    message = str(info.get("message", ""))[:MAX_TEXT]
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        bases = [getattr(builtins, str(b), None) for b in (info.get("bases") or [])][:20]
-        bases = [b for b in bases if isinstance(b, type) and issubclass(b, Exception)]
-        leaves = tuple(b for b in bases if not any(o is not b and issubclass(o, b) for o in bases)) or (Exception,)
-        try:
-            cls = type(name if name.isidentifier() else "Exception", leaves, {})
-        except TypeError:  # bases that cannot be combined
-            cls = type(name if name.isidentifier() else "Exception", leaves[:1], {})
-    try:
-        exc = cls(message)
-    except Exception:  # a builtin class with other arguments (UnicodeDecodeError, ...)
-        exc = type(cls.__name__, (Exception,), {})(message)
-    exc.student_line = str(info.get("line") or "")[:200]
-    return exc
 
 
 # ----------------------------------------------------- the student's side ---
@@ -270,7 +108,7 @@ class _Session:
     def _sync(self, blobs: list) -> list[int]:
         indices = []
         for array in self.slots:
-            blobs.append(_npy(np.asarray(array)))
+            blobs.append(npy(np.asarray(array)))
             indices.append(len(blobs) - 1)
         return indices
 
@@ -314,7 +152,6 @@ class _Session:
             send(self.sock, reply, reply_blobs)
 
 
-MAX_KEY = 100  # characters of a key the judge reads with getitem
 
 
 def _item_key(key):

@@ -21,8 +21,9 @@ import nbformat
 import pytest
 
 from bpkit.course import Course
-from bpkit.grading import flagged_students, grade_assignment
-from bpkit.report import collect
+from bpkit.grading.records import flagged_students
+from bpkit.pipeline import grade_assignment
+from bpkit.presentation.report import collect
 from bpkit.sample import student_cells, write_submission
 from conftest import copy_course
 from test_sample_class import EXPECTED
@@ -380,7 +381,7 @@ def test_do_hostile_names_reach_the_terminal_as_plain_text_without_control_chara
 
     from rich.console import Console
 
-    from bpkit.grading import print_results
+    from bpkit.presentation.console import print_results
 
     for assignment in ASSIGNMENTS:
         results = [r for (s, a), r in attacked["results"].items() if a == assignment]
@@ -400,8 +401,8 @@ def csv_cells(path: Path) -> list[str]:
 
 
 def test_does_no_csv_cell_start_a_formula(attacked, tmp_path):
-    from bpkit.grading import export_csv
-    from bpkit.report import write_report
+    from bpkit.presentation.export import export_csv
+    from bpkit.presentation.report import write_report
 
     course = attacked["course"]
     written = [export_csv(course, tmp_path / "grades.csv")]
@@ -417,7 +418,7 @@ def test_does_no_csv_cell_start_a_formula(attacked, tmp_path):
 
 
 def test_is_the_class_report_inert_with_hostile_names(attacked, chromium, tmp_path):
-    from bpkit.report import write_report
+    from bpkit.presentation.report import write_report
 
     index = write_report(attacked["course"], "ch4_gradients", tmp_path / "report")
     text = index.read_text(encoding="utf-8")

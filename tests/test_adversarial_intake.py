@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bpkit.course import Course
-from bpkit.grading import grade_assignment
+from bpkit.pipeline import grade_assignment
 from bpkit.sample import student_cells, write_submission
 from conftest import ROOT, copy_course
 from test_sample_class import EXPECTED

@@ -6,9 +6,9 @@ import os
 import pytest
 from nbgrader.api import Gradebook
 
-from bpkit.batch import MARKER
+from bpkit.grading.batch import MARKER
 from bpkit.course import Course
-from bpkit.grading import grade_assignment
+from bpkit.pipeline import grade_assignment
 from bpkit.sample import sample_students, student_cells, write_submission
 from conftest import copy_course, use_database
 

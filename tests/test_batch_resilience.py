@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from bpkit.batch import WORKER_DIED_TWICE
+from bpkit.grading.batch import WORKER_DIED_TWICE
 from bpkit.course import Course
-from bpkit.grading import grade_assignment
+from bpkit.pipeline import grade_assignment
 from bpkit.sample import student_cells, write_submission
 from conftest import copy_course
 from test_sample_class import EXPECTED
@@ -156,7 +156,7 @@ def test_does_a_worker_that_runs_out_of_memory_under_its_cap_die_and_cost_no_one
 
 
 def test_is_the_worker_memory_cap_a_soft_limit_that_stops_a_runaway_allocation():
-    code = ("import resource; from bpkit.batch import _cap_memory; _cap_memory(512 << 20)\n"
+    code = ("import resource; from bpkit.grading.batch import _cap_memory; _cap_memory(512 << 20)\n"
             "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
             "assert soft == 512 << 20 and hard == resource.RLIM_INFINITY, (soft, hard)\n"
             "try:\n    bytearray(1 << 30)\nexcept MemoryError:\n    print('stopped')\n")
@@ -168,7 +168,7 @@ def test_is_the_worker_memory_cap_a_soft_limit_that_stops_a_runaway_allocation()
 def test_is_the_worker_memory_cap_configurable(value, expected):
     from traitlets.config import Config
 
-    from bpkit.batch import worker_memory_bytes
+    from bpkit.grading.batch import worker_memory_bytes
 
     config = Config()
     if value is not None:

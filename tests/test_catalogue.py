@@ -13,7 +13,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from bpkit.course import Course
-from bpkit.grading import failure_reason, grade_assignment
+from bpkit.grading.records import failure_reason
+from bpkit.pipeline import grade_assignment
 from bpkit.sample import student_cells, write_submission
 from conftest import ROOT, copy_course
 

@@ -15,7 +15,8 @@ from rich.console import Console
 
 from bpkit.checks import core
 from bpkit.escaping import csv_cell, mathtext_safe, terminal_text
-from bpkit.grading import StudentResult, failure_reason, print_results
+from bpkit.grading.records import StudentResult, failure_reason
+from bpkit.presentation.console import print_results
 
 HOSTILE = ["[/]", "[bold red]x", "\x1b[2J\x1b]0;pwned\x07", "=1+1", "+SUM(1)", "-2+3", "@SUM(1)", "\tx", "\rx",
            "\u202eevil", "\x9bcsi", "$\\notacommand$", "<script>alert(1)</script>"]

@@ -13,7 +13,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from bpkit.course import Course
-from bpkit.grading import grade_assignment
+from bpkit.pipeline import grade_assignment
 from bpkit.sample import student_cells, write_submission
 from conftest import copy_course, nbgrader
 

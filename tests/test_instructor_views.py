@@ -60,7 +60,7 @@ def graded_notebook(folder: Path) -> Path:
 
 
 def test_the_graded_notebook_keeps_heatmap_data_in_metadata_and_no_kit_frames(tmp_path):
-    from bpkit.batch import _annotate
+    from bpkit.grading.batch import _annotate
 
     path = graded_notebook(tmp_path / "graded")
     message = f"Affine.backward's dW is transposed.\ndW が転置されています。\nexpected / 期待値: ...\n{DATA}\n" \
@@ -86,7 +86,7 @@ def summary_of(nb) -> str:
 
 
 def test_the_feedback_heatmap_comes_from_metadata_and_still_from_old_style_lines(tmp_path):
-    from bpkit.batch import _annotate
+    from bpkit.grading.batch import _annotate
 
     old = nbformat.read(graded_notebook(tmp_path / "old"), as_version=4)  # graded before issue 14
     text = summary_of(old)
@@ -175,7 +175,7 @@ def test_the_report_shows_unanswered_stubs_apart_from_mistakes(demo_course):
 
 
 def test_the_mistakes_figure_leaves_out_unanswered_stubs():
-    from bpkit.report import ClassResults
+    from bpkit.presentation.report import ClassResults
 
     results = ClassResults("a", reasons={"s1": {"c1": "not_implemented", "c2": "not_implemented"},
                                          "s2": {"c1": "affine.dW_transposed"}})
@@ -244,7 +244,7 @@ def test_a_feedback_page_renders_math_with_the_network_off(demo_course, offline_
 
 
 def test_the_class_report_renders_math_with_the_network_off(demo_course, offline_browser, tmp_path):
-    from bpkit.report import ClassResults, _figures, _html, summary_numbers
+    from bpkit.presentation.report import ClassResults, _figures, _html, summary_numbers
 
     results = ClassResults("ch4_gradients", max_score=2.0, scores={"aoki": 2.0, "baba": 0.0},
                            cells={"aoki": {"softmax": (2.0, 2.0)}, "baba": {"softmax": (0.0, 2.0)}},

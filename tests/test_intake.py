@@ -1,4 +1,4 @@
-"""The sanitised copy of a submission (bpkit.intake): links, hard links,
+"""The sanitised copy of a submission (bpkit.grading.intake): links, hard links,
 special files, oversize and overfull submissions and bad names are refused
 with a reason, nothing they point to is read, and nothing hangs."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bpkit.intake import Limits, Refused, id_problem, take_in, tree_hash
+from bpkit.grading.intake import Limits, Refused, id_problem, take_in, tree_hash
 
 NB = "losses_and_gradients.ipynb"
 SECRET = "TOP-SECRET-REFERENCE-CONTENT"

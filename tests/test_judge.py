@@ -1,4 +1,4 @@
-"""The judge (bpkit.judge) and the student's side of its protocol
+"""The judge (bpkit.judging.judge) and the student's side of its protocol
 (bpkit.probe), without a sandbox: the student's side runs in a thread here,
 so what crosses the socket is exactly what a sandboxed kernel would send."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ import reference as ref
 import reference.layers as layers
 import reference.network as network
 from bpkit.checks import registry
-from bpkit.judge import MAX_ASSIGN, Judge, Remote, _Connection
+from bpkit.judging.judge import MAX_ASSIGN, Judge, Remote, _Connection
 from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
 from conftest import ROOT
 
@@ -155,7 +155,7 @@ def test_a_check_of_another_assignment_is_refused(tmp_path):
 
 
 def test_a_flood_of_requests_is_cut_off_and_its_record_stays_small(tmp_path):
-    from bpkit.judge import MAX_REFUSED
+    from bpkit.judging.judge import MAX_REFUSED
 
     with Judge(tmp_path, timeout=1.0) as judge:
         for i in range(MAX_REFUSED + 20):

@@ -61,7 +61,7 @@ def test_the_wheel_holds_every_module_and_the_sample_class(wheel):
     missing = sorted(_modules(wheel["src"]) - names)
     assert not missing, f"a normal install would lack: {missing}"
     assert "bpkit = bpkit.cli:main" in entry_points
-    assert "bpkit-sandbox = bpkit.sandbox:SandboxProvisioner" in entry_points
+    assert "bpkit-sandbox = bpkit.isolation.sandbox:SandboxProvisioner" in entry_points
 
 
 def test_bpkit_installed_non_editable_in_a_fresh_virtualenv_finds_its_sample_class(wheel, tmp_path):

@@ -14,7 +14,7 @@ import nbformat
 
 import bpkit.checks
 from bpkit.checks import ch4, registry
-from bpkit.root_cause import KEY as EARLIER_CELL_FAILED
+from bpkit.grading.root_cause import KEY as EARLIER_CELL_FAILED
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
@@ -50,7 +50,7 @@ def expected_keys() -> list[tuple[str, str, str]]:
 
 def keys_unknown_to_the_registry(expected: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     """The expectations whose key none of the cell's checks can report
-    (earlier_cell_failed is given by the grading side, bpkit.root_cause)."""
+    (earlier_cell_failed is given by the grading side, bpkit.grading.root_cause)."""
     by_cell = {cell.grade_id: cell.checks for cell in registry.grade_cells(ROOT)}
     return [(entry, grade_id, key) for entry, grade_id, key in expected if key != EARLIER_CELL_FAILED
             and not any(key in registry.get(name).keys for name in by_cell.get(grade_id, ()))]
@@ -127,9 +127,10 @@ def test_are_excused_mistakes_left_out_of_a_checks_keys():
 
 
 def test_does_the_judge_serve_exactly_the_registered_checks():
-    from bpkit.judge import checks_in_cell
+    from bpkit.judging import judge
 
-    assert checks_in_cell('check("ch5.relu_backward", Relu)') == ["ch5.relu_backward"]
+    assert judge.registry is registry  # the judge's only list of checks
+    assert registry.checks_in_cell('check("ch5.relu_backward", Relu)') == ["ch5.relu_backward"]
     assert registry.NAME.match("twolayer.init") and not registry.NAME.match("os.system")
     assert registry.functions()["ch4.softmax_1d"] is ch4.check_softmax_1d
 

@@ -1,11 +1,11 @@
-"""bpkit.root_cause: a NameError caused by an earlier failed cell names
+"""bpkit.grading.root_cause: a NameError caused by an earlier failed cell names
 that cell, its error and its line (issue 11)."""
 from __future__ import annotations
 
 import nbformat
 
-from bpkit.grading import failure_reason
-from bpkit.root_cause import defined_names, explain_name_errors
+from bpkit.grading.records import failure_reason
+from bpkit.grading.root_cause import defined_names, explain_name_errors
 
 
 def _cell(source: str, grade_id: str | None = None, error: tuple[str, str] | None = None):

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from bpkit.grading import failure_reason
+from bpkit.grading.records import failure_reason
 from bpkit.sample import sample_students
 
 CH4, CH5 = "ch4_gradients", "ch5_backprop"

@@ -1,4 +1,4 @@
-"""The bubblewrap sandbox (bpkit.sandbox) on its own, and the refusal to
+"""The bubblewrap sandbox (bpkit.isolation.sandbox) on its own, and the refusal to
 grade without it."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bpkit.sandbox import SandboxUnavailable, _python, check_sandbox, run_sandboxed
-from bpkit.seccomp import no_processes_filter
+from bpkit.isolation.sandbox import SandboxUnavailable, _python, check_sandbox, run_sandboxed
+from bpkit.isolation.seccomp import no_processes_filter
 from conftest import ROOT, VENV_BIN, clean_env, copy_course
 
 PROBE = r"""
@@ -346,7 +346,7 @@ def test_the_grading_side_opens_a_sandbox_socket_without_following_any_link(tmp_
     import errno
     import time
 
-    from bpkit.sandbox import open_sandbox_socket, start_sandboxed
+    from bpkit.isolation.sandbox import open_sandbox_socket, start_sandboxed
 
     bait = _Bait(tmp_path / "bait.sock")
     process, pid = start_sandboxed([_python(), "-c", PLANTS, bait.path])
@@ -420,7 +420,7 @@ def test_a_kernel_that_swaps_its_sockets_for_symlinks_never_gets_the_grader_to_a
 
     from jupyter_client.manager import start_new_kernel
 
-    from bpkit.sandbox import sandbox_kernelspec_dir
+    from bpkit.isolation.kernelspec import sandbox_kernelspec_dir
 
     monkeypatch.setenv("JUPYTER_PATH", str(sandbox_kernelspec_dir()))
     work = tmp_path / "work"

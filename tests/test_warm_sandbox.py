@@ -1,4 +1,4 @@
-"""The warm sandbox (bpkit.sandbox.WarmSandbox, bpkit.nursery): one sandbox
+"""The warm sandbox (bpkit.isolation.sandbox.WarmSandbox, bpkit.isolation.nursery): one sandbox
 per worker forks every kernel into namespaces of its own.  Each kernel must
 get everything a fresh bwrap sandbox gives it, and nothing of another."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ import time
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-import bpkit.sandbox as sandbox
+import bpkit.isolation.sandbox as sandbox
+from bpkit.isolation.kernelspec import sandbox_kernelspec_dir
 from conftest import ROOT
 
 PROBE = r"""
@@ -72,7 +73,7 @@ print(json.dumps(seen))
 def kernel(tmp_path, monkeypatch):
     """Start kernels through the sandbox's kernelspec (warm if it can be);
     yields start(cwd) -> (km, run(code) -> printed text)."""
-    monkeypatch.setenv("JUPYTER_PATH", str(sandbox.sandbox_kernelspec_dir(tmp_path)))
+    monkeypatch.setenv("JUPYTER_PATH", str(sandbox_kernelspec_dir(tmp_path)))
     started = []
 
     def start(cwd):

@@ -1,4 +1,4 @@
-"""bpkit.zygote: the warm process that forks unsandboxed kernels (used by
+"""bpkit.isolation.zygote: the warm process that forks unsandboxed kernels (used by
 --no-sandbox grading), its Popen-like handle, and its clean-up."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bpkit.zygote import _ForkedProcess, _Zygote
+from bpkit.isolation.zygote import _ForkedProcess, _Zygote
 
 
 def test_waiting_for_a_forked_kernel_honours_the_timeout():
@@ -36,7 +36,7 @@ def test_a_zygote_leaves_nothing_behind_when_stopped():
 
 
 def test_the_seccomp_filter_refuses_clearly_on_an_unknown_cpu():
-    from bpkit.seccomp import no_processes_filter
+    from bpkit.isolation.seccomp import no_processes_filter
 
     with pytest.raises(OSError, match="knows aarch64 and x86_64, not riscv64"):
         no_processes_filter("riscv64")

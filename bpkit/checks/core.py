@@ -232,7 +232,7 @@ def callback_refusal(shapes, got: str) -> str:
 
 def guarded(f: Callable, shape: tuple) -> Callable:
     """f refusing anything but a real array of x's shape, in-process exactly
-    as the judge refuses it (bpkit.judge), so both grade the same way."""
+    as the judge refuses it (bpkit.judging.judge), so both grade the same way."""
     def g(x, *rest):
         if rest or not isinstance(x, np.ndarray) or x.shape != tuple(shape) or x.dtype.kind not in "biuf":
             described = (f"an array of shape {x.shape} and dtype {x.dtype}" if isinstance(x, np.ndarray)
@@ -262,7 +262,7 @@ def _raised_where(exc: BaseException, args: tuple) -> tuple[str, str]:
     """ " at `line` when given arrays of shape ...", in English and Japanese:
     the line of the student's code that raised (sent by the sandbox, or read
     from the traceback here) and the shapes of the arrays it was given."""
-    from bpkit.probe import student_line
+    from bpkit.judging.wire import student_line
 
     line = getattr(exc, "student_line", None) or student_line(exc)
     shapes = ", ".join(str(a.shape) for a in args if isinstance(a, np.ndarray))
@@ -371,7 +371,7 @@ def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
-    # an object living in the student's sandbox (bpkit.judge.Remote) knows its type's name
+    # an object living in the student's sandbox (bpkit.judging.judge.Remote) knows its type's name
     return f"a {getattr(x, 'remote_type', None) or type(x).__name__}"
 
 

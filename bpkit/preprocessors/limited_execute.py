@@ -25,12 +25,12 @@ class LimitedExecute(Execute):
 
     max_output_bytes = Integer(20_000_000, help="output kept per notebook while it runs").tag(config=True)
     fast_kernels = Bool(False, help="start and stop kernels without jupyter_client's fixed waits "
-                                    "(bpkit.kernel_client); `bpkit grade` workers turn it on").tag(config=True)
+                                    "(bpkit.isolation.kernel_client); `bpkit grade` workers turn it on").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.fast_kernels:  # nbgrader's Execute sets kernel_manager_class itself, past the config
-            from bpkit.kernel_client import GradingKernelManager
+            from bpkit.isolation.kernel_client import GradingKernelManager
 
             self.kernel_manager_class = GradingKernelManager
 

@@ -21,13 +21,13 @@ import nbformat
 
 from bpkit.course import Course
 from bpkit.escaping import clip, csp_meta, csv_row, mathtext_safe
-from bpkit.integrity import suspicious_code
+from bpkit.integrity import suspicious_cells
 from bpkit.mathml import math_in_html
-from bpkit.batch import read_judge_file
-from bpkit.grading import export_csv, failure_reason, judge_failures, judge_findings
+from bpkit.grading.records import failure_reason, judge_failures, judge_findings, read_judge_file
+from bpkit.presentation.export import export_csv
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
-__all__ = ["ClassResults", "collect", "write_report", "suspicious_cells", "NOT_ATTEMPTED"]
+__all__ = ["ClassResults", "collect", "write_report", "NOT_ATTEMPTED"]
 
 #: Reasons that mean "no answer yet", shown apart from the mistakes.
 NOT_ATTEMPTED = ("not_implemented",)
@@ -121,22 +121,6 @@ def collect(course: Course, assignment: str) -> ClassResults:
                 results.messages.setdefault(reason, "\n".join(clip(message, 2_000).splitlines()[:2]))
         results.integrity += [(student, cell, why) for cell, why in judge_findings(judged)]
     return results
-
-
-def suspicious_cells(nb) -> list[tuple[str, str]]:
-    """(solution cell id, evidence) for each solution cell of a notebook
-    whose code reaches for something an answer to these exercises never
-    needs (bpkit.integrity.suspicious_code): a pattern worth a look, not
-    proof.  The judge, not these patterns, decides scores."""
-    found = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            patterns = suspicious_code(cell.source)
-            if patterns:
-                shown = ", ".join(f"`{p}`" for p in patterns[:6]) + (" …" if len(patterns) > 6 else "")
-                found.append((meta.get("grade_id", ""), f"code pattern worth a look (not proof): {shown}"))
-    return found
 
 
 # ----------------------------------------------------------------- figures ---

@@ -12,7 +12,7 @@ depend on the number of workers.
 A submission already graded from the same files is skipped (resume after an
 interruption, idempotent re-runs) unless force=True.
 
-Nothing reads submitted/ but bpkit.intake: each submission is first copied
+Nothing reads submitted/ but bpkit.grading.intake: each submission is first copied
 into the batch's scratch folder (``/tmp/bpkit-batch-*/submitted``) without
 following any link, reading only regular files, within size caps; a
 submission with a link, a hard link, a special file, too much data or a
@@ -30,8 +30,8 @@ graded, with that reason.  Each worker runs under a soft address-space cap
 one that runs out of memory ends itself, so the retry logic handles it.
 
 Sandboxed grading (the default): each notebook's kernel runs in bubblewrap
-(bpkit.sandbox) and every hidden check is decided by a Judge in the worker
-(bpkit.judge), which never runs student code.  A grade cell keeps nbgrader's
+(bpkit.isolation.sandbox) and every hidden check is decided by a Judge in the worker
+(bpkit.judging.judge), which never runs student code.  A grade cell keeps nbgrader's
 in-notebook score only if the judge passed every check the (instructor's)
 cell calls; a cell that passed in the notebook but not with the judge scores
 zero and becomes an integrity finding.  The judge's verdicts are kept next to
@@ -52,18 +52,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bpkit import timings
-from bpkit.intake import Limits, Refused, id_problem, take_in, tree_hash
-from bpkit.zygote import fork_kernelspec_dir
+from bpkit.grading.intake import Limits, Refused, id_problem, take_in, tree_hash
+from bpkit.grading.records import JUDGE_FILE, failure_summary
+from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
-__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "JUDGE_FILE", "read_judge_file",
-           "WORKER_MEMORY_BYTES", "WORKER_DIED_TWICE"]
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES",
+           "WORKER_DIED_TWICE", "default_workers"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
 MARKER = ".bpkit-graded.json"
-#: Written next to a graded notebook: the judge's verdict per grade cell and any integrity findings.
-JUDGE_FILE = ".bpkit-judge.json"
-
-
 @dataclass
 class WorkerResult:
     """What a worker sends back: plain data only."""
@@ -77,7 +74,7 @@ class WorkerResult:
     note: str = ""  # e.g. why only the judge's verdicts could be scored
 
 
-#: sha256 over a sanitised copy's files (bpkit.intake.take_in): never call it on submitted/ itself.
+#: sha256 over a sanitised copy's files (bpkit.grading.intake.take_in): never call it on submitted/ itself.
 submission_hash = tree_hash
 
 
@@ -142,8 +139,8 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
     batch's template gradebook (which holds the assignment's definition),
     which reads submissions from the batch's sanitised copies in `intake`
     (never from submitted/), and kernels that are either sandboxed
-    (bpkit.sandbox) or, with the sandbox turned off, forked from a warm
-    zygote (bpkit.zygote); the worker's address space is capped at `memory`."""
+    (bpkit.isolation.sandbox) or, with the sandbox turned off, forked from a warm
+    zygote (bpkit.isolation.zygote); the worker's address space is capped at `memory`."""
     from bpkit.course import Course
 
     _cap_memory(memory)
@@ -155,12 +152,12 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
     course.config.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
     if intake:
         course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
-    course.config.LimitedExecute.fast_kernels = True  # bpkit.kernel_client: no fixed waits
+    course.config.LimitedExecute.fast_kernels = True  # bpkit.isolation.kernel_client: no fixed waits
     course.config.Execute.shutdown_kernel = "immediate"  # a graded notebook's kernel has nothing left to save
     _scratch_gradebooks_without_fsync()
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
     if sandbox:  # the warm sandbox imports ipykernel and NumPy while this worker starts on its first submission
-        from bpkit.sandbox import warm_sandbox
+        from bpkit.isolation.sandbox import warm_sandbox
 
         warm_sandbox(scratch)
 
@@ -206,7 +203,6 @@ def _template_gradebook(course, assignment: str, scratch: Path) -> Path:
 def _grade_one(student: str) -> WorkerResult:
     from nbgrader.api import MissingEntry
 
-    from bpkit.grading import _failure_summary
 
     course, assignment = _WORKER["course"], _WORKER["assignment"]
     folder = Path(course.api.coursedir.format_path(course.api.coursedir.submitted_directory, student, assignment))
@@ -226,7 +222,7 @@ def _grade_one(student: str) -> WorkerResult:
         if outcome["success"] or not _kernel_failed_to_start(outcome):
             break
     if not outcome["success"]:
-        error = _failure_summary(outcome)
+        error = failure_summary(outcome)
         if judge is not None and judge.verdicts and _kernel_stopped(outcome):
             return _judged_only(course, assignment, student, judge, error)
         return WorkerResult(student, False, error=error)
@@ -251,7 +247,7 @@ def _grade_one(student: str) -> WorkerResult:
 def _timeouts(course) -> tuple[float, float]:
     """(seconds the judge waits for one answer, seconds a kernel may live),
     from nbgrader's per-cell Execute.timeout."""
-    from bpkit.judge import CALL_TIMEOUT
+    from bpkit.judging.judge import CALL_TIMEOUT
 
     try:
         cell = float(course.config.Execute.timeout)
@@ -263,9 +259,9 @@ def _timeouts(course) -> tuple[float, float]:
 def _autograde_judged(course, assignment: str, student: str):
     """nbgrader's autograde with a sandboxed kernel and a judge listening on
     a socket in the kernel's directory; returns (outcome, judge)."""
-    from bpkit.judge import Judge
-    from bpkit.sandbox import new_kernel_dir, use_kernel_dir
-    from bpkit.secret import course_secret, student_salt
+    from bpkit.judging.judge import Judge
+    from bpkit.isolation.sandbox import new_kernel_dir, use_kernel_dir
+    from bpkit.judging.secret import course_secret, student_salt
 
     call_timeout, wall = _timeouts(course)
     cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
@@ -282,29 +278,15 @@ def _autograde_judged(course, assignment: str, student: str):
     return outcome, judge
 
 
-@dataclass(frozen=True)
-class _GradeCell:
-    """A grade cell of the instructor's notebook (read from source/, never
-    from the submission): the checks it calls and its points."""
-
-    checks: tuple[str, ...]
-    points: float
-
-
-def _grade_cells(course, assignment: str) -> dict[str, dict[str, _GradeCell]]:
-    """notebook -> grade_id -> _GradeCell, in notebook order."""
-    import nbformat
-
-    from bpkit.judge import checks_in_cell
+def _grade_cells(course, assignment: str) -> dict[str, dict]:
+    """notebook -> grade_id -> the instructor's grade cell (read from
+    source/ by the registry, never from the submission: its checks and
+    points), in notebook order."""
+    from bpkit.checks.registry import grade_cells
 
     found = {}
-    for path in sorted((course.root / "source" / assignment).glob("*.ipynb")):
-        cells = found.setdefault(path.stem, {})
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and not meta.get("solution"):
-                cells[meta["grade_id"]] = _GradeCell(tuple(checks_in_cell(cell.source)),
-                                                     float(meta.get("points") or 0))
+    for cell in grade_cells(course.root, assignment):
+        found.setdefault(cell.notebook, {})[cell.grade_id] = cell
     return found
 
 
@@ -435,10 +417,10 @@ def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
     then lose their ``[data]`` lines (moved to the cell's metadata) and the
     kit's own traceback frames (bpkit/probe.py, the checks), so formgrader
     shows what the feedback shows; and a NameError caused by an earlier
-    failed cell names it (bpkit.root_cause)."""
+    failed cell names it (bpkit.grading.root_cause)."""
     import nbformat
 
-    from bpkit.root_cause import explain_name_errors
+    from bpkit.grading.root_cause import explain_name_errors
 
     for notebook, verdicts in cells.items():
         path = folder / f"{notebook}.ipynb"
@@ -502,14 +484,6 @@ def _tidy_errors(nb) -> bool:
                 tidy_error(cell, output)
                 changed = changed or before != (output.get("evalue"), output.get("traceback"))
     return changed
-
-
-def read_judge_file(folder: Path) -> dict:
-    """The JUDGE_FILE of a graded submission folder ({} if there is none)."""
-    try:
-        return json.loads((folder / JUDGE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def _notebook_names(course, assignment: str) -> list[str]:
@@ -636,8 +610,6 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
         if todo:
             template = _template_gradebook(course, assignment, scratch)
             if sandbox:
-                from bpkit.sandbox import sandbox_kernelspec_dir
-
                 kernels = sandbox_kernelspec_dir(scratch)  # removed with the batch's scratch directory
             else:
                 kernels = fork_kernelspec_dir(scratch)

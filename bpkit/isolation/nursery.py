@@ -1,6 +1,6 @@
 """Inside a worker's sandbox: fork each notebook's kernel from a warm process.
 
-This file runs *inside* bubblewrap (bpkit.sandbox.WarmSandbox binds it in
+This file runs *inside* bubblewrap (bpkit.isolation.sandbox.WarmSandbox binds it in
 next to bpkit/probe.py); it needs the standard library only, and imports
 ipykernel and NumPy once so that no kernel pays for them again.
 
@@ -21,7 +21,7 @@ itself everything a fresh bwrap sandbox would give a kernel:
    /run/kernels (other kernels' directories are hidden);
 4. a copy of its submission in the home; the requested environment;
 5. rlimits, every capability dropped (bounding and ambient sets too),
-   no_new_privs, and the seccomp filter of bpkit.seccomp (no processes, no
+   no_new_privs, and the seccomp filter of bpkit.isolation.seccomp (no processes, no
    namespaces, no memfd or System V memory);
 6. one message to the worker over the control socket (the kernel tells the
    worker its own PID through SCM_CREDENTIALS, translated by Linux, so the

@@ -26,11 +26,11 @@ import numpy as np
 
 from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
-from bpkit.checks.registry import checks_in_cell  # re-exported for bpkit.batch
-from bpkit.probe import MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy, receive, send
+from bpkit.judging.wire import (MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy,
+                                receive, send)
 from bpkit.timings import stage
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED", "checks_in_cell"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0

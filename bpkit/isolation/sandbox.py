@@ -30,14 +30,14 @@ It runs with new user, PID, network, IPC and UTS namespaces (no network at
 all, not even loopback to the outside), no capabilities, a new session, dies
 with its parent, under rlimits on address space, CPU time, file size and
 open files, and under a seccomp filter that lets it start threads but no
-other process (bpkit.seccomp), so those caps cannot be multiplied.  The
+other process (bpkit.isolation.seccomp), so those caps cannot be multiplied.  The
 course directory, the reference package, the gradebook and other
 submissions are simply not in its filesystem.
 
 Warm sandboxes (the default where they work): starting Python, ipykernel
 and NumPy cold in a fresh bwrap for every notebook costs more than running
 it, so each grading worker keeps one sandbox (WarmSandbox) whose *nursery*
-(bpkit/nursery.py, shown in it next to the probe) has imported them once and
+(bpkit/isolation/nursery.py, shown in it next to the probe) has imported them once and
 forks each kernel into new user, mount, PID, network, IPC and UTS
 namespaces of its own, with private tmpfs home and /tmp, only its own
 kernel directory, no /proc, the same rlimits, no capabilities and the same
@@ -50,7 +50,7 @@ jupyter_client starts kernels through a *provisioner*; SandboxProvisioner
 asks the worker's warm sandbox for a kernel, or wraps the usual
 ``python -m ipykernel_launcher`` command in bwrap.  Grading
 workers use it through a kernelspec named python3 on their JUPYTER_PATH
-(``sandbox_kernelspec_dir``); they tell it which (host) directory holds the
+(``bpkit.isolation.kernelspec.sandbox_kernelspec_dir``); they tell it which (host) directory holds the
 current submission's connection file and judge socket with ``use_kernel_dir``.
 """
 from __future__ import annotations
@@ -76,10 +76,10 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from bpkit.probe import ENV as JUDGE_ENV, SOCKET_NAME
+from bpkit.judging.wire import ENV as JUDGE_ENV, SOCKET_NAME
 
 __all__ = ["Limits", "SandboxUnavailable", "SandboxProvisioner", "bwrap_argv", "run_sandboxed", "start_sandboxed",
-           "check_sandbox", "open_sandbox_socket", "sandbox_kernelspec_dir", "use_kernel_dir", "new_kernel_dir",
+           "check_sandbox", "open_sandbox_socket", "use_kernel_dir", "new_kernel_dir",
            "disable_warm", "warm_sandbox", "WarmSandbox", "WarmUnavailable", "HOME", "LIMITS"]
 
 HOME = "/home/student"
@@ -195,10 +195,17 @@ def _dev_mounts() -> list[str]:
     return args
 
 
-def _python_mounts(modules: tuple[str, ...] = ("probe",)) -> list[str]:
+#: bpkit's files a kernel's sandbox shows at PROBE_DIR: the probe (the one
+#: module a hidden cell imports) and the wire protocol it speaks, nothing else
+#: (no checks, no reference); a warm sandbox also shows the nursery.
+KERNEL_FILES = ("__init__.py", "probe.py", "judging/__init__.py", "judging/wire.py")
+NURSERY_FILES = ("isolation/__init__.py", "isolation/nursery.py")
+_BPKIT = Path(__file__).resolve().parent.parent
+
+
+def _python_mounts(files: tuple[str, ...] = KERNEL_FILES) -> list[str]:
     """The interpreter's installation (its own site-packages hidden), the
-    runtime's packages at SITE, and bpkit's `modules` (the probe; for a warm
-    sandbox also the nursery) at PROBE_DIR."""
+    runtime's packages at SITE, and bpkit's `files` at PROBE_DIR."""
     base = Path(sys.base_prefix).resolve()
     args = ["--ro-bind", str(base), str(base)]
     for path in base.glob("lib/python3*/site-packages"):
@@ -206,10 +213,8 @@ def _python_mounts(modules: tuple[str, ...] = ("probe",)) -> list[str]:
     site, entries = runtime_entries()
     for entry in entries:
         args += ["--ro-bind", str(site / entry), f"{SITE}/{entry}"]
-    probe = Path(__file__).resolve().parent
-    args += ["--ro-bind", str(probe / "__init__.py"), f"{PROBE_DIR}/bpkit/__init__.py"]
-    for module in modules:
-        args += ["--ro-bind", str(probe / f"{module}.py"), f"{PROBE_DIR}/bpkit/{module}.py"]
+    for name in files:
+        args += ["--ro-bind", str(_BPKIT / name), f"{PROBE_DIR}/bpkit/{name}"]
     return args
 
 
@@ -232,11 +237,11 @@ def bwrap_argv(command: list[str], submission: str | None = None, workdir: str =
     - submission: a folder copied into the sandbox's home at HOME/workdir,
       which is the command's working directory (None: an empty one).
     - seccomp_fd: a file descriptor holding the seccomp filter (see
-      bpkit.seccomp.filter_fd); it must be passed on to bwrap (pass_fds).
+      bpkit.isolation.seccomp.filter_fd); it must be passed on to bwrap (pass_fds).
     - files: (host path, sandbox path) of single files to show inside:
       read-only, except sockets, which can be connected to.
     - info_fd: bwrap writes the sandbox's pid there (JSON, "child-pid").
-    - nursery: the sandbox of a WarmSandbox: bpkit/nursery.py is shown too,
+    - nursery: the sandbox of a WarmSandbox: bpkit/isolation/nursery.py is shown too,
       and nested user namespaces stay possible (the nursery makes one per
       kernel; each kernel's seccomp filter then refuses any more).
     """
@@ -247,7 +252,7 @@ def bwrap_argv(command: list[str], submission: str | None = None, workdir: str =
             "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
     for key, value in variables.items():
         args += ["--setenv", key, value]
-    args += _system_mounts() + _python_mounts(("probe", "nursery") if nursery else ("probe",))
+    args += _system_mounts() + _python_mounts(KERNEL_FILES + NURSERY_FILES if nursery else KERNEL_FILES)
     args += ["--proc", "/proc", *_dev_mounts(),
              "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
              "--size", str(limits.home_bytes), "--tmpfs", HOME,
@@ -268,7 +273,7 @@ def bwrap_argv(command: list[str], submission: str | None = None, workdir: str =
 def run_sandboxed(command: list[str], submission: str | None = None, **kwargs):
     """subprocess.run `command` in a fresh sandbox with the seccomp filter
     (kwargs go to bwrap_argv and subprocess.run)."""
-    from bpkit.seccomp import filter_fd
+    from bpkit.isolation.seccomp import filter_fd
 
     argv_keys = {"workdir", "env", "limits", "files"}
     fd = filter_fd()
@@ -284,7 +289,7 @@ def run_sandboxed(command: list[str], submission: str | None = None, **kwargs):
 def check_sandbox() -> None:
     """Start a throwaway sandbox and check what it can see; raise
     SandboxUnavailable with the reason if it cannot start."""
-    course_marker = str(Path(__file__).resolve().parent.parent)
+    course_marker = str(_BPKIT.parent)
     probe = ("import os, numpy, ipykernel, bpkit.probe\n"
              "try:\n    import reference\nexcept ImportError:\n    pass\n"
              "else:\n    raise SystemExit('the reference package is importable')\n"
@@ -307,7 +312,7 @@ def start_sandboxed(command: list[str], submission: str | None = None, pass_fds:
     a nursery, which installs it in each kernel itself), in a new session
     (options go to bwrap_argv); returns (the bwrap process, the sandbox's
     pid as bwrap reports it, or None if it did not start)."""
-    from bpkit.seccomp import filter_fd
+    from bpkit.isolation.seccomp import filter_fd
 
     seccomp = None if options.get("nursery") else filter_fd()
     info_read, info_write = os.pipe()
@@ -417,7 +422,7 @@ class WarmUnavailable(RuntimeError):
 
 
 class WarmSandbox:
-    """One sandbox per grading worker whose nursery (bpkit.nursery) has
+    """One sandbox per grading worker whose nursery (bpkit.isolation.nursery) has
     imported ipykernel and NumPy once and forks every kernel into fresh
     namespaces of its own (see that module for what each kernel gets).
 
@@ -433,7 +438,7 @@ class WarmSandbox:
         import multiprocessing.util
         import socket
 
-        from bpkit.seccomp import no_processes_filter
+        from bpkit.isolation.seccomp import no_processes_filter
 
         self.root = root
         self._lock = threading.Lock()
@@ -443,9 +448,9 @@ class WarmSandbox:
                   "memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
                   "file_bytes": limits.file_bytes, "open_files": limits.open_files,
                   "seccomp": no_processes_filter().hex(), "env": _kernel_environment()}
-        code = f"from bpkit.nursery import serve; serve({inside.fileno()}, {json.dumps(config)!r})"
+        code = f"from bpkit.isolation.nursery import serve; serve({inside.fileno()}, {json.dumps(config)!r})"
         try:
-            # root in the command line too: bpkit.batch finds a dead worker's leftovers by it
+            # root in the command line too: bpkit.grading.batch finds a dead worker's leftovers by it
             self.process, pid = start_sandboxed(
                 [_python(), "-c", code, str(root)], files=((str(root), "/run/kernels"),), nursery=True,
                 pass_fds=(inside.fileno(),), limits=limits)
@@ -818,12 +823,3 @@ def _release_sockets(links: str, fds: list[int]) -> None:
             os.close(fd)
         except OSError:
             pass
-
-
-def sandbox_kernelspec_dir(parent: str | os.PathLike | None = None) -> Path:
-    """The kernelspec directory of SandboxProvisioner, in `parent` (see
-    bpkit.zygote.kernelspec_dir)."""
-    from bpkit.zygote import kernelspec_dir
-
-    # interrupts as messages: a signal to bwrap would not reach the kernel
-    return kernelspec_dir("bpkit-sandbox", "Python 3 (ipykernel, sandboxed)", parent, interrupt_mode="message")

@@ -9,7 +9,7 @@ else's code.  The zygote itself never runs notebook code.
 jupyter_client starts kernels through a *provisioner*; ForkProvisioner asks
 the zygote for a fork instead of starting a new Python.  It is used only in
 bpkit's grading workers, through a kernelspec that names it (see
-``fork_kernelspec_dir``); plain nbgrader keeps starting kernels as usual.
+``bpkit.isolation.kernelspec.fork_kernelspec_dir``); plain nbgrader keeps starting kernels as usual.
 """
 from __future__ import annotations
 
@@ -23,11 +23,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["ForkProvisioner", "fork_kernelspec_dir", "kernelspec_dir", "serve"]
+__all__ = ["ForkProvisioner", "serve"]
 
 _KERNEL_ARGS_START = 3  # argv is [python, -m, ipykernel_launcher, -f, {connection_file}, ...]
 
@@ -42,7 +41,7 @@ def serve(path: str) -> None:
     """
     # The expensive imports, done once.  Nothing of the course (the checks,
     # the reference) is imported here: a kernel starts with only these.
-    from bpkit.nursery import import_kernel_runtime
+    from bpkit.isolation.nursery import import_kernel_runtime
 
     import_kernel_runtime()
 
@@ -110,7 +109,7 @@ class _Zygote:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="bpkit-zygote-")
         self.path = os.path.join(self.dir, "socket")
-        self.process = subprocess.Popen([sys.executable, "-c", f"from bpkit.zygote import serve; serve({self.path!r})"])
+        self.process = subprocess.Popen([sys.executable, "-c", f"from bpkit.isolation.zygote import serve; serve({self.path!r})"])
         # at exit, also of a multiprocessing worker (which skips atexit but runs its finalizers)
         atexit.register(self.stop)
         multiprocessing.util.Finalize(self, self.stop, exitpriority=10)
@@ -188,26 +187,3 @@ class ForkProvisioner(LocalProvisioner):
         self.pid = self.pgid = self.process.pid  # the child called setsid()
         self.cwd = cwd
         return self.connection_info
-
-
-def kernelspec_dir(provisioner: str, display_name: str, parent: str | os.PathLike | None = None, **spec) -> Path:
-    """A Jupyter data directory whose python3 kernelspec starts kernels
-    through the named provisioner (put first on JUPYTER_PATH in a grading
-    worker), made in `parent` (a batch's scratch directory, removed with
-    it); spec: more kernel.json fields."""
-    root = Path(tempfile.mkdtemp(prefix="bpkit-kernels-", dir=parent))
-    folder = root / "kernels" / "python3"
-    folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": display_name,
-        "language": "python",
-        "metadata": {"kernel_provisioner": {"provisioner_name": provisioner}},
-        **spec,
-    }))
-    return root
-
-
-def fork_kernelspec_dir(parent: str | os.PathLike | None = None) -> Path:
-    """The kernelspec directory of ForkProvisioner (in `parent`)."""
-    return kernelspec_dir("bpkit-fork", "Python 3 (ipykernel)", parent)

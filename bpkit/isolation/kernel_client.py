@@ -14,7 +14,7 @@ pays for each with a wait that is only latency:
   every 0.01 s.
 
 Used only by ``bpkit grade`` workers (``c.Execute.kernel_manager_class``,
-set in bpkit.batch); plain nbgrader keeps jupyter_client's classes.
+set in bpkit.grading.batch); plain nbgrader keeps jupyter_client's classes.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class GradingKernelManager(AsyncKernelManager):
     """AsyncKernelManager with GradingKernelClient, polling a stopped kernel
     every 10 ms."""
 
-    client_class = DottedObjectName("bpkit.kernel_client.GradingKernelClient", config=True)
+    client_class = DottedObjectName("bpkit.isolation.kernel_client.GradingKernelClient", config=True)
     client_factory = Type(GradingKernelClient, klass=AsyncKernelClient, config=True)
 
     async def _async_wait(self, pollinterval: float = _POLL_SECONDS) -> None:

@@ -1,0 +1,81 @@
+"""The grading pipeline, end to end, as `bpkit grade` and `bpkit demo` run
+it: check the sandbox, record the assignment, grade every submission
+(bpkit.grading.batch), read the results back (bpkit.grading.records), write
+feedback (nbgrader's, then bpkit.presentation.pages for what nbgrader could
+not grade), and show them (bpkit.presentation)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from bpkit.course import Course
+from bpkit.grading.batch import grade_submissions
+from bpkit.grading.intake import id_problem
+from bpkit.grading.records import StudentResult, failure_summary, flagged_students, read_scores
+from bpkit.isolation.sandbox import check_sandbox
+from bpkit.presentation.console import print_results, progress_bar
+from bpkit.presentation.export import export_csv
+from bpkit.presentation.pages import keep_only_feedback_pages, write_failure_feedback, write_partial_feedback
+
+__all__ = ["grade_assignment", "grade_and_show"]
+
+
+def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
+                     feedback: bool = True, workers: int = 1, force: bool = False,
+                     on_done=None, log=print, sandbox: bool = True) -> list[StudentResult]:
+    """Autograde each submitted/<student>/<assignment>/ and return the results.
+
+    Submissions are graded by `workers` processes (see bpkit.grading.batch); one
+    already graded from the same files is not graded again unless force.
+    A submission that nbgrader cannot grade is reported as failed with the
+    reason and scores zero; it never stops the others.
+    sandbox: kernels in bubblewrap, scores decided by the judge (bpkit.judging.judge);
+    raises bpkit.isolation.sandbox.SandboxUnavailable if it cannot start.
+    """
+    course.check_assignment(assignment)
+    if sandbox:
+        check_sandbox()  # refuse before the gradebook is touched
+    course.ensure_in_gradebook(assignment)
+    students = course.submitted_students(assignment) if students is None else students
+    done, skipped = grade_submissions(course, assignment, students, workers=workers, force=force,
+                                      on_done=on_done, sandbox=sandbox)
+    failed = {r.student: r.error for r in done if not r.ok}
+    notes = {r.student: r.note for r in done if r.ok and r.note}
+    results = []
+    for student in students:
+        if student in failed:
+            results.append(StudentResult(student, False, error=failed[student]))
+        else:
+            result = read_scores(course, assignment, student)
+            result.skipped = student in skipped
+            result.note = notes.get(student, "")
+            results.append(result)
+    if feedback and any(r.ok and not r.skipped for r in results):
+        outcome = course.api.generate_feedback(assignment, force=True)
+        if not outcome["success"]:
+            log(f"warning: some feedback could not be generated: {failure_summary(outcome)}")
+    if feedback:
+        keep_only_feedback_pages(course, assignment)
+
+        for r in results:
+            if not r.ok:
+                if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
+                    write_failure_feedback(course, assignment, r.student, r.error)
+            elif r.note and not r.skipped:
+                write_partial_feedback(course, assignment, r)
+    return results
+
+
+def grade_and_show(course: Course, assignment: str, console: Console, csv_path: Path, feedback: bool = True,
+                   workers: int = 1, force: bool = False, sandbox: bool = True) -> list[StudentResult]:
+    """Grade one assignment with a progress bar, print the results table
+    and the integrity findings, export the grades CSV: what `bpkit grade`
+    does for one assignment and `bpkit demo` for each."""
+    students = course.submitted_students(assignment)
+    with progress_bar(console, assignment, len(students)) as on_done:
+        results = grade_assignment(course, assignment, students, feedback=feedback, workers=workers, force=force,
+                                   on_done=on_done, log=lambda m: console.print(m, style="dim"), sandbox=sandbox)
+    print_results(assignment, results, console, flagged_students(course, assignment, results))
+    export_csv(course, csv_path)
+    return results
