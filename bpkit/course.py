@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import unicodedata
 import warnings
 from pathlib import Path
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-__all__ = ["Course", "CourseError", "ensure_tools_on_path"]
+__all__ = ["Course", "CourseError", "ensure_tools_on_path", "id_problem"]
 
 
 class CourseError(Exception):
@@ -29,6 +30,35 @@ def ensure_tools_on_path() -> None:
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if not parts or parts[0] != bin_dir:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *[p for p in parts if p != bin_dir]])
+
+
+_GLOB = set("*?[]")
+_FORBIDDEN = _GLOB | set("/\\,") | {"\x00"}
+_SPACES = {" ", "\u3000"}  # an ordinary or an ideographic space, inside a name
+
+
+def id_problem(name: str) -> str | None:
+    """Why `name` cannot be an nbgrader id (student, assignment, notebook),
+    or None if it can.  Spaces inside a name and non-ASCII letters are fine."""
+    if not name or name in (".", ".."):
+        return "the name is empty"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the name is not valid UTF-8"
+    if len(name) > 100:
+        return "the name is longer than 100 characters"
+    if name[0] in ".-":
+        return f"the name starts with {name[0]!r}"
+    if name != name.strip("".join(_SPACES)):
+        return "the name starts or ends with a space"
+    for char in name:
+        if char in _FORBIDDEN:
+            return f"the name contains {char!r} (glob characters, path separators and commas are not allowed)"
+        category = unicodedata.category(char)
+        if category[0] in "CZ" and char not in _SPACES:
+            return f"the name contains the invisible or control character U+{ord(char):04X}"
+    return None
 
 
 class Course:
@@ -60,6 +90,23 @@ class Course:
             self._api = NbGraderAPI(coursedir=coursedir, config=self.config)
         return self._api
 
+    def _path(self, step: str, student: str, assignment: str) -> Path:
+        coursedir = self.api.coursedir
+        return Path(coursedir.format_path(step, student, assignment))
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        """submitted/<student>/<assignment> (nbgrader's directory names and
+        structure, as configured)."""
+        return self._path(self.api.coursedir.submitted_directory, student, assignment)
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        """autograded/<student>/<assignment>: the graded notebooks and bpkit's files."""
+        return self._path(self.api.coursedir.autograded_directory, student, assignment)
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        """feedback/<student>/<assignment>: the pages a student gets back."""
+        return self._path(self.api.coursedir.feedback_directory, student, assignment)
+
     @property
     def db_url(self) -> str:
         return self.api.coursedir.db_url
@@ -75,8 +122,6 @@ class Course:
         return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def check_assignment(self, assignment: str) -> None:
-        from bpkit.grading.intake import id_problem
-
         if assignment not in self.assignments():
             raise CourseError(f"unknown assignment {assignment!r}; the course has: "
                               + ", ".join(self.assignments()))
@@ -90,7 +135,7 @@ class Course:
         a student folder or assignment folder that is a link is listed too
         (bpkit.grading.intake refuses it with a reason), and nothing is opened or
         followed beyond a stat, so a FIFO or a device never blocks here."""
-        submitted = self.root / "submitted"
+        submitted = Path(self.api.coursedir.root) / self.api.coursedir.submitted_directory
         if not submitted.is_dir():
             return []
         return sorted(p.name for p in submitted.iterdir()

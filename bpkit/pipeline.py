@@ -11,8 +11,8 @@ from rich.console import Console
 
 from bpkit.course import Course
 from bpkit.grading.batch import grade_submissions
-from bpkit.grading.intake import id_problem
-from bpkit.grading.records import StudentResult, failure_summary, flagged_students, read_scores
+from bpkit.course import id_problem
+from bpkit.grading.records import StudentResult, failure_summary, flagged_students, read_results
 from bpkit.isolation.sandbox import check_sandbox
 from bpkit.presentation.console import print_results, progress_bar
 from bpkit.presentation.export import export_csv
@@ -41,16 +41,12 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     done, skipped = grade_submissions(course, assignment, students, workers=workers, force=force,
                                       on_done=on_done, sandbox=sandbox)
     failed = {r.student: r.error for r in done if not r.ok}
-    notes = {r.student: r.note for r in done if r.ok and r.note}
+    graded = {r.student: r for r in read_results(course, assignment, [s for s in students if s not in failed])}
     results = []
     for student in students:
-        if student in failed:
-            results.append(StudentResult(student, False, error=failed[student]))
-        else:
-            result = read_scores(course, assignment, student)
-            result.skipped = student in skipped
-            result.note = notes.get(student, "")
-            results.append(result)
+        result = StudentResult(student, False, error=failed[student]) if student in failed else graded[student]
+        result.skipped = student in skipped
+        results.append(result)
     if feedback and any(r.ok and not r.skipped for r in results):
         outcome = course.api.generate_feedback(assignment, force=True)
         if not outcome["success"]:
@@ -62,7 +58,7 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
             if not r.ok:
                 if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
                     write_failure_feedback(course, assignment, r.student, r.error)
-            elif r.note and not r.skipped:
+            elif r.stopped and not r.skipped:
                 write_partial_feedback(course, assignment, r)
     return results
 
@@ -76,6 +72,6 @@ def grade_and_show(course: Course, assignment: str, console: Console, csv_path: 
     with progress_bar(console, assignment, len(students)) as on_done:
         results = grade_assignment(course, assignment, students, feedback=feedback, workers=workers, force=force,
                                    on_done=on_done, log=lambda m: console.print(m, style="dim"), sandbox=sandbox)
-    print_results(assignment, results, console, flagged_students(course, assignment, results))
+    print_results(assignment, results, console, flagged_students(results))
     export_csv(course, csv_path)
     return results

@@ -26,17 +26,12 @@ import warnings
 
 import numpy as np
 
-from bpkit.judging.wire import (ENV, MAX_ITEMS, MAX_KEY, Codec, ProtocolError, error_info, exception_from, npy, receive,
-                                send)
+from bpkit.judging.wire import (ENV, MAX_ITEMS, MAX_KEY, CheckFailure, Codec, ProtocolError, error_info, exception_from,
+                                npy, receive, send)
 
 __all__ = ["check", "ask_judge", "CheckFailure", "NOT_PASSED"]
 
 
-
-
-class CheckFailure(AssertionError):
-    """A graded behaviour is wrong; the message explains it in English and
-    Japanese (bpkit.checks raise this same class)."""
 
 
 #: What a failed cell shows while the notebook runs: the judge tells the

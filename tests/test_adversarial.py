@@ -108,7 +108,7 @@ def attacked(tmp_path_factory):
         for assignment in ASSIGNMENTS:
             graded = grade_assignment(course, assignment, workers=2, log=lambda m: None)
             results.update({(r.student, assignment): r for r in graded})
-            flagged[assignment] = flagged_students(course, assignment, graded)
+            flagged[assignment] = flagged_students(graded)
     finally:
         server.shutdown()
     return {"root": root, "course": course, "results": results, "flagged": flagged,

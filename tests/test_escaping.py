@@ -56,7 +56,7 @@ def hostile_results() -> tuple[list[StudentResult], dict[str, list[str]]]:
     for i, text in enumerate(HOSTILE):
         ok = i % 2 == 0
         r = StudentResult(f"s{i}{text}", ok, 1.0, 2.0, error="" if ok else f"NotJSONError: {text}",
-                          note=f"stopped {text}" if ok else "")
+                          stopped=f"stopped {text}" if ok else "")
         if ok:
             r.cells = {f"cell{i}": (0.0, 1.0), "other": (1.0, 1.0)}
             r.reasons = {f"cell{i}": text}
@@ -116,44 +116,6 @@ def test_are_decoded_arrays_capped_in_count_and_size():
     assert core.decode_arrays(npz_line(got=np.ones(5000), expected=np.ones(5000))) is None
     assert core.decode_arrays(core.DATA_PREFIX + "not base64 !!") is None
     assert core.decode_arrays(core.DATA_PREFIX + base64.b64encode(b"PK\x03\x04junk").decode()) is None
-
-
-def test_does_the_feedback_summary_survive_a_broken_or_huge_data_line():
-    from bpkit.preprocessors.feedback_summary import FeedbackSummary
-
-    cell = nbformat.v4.new_code_cell('"""softmax works."""\npass', outputs=[nbformat.v4.new_output(
-        "error", ename="CheckFailure", evalue="wrong\n" + core.DATA_PREFIX + "A" * 5_000_000 + "\n[data] @@",
-        traceback=[])])
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "g", "points": 1, "score": 0}
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    nb, _ = FeedbackSummary().preprocess(nb, {})
-    table = nb.cells[0].outputs[0]["data"]["text/html"]
-    assert "wrong" in table and "[data]" not in table and len(table) < 50_000
-
-
-def test_does_the_feedback_sanitiser_keep_text_and_drop_everything_that_could_run():
-    from bpkit.preprocessors.sanitize_feedback import SanitizeFeedback, clean_html
-
-    cleaned = clean_html("<b>ok</b><script>x()</script><img src=x onerror=y()><a href='javascript:z()'>l</a>"
-                         "<svg onload=w()></svg><iframe src=javascript:v()></iframe>")
-    assert "<b>ok</b>" in cleaned and "&lt;script&gt;" in cleaned
-    # what is left of them is text (&lt;svg onload=...&gt;), not a tag with a handler
-    assert not re.search(r"<(script|svg|iframe)|<[a-z][^>]*\s(on\w+=|href=.javascript)", cleaned), cleaned
-    outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<script>x()</script>",
-                                                            "application/javascript": "x()"}),
-               nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload=x()></svg>"}),
-               nbformat.v4.new_output("display_data", data={"text/markdown": "[l](javascript:x())"},
-                                      metadata={"text/html": {"isolated": True}})]
-    raw = nbformat.v4.new_raw_cell("<script>x()</script>", metadata={"format": "text/html"})
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=outputs), raw],
-                                  metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}})
-    nb, _ = SanitizeFeedback().preprocess(nb, {})
-    first, svg, markdown = nb.cells[0].outputs
-    assert set(first.data) == {"text/html"} and "<script" not in first.data["text/html"]
-    assert set(svg.data) == {"text/plain"} and "not shown" in svg.data["text/plain"]
-    assert set(markdown.data) == {"text/html"} and "javascript" not in markdown.data["text/html"]
-    assert "isolated" not in str(markdown.metadata)
-    assert "<script" not in nb.cells[1].source and "widgets" not in nb.metadata
 
 
 def test_is_a_data_line_never_taken_for_a_mistake_key():

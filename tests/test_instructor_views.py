@@ -60,12 +60,13 @@ def graded_notebook(folder: Path) -> Path:
 
 
 def test_the_graded_notebook_keeps_heatmap_data_in_metadata_and_no_kit_frames(tmp_path):
-    from bpkit.grading.batch import _annotate
+    from bpkit.grading.records import CellVerdict
+    from bpkit.grading.verdicts import annotate
 
     path = graded_notebook(tmp_path / "graded")
     message = f"Affine.backward's dW is transposed.\ndW が転置されています。\nexpected / 期待値: ...\n{DATA}\n" \
               "[affine.dW_transposed]"
-    _annotate(tmp_path / "graded", {"layers": {"judged": {"passed": False, "message": message, "notes": ""}}})
+    annotate(tmp_path / "graded", {"layers": {"judged": CellVerdict(False, message=message)}})
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     for cell in nb.cells:
@@ -86,29 +87,16 @@ def summary_of(nb) -> str:
 
 
 def test_the_feedback_heatmap_comes_from_metadata_and_still_from_old_style_lines(tmp_path):
-    from bpkit.grading.batch import _annotate
+    from bpkit.grading.verdicts import annotate
 
     old = nbformat.read(graded_notebook(tmp_path / "old"), as_version=4)  # graded before issue 14
     text = summary_of(old)
     assert text.count("bpkit-heatmap") == 1 and "[data]" not in text
-    _annotate(tmp_path / "old", {"layers": {}})
+    annotate(tmp_path / "old", {"layers": {}})
     new = nbformat.read(tmp_path / "old" / "layers.ipynb", as_version=4)
     assert DATA_PREFIX not in new.cells[1].outputs[0].evalue  # the line is in the cell's metadata now
     text = summary_of(new)
     assert text.count("bpkit-heatmap") == 1 and "[data]" not in text
-
-
-def test_a_scalar_answer_gets_no_heatmap():
-    for got, expected in ((np.array(0.5), np.array(0.25)), (np.array([0.5]), np.array([0.25]))):
-        data = encode_arrays(got, expected)
-        assert data.startswith(DATA_PREFIX)
-        error = nbformat.v4.new_output("error", ename="CheckFailure", evalue=f"wrong loss\n{data}", traceback=[])
-        nb = nbformat.v4.new_notebook(cells=[grade_cell("loss", [error])])
-        text = summary_of(nb)
-        assert "bpkit-heatmap" not in text and "wrong loss" in text
-    vector = encode_arrays(np.array([0.5, 1.0]), np.array([0.25, 1.0]))
-    error = nbformat.v4.new_output("error", ename="CheckFailure", evalue=f"wrong\n{vector}", traceback=[])
-    assert "bpkit-heatmap" in summary_of(nbformat.v4.new_notebook(cells=[grade_cell("v", [error])]))
 
 
 # ------------------------------------------------------------- MathML ---

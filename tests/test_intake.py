@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bpkit.grading.intake import Limits, Refused, id_problem, take_in, tree_hash
+from bpkit.course import id_problem
+from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
 
 NB = "losses_and_gradients.ipynb"
 SECRET = "TOP-SECRET-REFERENCE-CONTENT"

@@ -70,7 +70,7 @@ RTOL = 1e-6
 ATOL = 1e-9
 
 
-from bpkit.probe import CheckFailure  # noqa: E402 -- one class for the kit, raised on both sides of the judge
+from bpkit.judging.wire import CheckFailure  # noqa: E402 -- one class for the kit, raised on both sides of the judge
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bpkit import timings
-from bpkit.grading.intake import Limits, Refused, id_problem, take_in, tree_hash
-from bpkit.grading.records import JUDGE_FILE, failure_summary
+from bpkit.course import id_problem
+from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
+from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
+from bpkit.grading.records import failure_summary
+from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
 __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES",
@@ -61,6 +64,8 @@ __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WO
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
 MARKER = ".bpkit-graded.json"
+
+
 @dataclass
 class WorkerResult:
     """What a worker sends back: plain data only."""
@@ -71,16 +76,15 @@ class WorkerResult:
     timestamp: str | None = None
     grades: dict[str, dict[str, float | None]] = field(default_factory=dict)  # notebook -> id -> auto score
     comments: dict[str, dict[str, str | None]] = field(default_factory=dict)  # notebook -> id -> auto comment
-    note: str = ""  # e.g. why only the judge's verdicts could be scored
 
 
 #: sha256 over a sanitised copy's files (bpkit.grading.intake.take_in): never call it on submitted/ itself.
 submission_hash = tree_hash
 
 
-def _graded_hash(root: Path, assignment: str, student: str) -> str | None:
+def _graded_hash(course, assignment: str, student: str) -> str | None:
     """The hash recorded when this submission was last graded, if any."""
-    marker = root / "autograded" / student / assignment / MARKER
+    marker = course.autograded(student, assignment) / MARKER
     try:
         return json.loads(marker.read_text(encoding="utf-8"))["hash"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -154,7 +158,7 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
         course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
     course.config.LimitedExecute.fast_kernels = True  # bpkit.isolation.kernel_client: no fixed waits
     course.config.Execute.shutdown_kernel = "immediate"  # a graded notebook's kernel has nothing left to save
-    _scratch_gradebooks_without_fsync()
+    scratch_gradebooks_without_fsync()
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
     if sandbox:  # the warm sandbox imports ipykernel and NumPy while this worker starts on its first submission
         from bpkit.isolation.sandbox import warm_sandbox
@@ -162,50 +166,11 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
         warm_sandbox(scratch)
 
 
-def _scratch_gradebooks_without_fsync() -> None:
-    """In a worker, every SQLite database it opens is its scratch copy of
-    the template gradebook (the course gradebook is written by the main
-    process only): no fsync per commit (nbgrader commits once per grade
-    cell), a journal in memory.  A worker that dies loses its scratch copy
-    anyway; the submission is then graded again."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if not event.contains(Engine, "connect", _scratch_pragmas):
-        event.listen(Engine, "connect", _scratch_pragmas)
-
-
-def _scratch_pragmas(connection, _record) -> None:
-    import sqlite3
-
-    if isinstance(connection, sqlite3.Connection):
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("PRAGMA journal_mode = MEMORY")
-
-
-def _template_gradebook(course, assignment: str, scratch: Path) -> Path:
-    """A SQLite gradebook with the assignment's definition, made once per
-    batch: a copy of the course's own SQLite gradebook, or (for PostgreSQL
-    and other servers) generated from source/."""
-    from bpkit.course import Course
-
-    template = scratch / "template.db"
-    url = course.db_url
-    if url.startswith("sqlite:///") and Path(url[len("sqlite:///"):]).is_file():
-        shutil.copy(url[len("sqlite:///"):], template)
-    else:
-        other = Course(course.root)
-        other.config.CourseDirectory.db_url = f"sqlite:///{template}"
-        other.ensure_in_gradebook(assignment)
-    return template
-
-
 def _grade_one(student: str) -> WorkerResult:
     from nbgrader.api import MissingEntry
 
-
     course, assignment = _WORKER["course"], _WORKER["assignment"]
-    folder = Path(course.api.coursedir.format_path(course.api.coursedir.submitted_directory, student, assignment))
+    folder = course.submitted(student, assignment)  # the batch's sanitised copy (see _init_worker)
     expected = _once("notebooks", lambda: _notebook_names(course, assignment))
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     if not any(f"{name}.ipynb" in present for name in expected):
@@ -224,7 +189,10 @@ def _grade_one(student: str) -> WorkerResult:
     if not outcome["success"]:
         error = failure_summary(outcome)
         if judge is not None and judge.verdicts and _kernel_stopped(outcome):
-            return _judged_only(course, assignment, student, judge, error)
+            # nbgrader saved no scores: the judge's verdicts alone
+            grades, record = judged_only(judge, _once("grade_cells", lambda: _grade_cells(course, assignment)), error)
+            record.write(course.autograded(student, assignment))
+            return WorkerResult(student, True, grades=grades)
         return WorkerResult(student, False, error=error)
     result = WorkerResult(student, True)
     with course.gradebook() as gb:
@@ -237,10 +205,12 @@ def _grade_one(student: str) -> WorkerResult:
             result.grades[notebook.name] = {g.name: g.auto_score for g in notebook.grades}
             result.comments[notebook.name] = {c.name: c.auto_comment for c in notebook.comments}
     with timings.stage("annotate"):
+        folder = course.autograded(student, assignment)
         if judge is not None:
-            _apply_verdicts(course, assignment, result, judge)
+            record = apply_verdicts(result.grades, judge, _once("grade_cells", lambda: _grade_cells(course, assignment)))
+            annotate(record.write(folder), record.cells)
         else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
-            _annotate(course.root / "autograded" / student / assignment, {name: {} for name in result.grades})
+            annotate(folder, {name: {} for name in result.grades})
     return result
 
 
@@ -290,200 +260,9 @@ def _grade_cells(course, assignment: str) -> dict[str, dict]:
     return found
 
 
-def _judged(judge, names, unreached: str) -> dict:
-    """The judge's verdict on one grade cell calling the checks `names`: it
-    passes only if every check reached the judge and passed every time;
-    unreached: the message when no check failed but one never arrived."""
-    verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
-    passed = bool(names) and all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
-    message = next((v.message for v in verdicts if not v.passed), "" if passed else unreached)
-    notes = "\n".join(v.notes for v in verdicts if v.notes)
-    return {"passed": passed, "checked": bool(verdicts), "message": message, "notes": notes}
-
-
-def _refusals(judge) -> list[dict]:
-    """Integrity findings for requests the judge refused (another
-    assignment's check, a check asked twice, an unknown name)."""
-    found = [{"notebook": "", "cell": "(grader)", "in_notebook": None,
-              "judge": f"asked the grader for {r['name']!r}: {r['why']}, refused"} for r in judge.refused]
-    if judge.refused_count > len(judge.refused):
-        found.append({"notebook": "", "cell": "(grader)", "in_notebook": None,
-                      "judge": f"{judge.refused_count - len(judge.refused)} more requests refused; "
-                               "the grader stopped answering this notebook"})
-    return found
-
-
-def _write_judge_file(course, assignment: str, student: str, record: dict) -> Path:
-    folder = course.root / "autograded" / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / JUDGE_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-    return folder
-
-
 def _kernel_stopped(outcome: dict) -> bool:
     text = _outcome_text(outcome)
     return "DeadKernelError" in text or "Kernel died" in text or "CellTimeoutError" in text
-
-
-NOT_RUN = ("This cell never ran: the notebook's kernel stopped before it (killed, out of memory or time).\n"
-           "このセルは実行されませんでした。その前にカーネルが停止しました（強制終了、メモリ不足または時間切れ）。\n"
-           "[not_run]")
-
-
-def _judged_only(course, assignment: str, student: str, judge, error: str) -> WorkerResult:
-    """The kernel stopped part-way, so nbgrader saved no scores: score each
-    grade cell by the judge's verdicts alone (a cell it never checked scores
-    zero), with points taken from source/."""
-    result = WorkerResult(student, True, note=f"{error}; cells checked before it stopped keep their points")
-    record = {"cells": {}, "findings": _refusals(judge), "stopped": error}
-    for notebook, cells in _once("grade_cells", lambda: _grade_cells(course, assignment)).items():
-        for grade_id, cell in cells.items():
-            verdict = _judged(judge, cell.checks, NOT_RUN)
-            result.grades.setdefault(notebook, {})[grade_id] = cell.points if verdict["passed"] else 0.0
-            record["cells"].setdefault(notebook, {})[grade_id] = {**verdict, "in_notebook": None}
-    _write_judge_file(course, assignment, student, record)
-    return result
-
-
-NOT_CHECKED = ("This cell's hidden check never reached the grader: the cell did not run it (was it changed or "
-               "deleted?), so it cannot be scored.\n"
-               "このセルの隠しテストが採点プログラムに届きませんでした（セルが変更または削除されていませんか？）。"
-               "そのため得点にできません。\n[not_checked]")
-
-
-def judged_message(message: str) -> str:
-    """The judge's bilingual message, introduced as the grader's own verdict
-    (for a cell whose notebook output shows no failure)."""
-    en, ja, *rest = message.splitlines() + ["", ""]
-    return "\n".join([f"The grader checked this cell outside your notebook, and it did not pass: {en}",
-                      f"ノートブックの外で採点した結果、このセルは不合格でした：{ja}", *rest]).rstrip("\n")
-
-
-def _apply_verdicts(course, assignment: str, result: WorkerResult, judge) -> None:
-    """Score each judged grade cell by the judge's verdict, record
-    disagreements as findings, write JUDGE_FILE, and put the judge's message
-    into graded cells that show no failure of their own.
-
-    A cell the judge failed scores zero, whatever the notebook showed (a
-    pass there is an integrity finding).  A cell the judge passed keeps its
-    points even if the cell's visible example failed in the notebook: the
-    hidden check is the grade, and a visible example that fails while the
-    behaviour it illustrates passes is failing because of a mistake graded
-    in another cell (e.g. an Affine.backward whose dx raises, in the dW
-    cell), which must not cost points twice."""
-    cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
-    record = {"cells": {}, "findings": _refusals(judge)}
-    for notebook, scores in result.grades.items():
-        for grade_id, score in scores.items():
-            cell = cells.get(notebook, {}).get(grade_id)
-            if cell is None or not cell.checks:
-                continue  # an instructor's cell without a hidden check: nbgrader's score stands
-            verdict = _judged(judge, cell.checks, NOT_CHECKED)
-            record["cells"].setdefault(notebook, {})[grade_id] = {**verdict, "in_notebook": score}
-            if not verdict["passed"]:
-                if score:
-                    finding = {"notebook": notebook, "cell": grade_id, "in_notebook": score,
-                               "judge": (verdict["message"].splitlines() or [""])[0]}
-                    record["findings"].append(finding)
-                scores[grade_id] = 0.0
-            elif (score or 0.0) < cell.points:
-                scores[grade_id] = cell.points
-    _annotate(_write_judge_file(course, assignment, result.student, record), record["cells"])
-
-
-VISIBLE_ONLY = ("Note: this cell's visible example failed, but the grader's hidden check of the behaviour it "
-                "grades passed, so the cell keeps its points: the failure comes from a mistake graded in another "
-                "cell.\n"
-                "注意：このセルの表示されている例は失敗しましたが、このセルが採点する動作の隠しテストには合格したので、得点は"
-                "そのままです。失敗の原因は別のセルで採点される誤りです。\n")
-
-
-def _judged_error(cell, message: str):
-    """The error output of a cell the judge failed: its message as the
-    traceback too (formgrader shows an error by its traceback), without the
-    ``[data]`` line of the heatmap, which goes into the cell's metadata
-    (bpkit.preprocessors.feedback_summary.HEATMAP_METADATA)."""
-    import nbformat
-
-    from bpkit.preprocessors.feedback_summary import keep_heatmap_data
-
-    text = keep_heatmap_data(cell, message)
-    return nbformat.v4.new_output("error", ename="CheckFailure", evalue=text, traceback=[f"CheckFailure: {text}"])
-
-
-def _annotate(folder: Path, cells: dict[str, dict[str, dict]]) -> None:
-    """Put the judge's diagnosis into the graded notebook (for feedback and
-    formgrader), cell by cell (_annotate_cell); every graded cell's errors
-    then lose their ``[data]`` lines (moved to the cell's metadata) and the
-    kit's own traceback frames (bpkit/probe.py, the checks), so formgrader
-    shows what the feedback shows; and a NameError caused by an earlier
-    failed cell names it (bpkit.grading.root_cause)."""
-    import nbformat
-
-    from bpkit.grading.root_cause import explain_name_errors
-
-    for notebook, verdicts in cells.items():
-        path = folder / f"{notebook}.ipynb"
-        if not path.is_file():
-            continue
-        nb = nbformat.read(path, as_version=4)
-        changed = False
-        for cell in nb.cells:
-            verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
-            if verdict:
-                changed = _annotate_cell(cell, verdict) or changed
-        changed = _tidy_errors(nb) or changed
-        changed = explain_name_errors(nb) or changed
-        if changed:
-            nbformat.write(nb, path)
-
-
-def _annotate_cell(cell, verdict: dict) -> bool:
-    """One judged grade cell: the checks' notes (no points lost) as printed
-    output; for a pass, a note if the cell's visible example failed; for a
-    failure, the judge's diagnosis in place of the probe's placeholder (the
-    sandbox is told pass/fail only) or, for a cell that shows no error of its
-    own, as a new error output.  Returns whether the cell changed."""
-    import nbformat
-
-    from bpkit.probe import NOT_PASSED
-
-    outputs = cell.setdefault("outputs", [])
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    changed = False
-    if verdict.get("notes"):
-        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict["notes"] + "\n"))
-        changed = True
-    if verdict["passed"]:
-        if verdict.get("in_notebook") is not None and errors:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=VISIBLE_ONLY))
-            changed = True
-        return changed
-    placeholder = [o for o in errors if o.get("evalue") == NOT_PASSED]
-    if placeholder:
-        cell["outputs"] = [o for o in outputs if o not in placeholder] + [_judged_error(cell, verdict["message"])]
-        return True
-    if not errors:
-        outputs.append(_judged_error(cell, judged_message(verdict["message"])))
-        return True
-    return changed
-
-
-def _tidy_errors(nb) -> bool:
-    """Every graded cell's errors as formgrader shows them; returns whether
-    anything changed."""
-    from bpkit.preprocessors.feedback_summary import tidy_error
-
-    changed = False
-    for cell in nb.cells:
-        if not cell.metadata.get("nbgrader", {}).get("grade"):
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                before = (output.get("evalue"), list(output.get("traceback") or []))
-                tidy_error(cell, output)
-                changed = changed or before != (output.get("evalue"), output.get("traceback"))
-    return changed
 
 
 def _notebook_names(course, assignment: str) -> list[str]:
@@ -506,66 +285,7 @@ def _outcome_text(outcome: dict) -> str:
     return (outcome.get("log") or "") + (outcome.get("error") or "")
 
 
-# --------------------------------------------------------- the writer ---
-
-def _record(course, assignment: str, result: WorkerResult) -> None:
-    """Write one worker result into the course gradebook (the only writer).
-
-    A submission that could not be graded gets zero automatic points, so the
-    gradebook never shows stale or missing scores for it.
-    """
-    from datetime import datetime
-
-    with timings.stage("gradebook"), course.gradebook() as gb:
-        gb.update_or_create_student(result.student)
-        kwargs = {"timestamp": datetime.fromisoformat(result.timestamp)} if result.timestamp else {}
-        submission = gb.update_or_create_submission(assignment, result.student, **kwargs)
-        for notebook in submission.notebooks:
-            scores = result.grades.get(notebook.name, {})
-            for grade in notebook.grades:
-                grade.auto_score = scores.get(grade.name) if result.ok else 0.0
-                # as nbgrader's SaveAutoGrades: a manual score is kept and flagged for review
-                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-            comments = result.comments.get(notebook.name, {})
-            for comment in notebook.comments:
-                comment.auto_comment = comments.get(comment.name) if result.ok else None
-        gb.db.commit()  # expires the notebooks' scores, read again below
-        if result.ok:
-            _assign_late_penalties(course, gb, submission, [nb for nb in submission.notebooks
-                                                            if nb.name in result.grades])
-            gb.db.commit()
-    if not result.ok:  # never skip it next time as "already graded" from an older marker
-        (course.root / "autograded" / result.student / assignment / MARKER).unlink(missing_ok=True)
-    timings.flush(result.student, role="main", assignment=assignment, ok=result.ok)
-
-
-def _late_penalty_configured(course) -> bool:
-    names = course.config.get("Autograde", {}).get("autograde_preprocessors", None)
-    if names is None:
-        return True  # nbgrader's default list has it
-    return any((n if isinstance(n, str) else getattr(n, "__name__", "")).endswith("AssignLatePenalties")
-               for n in names)
-
-
-def _assign_late_penalties(course, gb, submission, notebooks) -> None:
-    """What nbgrader's AssignLatePenalties does at the end of autograde, done
-    here on the course gradebook once the final (judged) scores are in, with
-    the configured plugin (c.AssignLatePenalties.plugin_class,
-    c.LateSubmissionPlugin.penalty_method): each autograded notebook's
-    late_submission_penalty, from its score and how late the submission is."""
-    if not _late_penalty_configured(course):
-        return
-    from nbgrader.preprocessors import AssignLatePenalties
-
-    assigner = AssignLatePenalties(config=course.config)
-    assigner.init_plugin()
-    for notebook in notebooks:
-        notebook.late_submission_penalty = None
-        if submission.total_seconds_late > 0:
-            penalty = assigner.plugin_inst.late_submission_penalty(
-                submission.student.id, notebook.score, submission.total_seconds_late)
-            if penalty is not None:
-                notebook.late_submission_penalty = assigner._check_late_penalty(notebook, penalty)
+# ----------------------------------------------------------- the batch ---
 
 
 def grade_submissions(course, assignment: str, students: list[str], workers: int = 1,
@@ -583,32 +303,37 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
-            _record(course, assignment, result)
-        if result.ok:
-            (root / "autograded" / result.student / assignment / MARKER).write_text(
-                json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
+            with timings.stage("gradebook"):
+                writer.record(result)
+            marker = course.autograded(result.student, assignment) / MARKER
+            if result.ok:
+                marker.write_text(json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
+            else:  # never skip it next time as "already graded" from an older marker
+                marker.unlink(missing_ok=True)
+            timings.flush(result.student, role="main", assignment=assignment, ok=result.ok)
         results.append(result)
         done(result.student)
 
-    with tempfile.TemporaryDirectory(prefix="bpkit-batch-") as name:
+    with tempfile.TemporaryDirectory(prefix="bpkit-batch-") as name, GradebookWriter(course, assignment) as writer:
         scratch = Path(name)
         intake = _intake_root(scratch)
         limits, ignore = Limits.from_config(course.config), list(course.api.coursedir.ignore)
         for student in students:
             try:
-                copy = take_in(root / "submitted", student, assignment, intake / student / assignment, limits, ignore)
+                copy = take_in(Path(course.api.coursedir.root) / course.api.coursedir.submitted_directory, student,
+                               assignment, intake / student / assignment, limits, ignore)
             except Refused as exc:
                 finish(WorkerResult(student, False, error=f"refused: {exc}"))
                 continue
             # hashed before grading, so a file changed meanwhile is graded again next time
             hashes[student] = tree_hash(copy)
-            if not force and _graded_hash(root, assignment, student) == hashes[student]:
+            if not force and _graded_hash(course, assignment, student) == hashes[student]:
                 skipped.append(student)
                 shutil.rmtree(copy)
             else:
                 todo.append(student)
         if todo:
-            template = _template_gradebook(course, assignment, scratch)
+            template = template_gradebook(course, assignment, scratch)
             if sandbox:
                 kernels = sandbox_kernelspec_dir(scratch)  # removed with the batch's scratch directory
             else:

@@ -40,6 +40,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from bpkit.course import id_problem
+
 __all__ = ["Limits", "Refused", "id_problem", "take_in", "tree_hash"]
 
 
@@ -63,35 +65,6 @@ class Limits:
     def from_config(cls, config) -> "Limits":
         section = config.get("BpkitIntake", {}) if config is not None else {}
         return cls(**{k: int(v) for k, v in dict(section).items() if k in cls.__dataclass_fields__})
-
-
-_GLOB = set("*?[]")
-_FORBIDDEN = _GLOB | set("/\\,") | {"\x00"}
-_SPACES = {" ", "\u3000"}  # an ordinary or an ideographic space, inside a name
-
-
-def id_problem(name: str) -> str | None:
-    """Why `name` cannot be an nbgrader id (student, assignment, notebook),
-    or None if it can.  Spaces inside a name and non-ASCII letters are fine."""
-    if not name or name in (".", ".."):
-        return "the name is empty"
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "the name is not valid UTF-8"
-    if len(name) > 100:
-        return "the name is longer than 100 characters"
-    if name[0] in ".-":
-        return f"the name starts with {name[0]!r}"
-    if name != name.strip("".join(_SPACES)):
-        return "the name starts or ends with a space"
-    for char in name:
-        if char in _FORBIDDEN:
-            return f"the name contains {char!r} (glob characters, path separators and commas are not allowed)"
-        category = unicodedata.category(char)
-        if category[0] in "CZ" and char not in _SPACES:
-            return f"the name contains the invisible or control character U+{ord(char):04X}"
-    return None
 
 
 def _refuse(en: str, ja: str) -> Refused:

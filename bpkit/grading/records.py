@@ -1,68 +1,117 @@
-"""What grading leaves behind, read back: the judge's file next to each
-graded notebook, per-cell scores and the reason each lost cell lost its
-points.  Every reader of graded results (the command line, the report, the
-demo) goes through this module."""
+"""What grading leaves behind, and its one reader.
+
+A graded submission is nbgrader's graded notebooks and gradebook rows plus
+JUDGE_FILE, the judge's verdicts (a JudgeRecord).  read_results reads all of
+it back once per batch, one gradebook session for the whole class, into a
+StudentResult per student: per-cell scores, the reason each lost cell lost
+its points (the judge's diagnosis first), an example message per reason and
+the integrity findings.  The command line, the demo and the class report all
+read through it."""
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 from bpkit.course import Course
 from bpkit.escaping import clip, terminal_text
 from bpkit.integrity import suspicious_cells
 
-__all__ = ["StudentResult", "JUDGE_FILE", "read_judge_file", "failure_summary", "failure_reason", "judge_failures",
-           "judge_findings", "read_scores", "flagged_students", "MAX_SCANNED"]
+__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "failure_summary",
+           "failure_reason", "judge_failures", "judge_findings", "read_results", "flagged_students", "MAX_SCANNED",
+           "mistake_key"]
 
 #: Written next to a graded notebook: the judge's verdict per grade cell and any integrity findings.
 JUDGE_FILE = ".bpkit-judge.json"
 
 
-def read_judge_file(folder: Path) -> dict:
-    """The JUDGE_FILE of a graded submission folder ({} if there is none)."""
-    try:
-        return json.loads((folder / JUDGE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+# -------------------------------------------------------- the judge file ---
+
+@dataclass
+class CellVerdict:
+    """The judge's verdict on one grade cell."""
+
+    passed: bool
+    checked: bool = False  # a check of the cell reached the judge
+    message: str = ""  # the diagnosis (English, Japanese, then a [key] line) when not passed
+    notes: str = ""  # remarks that cost no points
+    in_notebook: float | None = None  # nbgrader's in-notebook score (None: the notebook stopped before it)
 
 
 @dataclass
-class StudentResult:
-    """The outcome of grading one student's submission of one assignment."""
+class Finding:
+    """An integrity finding: a cell that passed in the notebook but not with
+    the judge, or ("(grader)") a request the judge refused."""
 
-    student: str
-    ok: bool
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
-    reasons: dict[str, str] = field(default_factory=dict)  # failed grade_id -> short reason
-    error: str = ""
-    skipped: bool = False  # already graded from the same files
-    note: str = ""  # graded, but with a caveat (e.g. the kernel stopped part-way)
+    notebook: str
+    cell: str
+    judge: str  # what the judge saw
+    in_notebook: float | None = None
 
-    @property
-    def failed(self) -> list[str]:
-        return [name for name, (score, top) in self.cells.items() if score < top]
 
+@dataclass
+class JudgeRecord:
+    """JUDGE_FILE of one graded submission."""
+
+    cells: dict[str, dict[str, CellVerdict]] = field(default_factory=dict)  # notebook -> grade id -> verdict
+    findings: list[Finding] = field(default_factory=list)
+    stopped: str = ""  # why the kernel stopped part-way ("" if it ran to the end): scored by the judge alone
+
+    def write(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / JUDGE_FILE).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def read(cls, folder: Path) -> "JudgeRecord":
+        """The record in `folder` (an empty one if there is none, or it is
+        not one: fields of the wrong type are dropped)."""
+        try:
+            raw = json.loads((folder / JUDGE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        record = cls(stopped=str(raw.get("stopped") or ""))
+        for notebook, cells in _mapping(raw.get("cells")).items():
+            for grade_id, verdict in _mapping(cells).items():
+                if isinstance(verdict, dict):
+                    record.cells.setdefault(str(notebook), {})[str(grade_id)] = CellVerdict(
+                        bool(verdict.get("passed")), bool(verdict.get("checked")), str(verdict.get("message") or ""),
+                        str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")))
+        for finding in raw.get("findings") if isinstance(raw.get("findings"), list) else []:
+            if isinstance(finding, dict):
+                record.findings.append(Finding(str(finding.get("notebook") or ""), str(finding.get("cell") or ""),
+                                               str(finding.get("judge") or ""), _number(finding.get("in_notebook"))))
+        return record
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# -------------------------------------------------------------- reasons ---
 
 _EXPLAINED = {
     "DeadKernelError": "the notebook's kernel died while running it (os._exit, a crash, or too much memory)",
     "CellTimeoutError": "a cell ran longer than the time limit (Execute.timeout in nbgrader_config.py)",
 }
-
-
 _EXCEPTION_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
-def failure_summary(result: dict) -> str:
-    """The most specific exception nbgrader logged (e.g. NotJSONError: ...),
-    rather than its closing "see the above traceback"."""
+def failure_summary(outcome: dict) -> str:
+    """The most specific exception nbgrader logged while autograding (e.g.
+    NotJSONError: ...), rather than its closing "see the above traceback"."""
     # the end of the log holds the error; cut before the regex runs (it may quote student output)
-    text = clip((result.get("log") or "")[-200_000:] + "\n" + (result.get("error") or "")[-50_000:], 250_000)
+    text = clip((outcome.get("log") or "")[-200_000:] + "\n" + (outcome.get("error") or "")[-50_000:], 250_000)
     found = [m for m in _EXCEPTION_LINE.finditer(text) if "see the the above traceback" not in m.group(2)]
     if found:
         name, message = found[-1].groups()
@@ -76,9 +125,13 @@ def failure_summary(result: dict) -> str:
 
 # a line of its own, so a message's "[data] ..." line (or a student's "[x] text") is not a key
 _MISTAKE_KEY = re.compile(r"^\[([\w.]{1,100})\][ \t]*$", re.MULTILINE)
-
-
 MAX_SCANNED = 20_000  # characters of an error message searched for a [key]
+
+
+def mistake_key(message: str) -> str | None:
+    """The [key] line of a check's message, if it has one."""
+    found = _MISTAKE_KEY.search(clip(message or "", MAX_SCANNED))
+    return found.group(1) if found else None
 
 
 def failure_reason(cell) -> str:
@@ -90,73 +143,132 @@ def failure_reason(cell) -> str:
         if out.get("output_type") == "error":
             if out.get("ename") == "NotImplementedError":
                 return "not_implemented"
-            key = _MISTAKE_KEY.search(clip(out.get("evalue") or "", MAX_SCANNED))
-            return key.group(1) if key else (terminal_text(out.get("ename") or "error", 100) or "error")
+            return mistake_key(out.get("evalue") or "") or terminal_text(out.get("ename") or "error", 100) or "error"
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "wrote to stderr"
     return "failed"
 
 
-def judge_failures(judged: dict) -> dict[str, tuple[str, str]]:
-    """grade_id -> (key, message) of each cell the judge failed, from a
-    submission's judge file (read_judge_file).  A cell that
-    failed in the notebook before even reaching its check is left out (the
-    notebook's own error explains it better)."""
+def judge_failures(record: JudgeRecord) -> dict[str, tuple[str, str]]:
+    """grade_id -> (key, message) of each cell the judge failed.  A cell
+    that failed in the notebook before even reaching its check is left out
+    (the notebook's own error explains it better)."""
     found = {}
-    for cells in judged.get("cells", {}).values():
+    for cells in record.cells.values():
         for grade_id, verdict in cells.items():
-            message = clip(verdict.get("message") or "", MAX_SCANNED)
-            key = _MISTAKE_KEY.search(message)
-            if not verdict.get("passed") and key and (
-                    verdict.get("checked") or verdict.get("in_notebook") or key.group(1) != "not_checked"):
-                found[grade_id] = (key.group(1), message)
+            key = mistake_key(verdict.message)
+            if not verdict.passed and key and (verdict.checked or verdict.in_notebook or key != "not_checked"):
+                found[grade_id] = (key, clip(verdict.message, MAX_SCANNED))
     return found
 
 
-def judge_findings(judged: dict) -> list[tuple[str, str]]:
+def judge_findings(record: JudgeRecord) -> list[tuple[str, str]]:
     """(grade_id, evidence) of each cell that passed in the notebook but not
     with the judge, and ("(grader)", evidence) of each request the judge
-    refused, from a submission's judge file."""
-    return [(f["cell"], f["judge"] if f.get("in_notebook") is None and f["cell"] == "(grader)"
-             else f"passed in the notebook, not with the judge: {f['judge']}")
-            for f in judged.get("findings", [])]
+    refused."""
+    return [(f.cell, f.judge if f.in_notebook is None and f.cell == "(grader)"
+             else f"passed in the notebook, not with the judge: {f.judge}") for f in record.findings]
 
 
-def read_scores(course: Course, assignment: str, student: str) -> StudentResult:
-    with course.gradebook() as gb:
-        submission = gb.find_submission(assignment, student)
-        result = StudentResult(student, True, float(submission.score), float(submission.max_score))
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                result.cells[grade.name] = (float(grade.score), float(grade.max_score))
+# ---------------------------------------------------------------- results ---
+
+@dataclass
+class StudentResult:
+    """The outcome of grading one student's submission of one assignment."""
+
+    student: str
+    ok: bool
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id -> (score, max)
+    reasons: dict[str, str] = field(default_factory=dict)  # failed grade_id -> short reason
+    messages: dict[str, str] = field(default_factory=dict)  # reason -> the first lines of its message
+    findings: list[tuple[str, str]] = field(default_factory=list)  # (cell, evidence): the judge's, then code patterns
+    error: str = ""  # why it was not graded
+    skipped: bool = False  # already graded from the same files
+    stopped: str = ""  # graded, but its kernel stopped part-way (why): scored by the judge alone
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, (score, top) in self.cells.items() if score < top]
+
+    @property
+    def note(self) -> str:
+        """The caveat of a graded submission, in one line."""
+        return f"{self.stopped}; cells checked before it stopped keep their points" if self.stopped else ""
+
+
+def _first_lines(message: str) -> str:
+    return "\n".join(clip(message, 2_000).splitlines()[:2])
+
+
+def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str]) -> None:
+    """Reasons, messages and code-pattern findings from the graded notebooks."""
     failed = set(result.failed)
-    folder = course.root / "autograded" / student / assignment
-    for path in sorted(folder.glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in failed:
-                result.reasons[grade_id] = failure_reason(cell)
-    # the judge's own diagnosis wins over what the (student-run) notebook shows
-    judged = judge_failures(read_judge_file(folder))
-    result.reasons.update({k: key for k, (key, _) in judged.items() if k in failed})
-    for grade_id in failed - set(result.reasons):
-        result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
-    return result
+            if is_grade(cell) and not is_solution(cell) and grade_id in failed:
+                reason = result.reasons[grade_id] = failure_reason(cell)
+                error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+                result.messages.setdefault(reason, _first_lines((error.get("evalue") or "") if error else ""))
+        result.findings += suspicious_cells(nb)
 
 
-def flagged_students(course: Course, assignment: str, results: list[StudentResult]) -> dict[str, list[str]]:
-    """Integrity findings per student: cells that passed in the notebook but
-    not with the judge (with what the judge saw), then code patterns (see
-    bpkit.presentation.report.suspicious_cells)."""
-    flagged = {}
-    for r in results:
-        if r.ok:
-            folder = course.root / "autograded" / r.student / assignment
-            for cell, why in judge_findings(read_judge_file(folder)):
-                flagged.setdefault(r.student, []).append(f"{cell}: {why}")
-            for path in sorted(folder.glob("*.ipynb")):
-                nb = nbformat.read(path, as_version=4)
-                findings = [f"{cell}: {why}" for cell, why in suspicious_cells(nb)]
-                if findings:
-                    flagged.setdefault(r.student, []).extend(findings)
-    return flagged
+def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            return f"{name}.ipynb is missing"
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:  # the notebook itself is broken
+            return f"{name}.ipynb cannot be read: {type(exc).__name__}: {str(exc)[:100]}"
+    return "nbgrader could not execute it (see the grading log)"
+
+
+def read_results(course: Course, assignment: str, students: list[str] | None = None) -> list[StudentResult]:
+    """Every student's graded result for `assignment` (students: those, in
+    that order; None: everyone with a submission or a gradebook entry), read
+    from the gradebook (one session), the graded notebooks and the judge's
+    files.  A student without a complete graded submission is not ok, with
+    the reason (a submission scored by the judge alone after its kernel
+    stopped is complete)."""
+    with course.gradebook() as gb:
+        db_assignment = gb.find_assignment(assignment)
+        notebooks = [nb.name for nb in db_assignment.notebooks]
+        raw = {s.student.id: (float(s.score), float(s.max_score),
+                              {g.name: (float(g.score), float(g.max_score)) for n in s.notebooks for g in n.grades})
+               for s in db_assignment.submissions}
+    if students is None:
+        students = sorted(set(raw) | set(course.submitted_students(assignment)))
+    results = []
+    for student in students:
+        folder = course.autograded(student, assignment)
+        record = JudgeRecord.read(folder)
+        if student not in raw or not (record.stopped or all((folder / f"{n}.ipynb").exists() for n in notebooks)):
+            results.append(StudentResult(student, False,
+                                         error=_why_not_graded(course.submitted(student, assignment), notebooks)))
+            continue
+        score, max_score, cells = raw[student]
+        result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
+        result.findings += judge_findings(record)
+        _read_notebooks(result, folder, notebooks)
+        # the judge's own diagnosis wins over what the (student-run) notebook shows
+        for grade_id, (reason, message) in judge_failures(record).items():
+            if grade_id in result.failed:
+                result.reasons[grade_id] = reason
+                result.messages.setdefault(reason, _first_lines(message))
+        for grade_id in set(result.failed) - set(result.reasons):
+            result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
+        results.append(result)
+    return results
+
+
+def flagged_students(results: list[StudentResult]) -> dict[str, list[str]]:
+    """Integrity findings per student ("cell: evidence")."""
+    return {r.student: [f"{cell}: {why}" for cell, why in r.findings] for r in results if r.ok and r.findings}

@@ -19,7 +19,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["ENV", "SOCKET_NAME", "MAX_KEY", "MAX_TEXT", "MAX_ITEMS", "ProtocolError", "send", "receive", "npy",
+__all__ = ["CheckFailure", "ENV", "SOCKET_NAME", "MAX_KEY", "MAX_TEXT", "MAX_ITEMS", "ProtocolError", "send", "receive", "npy",
            "load_npy", "Codec", "student_line", "error_info", "exception_from"]
 
 #: The environment variable naming the judge's Unix socket.
@@ -35,6 +35,12 @@ MAX_MESSAGE = 16 << 20  # bytes of arrays per message
 MAX_TEXT = 4000  # characters of a string or exception message
 MAX_DEPTH = 4  # nesting of tuples and lists
 MAX_ITEMS = 64  # items of a tuple or list
+
+
+class CheckFailure(AssertionError):
+    """A graded behaviour is wrong; the message explains it in English and
+    Japanese.  One class for the kit: the checks raise it in the judge, the
+    probe raises it in the kernel."""
 
 
 class ProtocolError(Exception):

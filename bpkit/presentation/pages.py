@@ -3,6 +3,8 @@ a submission scored by the judge alone; and the tidy-up that leaves only
 pages in feedback/ folders.  Every value from a student is escaped."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from bpkit.course import Course
 from bpkit.escaping import clip, csp_meta
 from bpkit.grading.records import StudentResult
@@ -25,7 +27,7 @@ def keep_only_feedback_pages(course: Course, assignment: str) -> None:
     import glob
     import shutil
 
-    for folder in (course.root / "feedback").glob(f"*/{glob.escape(assignment)}"):
+    for folder in map(Path, glob.glob(str(course.feedback("*", glob.escape(assignment))))):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for path in folder.iterdir():
@@ -58,7 +60,7 @@ def write_failure_feedback(course: Course, assignment: str, student: str, reason
 
     with course.gradebook() as gb:
         notebooks = [(nb.name, nb.max_score) for nb in gb.find_assignment(assignment).notebooks]
-    folder = course.root / "feedback" / student / assignment
+    folder = course.feedback(student, assignment)
     folder.mkdir(parents=True, exist_ok=True)
     for name, max_score in notebooks:
         (folder / f"{name}.html").write_text(FAILURE_PAGE.format(
@@ -87,7 +89,7 @@ def write_partial_feedback(course: Course, assignment: str, result: StudentResul
     alone (its kernel stopped, so nbgrader wrote no graded notebook)."""
     import html
 
-    folder = course.root / "feedback" / result.student / assignment
+    folder = course.feedback(result.student, assignment)
     folder.mkdir(parents=True, exist_ok=True)
     rows = "".join(f"<tr><td style='padding:2px 8px'>{html.escape(cell)}</td>"
                    f"<td style='padding:2px 8px'>{score:g} / {top:g}</td>"
@@ -98,4 +100,4 @@ def write_partial_feedback(course: Course, assignment: str, result: StudentResul
     for name in names:
         (folder / f"{name}.html").write_text(PARTIAL_PAGE.format(
             assignment=html.escape(assignment), score=result.score, max_score=result.max_score,
-            reason=html.escape(clip(result.note.split(";")[0], 5_000)), rows=rows, csp=csp_meta()), encoding="utf-8")
+            reason=html.escape(clip(result.stopped, 5_000)), rows=rows, csp=csp_meta()), encoding="utf-8")

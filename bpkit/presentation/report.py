@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 from bpkit.course import Course
-from bpkit.escaping import clip, csp_meta, csv_row, mathtext_safe
-from bpkit.integrity import suspicious_cells
+from bpkit.escaping import csp_meta, csv_row, mathtext_safe
 from bpkit.mathml import math_in_html
-from bpkit.grading.records import failure_reason, judge_failures, judge_findings, read_judge_file
+from bpkit.grading.records import read_results
 from bpkit.presentation.export import export_csv
 from bpkit.preprocessors.feedback_summary import behaviour_of
 
@@ -61,65 +61,27 @@ class ClassResults:
         return sorted(s for s, per in self.reasons.items() if reason in per.values())
 
 
-def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
-    for name in notebooks:
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
-            return f"{name}.ipynb is missing"
-        try:
-            nbformat.read(path, as_version=4)
-        except Exception as exc:  # the notebook itself is broken
-            return f"{name}.ipynb cannot be read: {type(exc).__name__}: {str(exc)[:100]}"
-    return "nbgrader could not execute it (see the grading log)"
-
-
 def collect(course: Course, assignment: str) -> ClassResults:
-    """Read scores from the gradebook and reasons from the graded notebooks."""
+    """The class's results (bpkit.grading.records.read_results), with each
+    grade cell's behaviour read from source/."""
     course.check_assignment(assignment)
     results = ClassResults(assignment)
     with course.gradebook() as gb:
-        db_assignment = gb.find_assignment(assignment)
-        notebooks = [nb.name for nb in db_assignment.notebooks]
-        results.max_score = float(db_assignment.max_score)
-        for nb in db_assignment.notebooks:
-            for cell in nb.grade_cells:
-                results.notebook_of[cell.name] = nb.name
-        raw = {s.student.id: (float(s.score),
-                              {g.name: (float(g.score), float(g.max_score)) for n in s.notebooks for g in n.grades})
-               for s in db_assignment.submissions}
-    for student in sorted(set(raw) | set(course.submitted_students(assignment))):
-        graded_dir = course.root / "autograded" / student / assignment
-        judged = read_judge_file(graded_dir)  # scored by the judge alone if the kernel stopped ("stopped")
-        if student not in raw or not (judged.get("stopped") or
-                                      all((graded_dir / f"{n}.ipynb").exists() for n in notebooks)):
-            results.not_graded[student] = _why_not_graded(
-                course.root / "submitted" / student / assignment, notebooks)
+        results.max_score = float(gb.find_assignment(assignment).max_score)
+    for path in sorted((course.root / "source" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if is_grade(cell) and not is_solution(cell):
+                grade_id = cell.metadata["nbgrader"]["grade_id"]
+                results.behaviours[grade_id], results.notebook_of[grade_id] = behaviour_of(cell), path.stem
+    for result in read_results(course, assignment):
+        if not result.ok:
+            results.not_graded[result.student] = result.error
             continue
-        score, cells = raw[student]
-        results.scores[student], results.cells[student] = score, cells
-        reasons = results.reasons.setdefault(student, {})
-        for name in notebooks:
-            if not (graded_dir / f"{name}.ipynb").exists():
-                continue
-            nb = nbformat.read(graded_dir / f"{name}.ipynb", as_version=4)
-            for cell in nb.cells:
-                meta = cell.metadata.get("nbgrader", {})
-                grade_id = meta.get("grade_id")
-                if meta.get("grade") and not meta.get("solution"):
-                    results.behaviours.setdefault(grade_id, behaviour_of(cell))
-                    if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
-                        reason = reasons[grade_id] = failure_reason(cell)
-                        if reason not in results.messages:
-                            error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
-                            lines = clip((error.get("evalue") or "") if error else "", 2_000).splitlines()
-                            results.messages[reason] = "\n".join(lines[:2])
-            results.integrity += [(student, cell, why) for cell, why in suspicious_cells(nb)]
-        # the judge's diagnosis wins over what the student-run notebook shows
-        for grade_id, (reason, message) in judge_failures(judged).items():
-            if grade_id in cells and cells[grade_id][0] < cells[grade_id][1]:
-                reasons[grade_id] = reason
-                results.messages.setdefault(reason, "\n".join(clip(message, 2_000).splitlines()[:2]))
-        results.integrity += [(student, cell, why) for cell, why in judge_findings(judged)]
+        results.scores[result.student], results.cells[result.student] = result.score, result.cells
+        results.reasons[result.student] = dict(result.reasons)
+        for reason, message in result.messages.items():
+            results.messages.setdefault(reason, message)
+        results.integrity += [(result.student, cell, why) for cell, why in result.findings]
     return results
 
 
