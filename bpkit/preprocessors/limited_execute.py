@@ -74,5 +74,7 @@ class LimitedExecute(Execute):
         self._noted.add((cell_index, name))
         # keep what still fits of a stream (the kernel may send many prints as one message)
         kept = content.get("text", "")[:max(self.max_output_bytes - before, 0)] if msg_type == "stream" else ""
-        note = {**msg, "msg_type": "stream", "content": {"name": name, "text": kept + CUT}}
+        # a stream in the header too: nbformat builds the output from header.msg_type
+        note = {**msg, "msg_type": "stream", "header": {**msg.get("header", {}), "msg_type": "stream"},
+                "content": {"name": name, "text": kept + CUT}}
         return super().output(outs, note, None, cell_index)

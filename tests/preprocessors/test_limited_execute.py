@@ -9,7 +9,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -150,10 +149,6 @@ def test_does_rich_output_count_towards_the_cap():
     assert outputs(nb.cells[1]) == [("stream", "stdout", "a" * 10 + CUT)]
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "LimitedExecute.output turns a rich output past the cap into a stream note by changing msg['msg_type'] "
-    "but not msg['header']['msg_type'], which nbformat's output_from_msg reads: the note is built as a "
-    "display_data/execute_result without 'metadata'/'execution_count' and the notebook's execution fails"))
 def test_is_a_rich_output_past_the_cap_replaced_by_a_note():
     nb = replay(10, [[stdout("a" * 50)], [html(20)], [message("execute_result", data={"text/plain": "42"},
                                                                   metadata={}, execution_count=3)]])
