@@ -112,3 +112,23 @@ def test_is_every_module_on_the_architecture_page(module):
     page = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     name = module.rsplit(".", 1)[1]
     assert f"{name}.py" in page or f"{name}/" in page or f"{name}`" in page or f" {name} " in page, module
+
+
+def test_does_every_module_list_what_other_modules_import_from_it():
+    known = modules()
+    missing = []
+    for module, path in known.items():
+        for target, names in imports(path):
+            if target == module or target not in known:
+                continue
+            exported = _all_of(known[target])
+            missing += [f"{module} imports {target}.{n}" for n in names
+                        if exported is not None and n not in exported and f"{target}.{n}" not in known]
+    assert missing == []
+
+
+def _all_of(path: Path) -> list[str] | None:
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return None

@@ -17,7 +17,7 @@ from bpkit.checks import ch4, registry
 from bpkit.grading.root_cause import KEY as EARLIER_CELL_FAILED
 from conftest import ROOT
 
-CATALOGUE = Path(__file__).with_name("catalogue")
+CATALOGUE = Path(__file__).parents[1] / "catalogue"
 _EXPECT = re.compile(r"^# expect: (\S+) (\S+)\s*$", re.MULTILINE)  # as in test_catalogue.py
 _ANY_CHECK = re.compile(r"""\bcheck\(\s*["']([^"']*)["']""")  # any name, registered module or not
 SECTION = "### Grade cells, checks and mistake keys"
