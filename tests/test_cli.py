@@ -75,3 +75,17 @@ def test_plain_nbgrader_commands_work_on_the_course(tmp_path):
         (row,) = [r for r in csv.DictReader(f) if r["assignment"] == "ch5_backprop"]
     assert row["student_id"] == "dan" and float(row["score"]) == 18.0
     assert (course / "feedback" / "dan" / "ch5_backprop" / "backprop_layers.html").is_file()
+
+
+def test_does_the_command_start_without_building_jsonschemas_iri_grammar():
+    """rfc3987_syntax compiles a grammar as it is imported (0.9 s per start);
+    the command keeps jsonschema from importing it, and still validates
+    notebooks."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; t = time.perf_counter(); import bpkit.cli, nbformat; "
+            "nbformat.validate(nbformat.v4.new_notebook()); "
+            "print(sys.modules.get('rfc3987_syntax') is None, time.perf_counter() - t < 5)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stderr

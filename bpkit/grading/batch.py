@@ -158,12 +158,32 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
         course.config.CourseDirectory.submitted_directory = intake  # absolute: os.path.join keeps it
     course.config.LimitedExecute.fast_kernels = True  # bpkit.isolation.kernel_client: no fixed waits
     course.config.Execute.shutdown_kernel = "immediate"  # a graded notebook's kernel has nothing left to save
+    _cached_metadata_checks(course.config)
     scratch_gradebooks_without_fsync()
     _WORKER.update(course=course, assignment=assignment, sandbox=sandbox, scratch=scratch)
     if sandbox:  # the warm sandbox imports ipykernel and NumPy while this worker starts on its first submission
         from bpkit.isolation.sandbox import warm_sandbox
 
         warm_sandbox(scratch)
+
+
+def _cached_metadata_checks(config) -> None:
+    """nbgrader's CheckCellMetadata steps (as configured, or nbgrader's
+    default lists) replaced by the same checks with a compiled schema
+    (bpkit.preprocessors.CachedCheckCellMetadata)."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    from bpkit.preprocessors import CachedCheckCellMetadata
+
+    def swapped(steps):
+        return [CachedCheckCellMetadata if step is CheckCellMetadata or step == "nbgrader.preprocessors.CheckCellMetadata"
+                else step for step in steps]
+
+    for name in ("sanitize_preprocessors", "autograde_preprocessors"):
+        section = config.Autograde
+        steps = section[name] if name in section else Autograde.class_traits()[name].default()
+        section[name] = swapped(list(steps))
 
 
 def _grade_one(student: str) -> WorkerResult:

@@ -287,23 +287,37 @@ def run_sandboxed(command: list[str], submission: str | None = None, **kwargs):
 
 
 def check_sandbox() -> None:
-    """Start a throwaway sandbox and check what it can see; raise
-    SandboxUnavailable with the reason if it cannot start."""
+    """Start a throwaway sandbox and check what it can see and that a Unix
+    socket made inside it is reachable from here the way kernels are talked
+    to (open_sandbox_socket, then /proc/self/fd); raise SandboxUnavailable
+    with the reason if not.  One sandbox for all of it."""
     course_marker = str(_BPKIT.parent)
-    probe = ("import os, numpy, ipykernel, bpkit.probe\n"
+    probe = ("import os, socket, numpy, ipykernel, bpkit.probe\n"
              "try:\n    import reference\nexcept ImportError:\n    pass\n"
              "else:\n    raise SystemExit('the reference package is importable')\n"
              f"assert not os.path.exists({course_marker!r} + '/bpkit/checks'), 'the course is visible'\n"
              "try:\n    os.fork()\nexcept OSError:\n    pass\n"
-             "else:\n    raise SystemExit('the seccomp filter does not stop fork')\n")
+             "else:\n    raise SystemExit('the seccomp filter does not stop fork')\n"
+             "s = socket.socket(socket.AF_UNIX); s.bind('/tmp/check'); s.listen(1); s.settimeout(30)\n"
+             "c, _ = s.accept(); c.sendall(b'ok')\n")
     try:
-        done = run_sandboxed([_python(), "-c", probe], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        process, pid = start_sandboxed([_python(), "-c", probe], stderr=subprocess.PIPE)
+    except OSError as exc:
         raise SandboxUnavailable(f"bwrap could not run: {exc}") from None
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else done.returncode}")
-    _check_sockets_reachable()
+    try:
+        reply = _socket_reply(process, pid)
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise SandboxUnavailable("the sandbox did not answer within 60 s") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        lines = (stderr or b"").decode(errors="replace").strip().splitlines()
+        raise SandboxUnavailable(f"the sandbox did not start: {lines[-1] if lines else process.returncode}")
+    if reply != b"ok":
+        raise SandboxUnavailable("a socket inside the sandbox cannot be reached through /proc/self/fd")
 
 
 def start_sandboxed(command: list[str], submission: str | None = None, pass_fds: tuple[int, ...] = (),
@@ -378,40 +392,31 @@ def open_sandbox_socket(pid: int, path: str) -> int:
     return fd
 
 
-def _check_sockets_reachable() -> None:
-    """A Unix socket made inside a sandbox must be reachable from here the
-    way kernels are talked to: opened with open_sandbox_socket and connected
-    to through /proc/self/fd."""
+def _socket_reply(process, pid: int | None) -> bytes:
+    """What the sandboxed `process` sends on its socket /tmp/check (b"" if
+    it ends or 30 s pass first)."""
     import socket
     import time
 
-    server = ("import socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/check'); s.listen(1); "
-              "c, _ = s.accept(); c.sendall(b'ok')")
-    process, pid = start_sandboxed([_python(), "-c", server])
-    try:
-        deadline, reply = time.monotonic() + 20, b""
-        while pid and not reply and time.monotonic() < deadline:
-            try:
-                fd = open_sandbox_socket(pid, "/tmp/check")
-            except FileNotFoundError:
-                time.sleep(0.02)
-                continue
-            except OSError as exc:
-                raise SandboxUnavailable(f"a socket made inside the sandbox was refused: {exc}") from None
-            try:
-                with socket.socket(socket.AF_UNIX) as client:
-                    client.settimeout(10)
-                    client.connect(f"/proc/self/fd/{fd}")
-                    reply = client.recv(2)
-            except OSError:
-                time.sleep(0.02)
-            finally:
-                os.close(fd)
-        if reply != b"ok":
-            raise SandboxUnavailable("a socket inside the sandbox cannot be reached through /proc/self/fd")
-    finally:
-        process.kill()
-        process.wait()
+    deadline = time.monotonic() + 30
+    while pid and process.poll() is None and time.monotonic() < deadline:
+        try:
+            fd = open_sandbox_socket(pid, "/tmp/check")
+        except FileNotFoundError:
+            time.sleep(0.01)
+            continue
+        except OSError as exc:
+            raise SandboxUnavailable(f"a socket made inside the sandbox was refused: {exc}") from None
+        try:
+            with socket.socket(socket.AF_UNIX) as client:
+                client.settimeout(10)
+                client.connect(f"/proc/self/fd/{fd}")
+                return client.recv(2)
+        except OSError:
+            time.sleep(0.01)
+        finally:
+            os.close(fd)
+    return b""
 
 
 # -------------------------------------------------------- warm sandbox ---

@@ -1,6 +1,7 @@
 """nbconvert preprocessors used through nbgrader_config.py: repairing a
 submission before autograding, and turning an autograded notebook into
 feedback a student can act on."""
+from bpkit.preprocessors.check_cell_metadata import CachedCheckCellMetadata
 from bpkit.preprocessors.feedback_summary import FeedbackSummary
 from bpkit.preprocessors.hide_hidden_tests import HideHiddenTests
 from bpkit.preprocessors.limit_output_size import LimitOutputSize
@@ -9,4 +10,4 @@ from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeI
 from bpkit.preprocessors.sanitize_feedback import FeedbackExporter, SanitizeFeedback
 
 __all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute",
-           "SanitizeFeedback", "FeedbackExporter"]
+           "SanitizeFeedback", "FeedbackExporter", "CachedCheckCellMetadata"]
