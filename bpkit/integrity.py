@@ -16,6 +16,8 @@ import ast
 import builtins
 import re
 
+from nbgrader.utils import is_solution
+
 __all__ = ["suspicious_code", "suspicious_cells"]
 
 #: Importing any of these (or a submodule) is worth a look.
@@ -181,7 +183,7 @@ def suspicious_cells(nb) -> list[tuple[str, str]]:
     found = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
+        if is_solution(cell) and cell.cell_type == "code":
             patterns = suspicious_code(cell.source)
             if patterns:
                 shown = ", ".join(f"`{p}`" for p in patterns[:6]) + (" …" if len(patterns) > 6 else "")

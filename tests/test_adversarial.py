@@ -314,7 +314,7 @@ PWNED = ("return [window.PWNED === undefined ? null : String(window.PWNED), "
 
 @pytest.fixture(scope="module")
 def chromium():
-    from test_report import chromium_driver
+    from browser import chromium_driver
 
     driver = chromium_driver()
     yield driver

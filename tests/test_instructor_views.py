@@ -24,7 +24,7 @@ import pytest
 from bpkit.checks.core import DATA_PREFIX, encode_arrays
 from bpkit.preprocessors.feedback_summary import HEATMAP_METADATA, FeedbackSummary
 from conftest import VENV_BIN
-from test_report import ARTIFACTS
+from browser import ARTIFACTS
 
 # ------------------------------------------------ the graded notebook ---
 

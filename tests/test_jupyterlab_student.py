@@ -68,7 +68,7 @@ def jupyterlab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from test_report import chromium_driver
+    from browser import chromium_driver
 
     driver = chromium_driver()
     yield driver

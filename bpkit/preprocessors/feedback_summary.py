@@ -10,6 +10,7 @@ import re
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 from nbformat.v4 import new_code_cell, new_output
+from nbgrader.utils import is_grade, is_solution
 
 from bpkit.checks.core import DATA_PREFIX, decode_arrays
 from bpkit.escaping import clip
@@ -133,7 +134,7 @@ class FeedbackSummary(Preprocessor):
         rows = []
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
-            if not meta.get("grade") or meta.get("solution"):
+            if not is_grade(cell) or is_solution(cell):
                 continue
             score, points = float(meta.get("score") or 0), float(meta.get("points") or 0)
             passed = score >= points

@@ -4,6 +4,7 @@ import re
 
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
+from nbgrader.utils import is_grade
 
 from bpkit.checks.core import DATA_PREFIX
 
@@ -30,7 +31,7 @@ class HideHiddenTests(Preprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if not is_grade(cell):
             return cell, resources
         cell.source = strip_hidden(cell.source)
         for output in cell.get("outputs", []):

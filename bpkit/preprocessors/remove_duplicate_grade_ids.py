@@ -9,6 +9,8 @@ becomes an ordinary code cell, so the last copy is the one graded.
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
+from nbgrader.utils import is_grade, is_solution
+
 __all__ = ["RemoveDuplicateGradeIds"]
 
 
@@ -24,7 +26,7 @@ class RemoveDuplicateGradeIds(Preprocessor):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             grade_id = meta.get("grade_id")
             if grade_id and grade_id in seen:
-                if meta.get("grade") and not meta.get("solution"):
+                if is_grade(cell) and not is_solution(cell):
                     self.log.warning("Dropping a copy of test cell %r", grade_id)
                     continue
                 self.log.warning("Treating an earlier copy of cell %r as ordinary code", grade_id)

@@ -29,6 +29,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets import Bool
+from nbgrader.utils import is_grade, is_solution
 
 from bpkit.mathml import math_in_html
 
@@ -122,7 +123,7 @@ def name_test_cells(body, nb) -> str:
     body = str(body)
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution") and meta.get("grade_id"):
+        if is_grade(cell) and not is_solution(cell) and meta.get("grade_id"):
             link = f'<a href="#{meta["grade_id"]}">'
             body = body.replace(f"{link}Test cell</a>", f"{link}{html.escape(behaviour_of(cell))}</a>", 1)
     return body

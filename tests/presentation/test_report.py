@@ -5,17 +5,15 @@ import csv
 import html
 import json
 import re
-import shutil
 import statistics
 from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
+from browser import ARTIFACTS, chromium_driver
 
 ASSIGNMENTS = ["ch4_gradients", "ch5_backprop"]
-ARTIFACTS = ROOT / "artifacts"
 
 
 def gradebook_cells(course: Path, assignment: str):
@@ -101,22 +99,6 @@ def test_feedback_explains_a_failure_in_both_languages_with_a_heatmap(demo_cours
 
 
 # ------------------------------------------------------------ browser ---
-
-def chromium_driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "Chromium is missing: run `bash setup.sh` (it installs Debian's chromium)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1200,1800"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver), options=options)
-
 
 @pytest.fixture(scope="module")
 def browser():
