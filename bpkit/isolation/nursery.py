@@ -46,7 +46,7 @@ import socket
 import struct
 import sys
 
-__all__ = ["serve", "import_kernel_runtime"]
+__all__ = ["serve", "import_kernel_runtime", "reap"]
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -193,7 +193,8 @@ def _become_ipykernel(request: dict) -> None:
         os._exit(0)
 
 
-def _reap(*_) -> None:
+def reap(*_) -> None:
+    """Collect every ended child (a SIGCHLD handler)."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -253,7 +254,7 @@ def serve(control_fd: int, config_json: str) -> None:
     _reply(control, {"error": problem} if problem else {"ready": True})
     if problem:
         sys.exit(1)
-    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGCHLD, reap)
     while True:
         try:
             data = control.recv(1 << 20)

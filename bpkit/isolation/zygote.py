@@ -41,12 +41,12 @@ def serve(path: str) -> None:
     """
     # The expensive imports, done once.  Nothing of the course (the checks,
     # the reference) is imported here: a kernel starts with only these.
-    from bpkit.isolation.nursery import import_kernel_runtime
+    from bpkit.isolation.nursery import import_kernel_runtime, reap
 
     import_kernel_runtime()
 
     parent = os.getppid()
-    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    signal.signal(signal.SIGCHLD, reap)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(8)
@@ -65,16 +65,6 @@ def serve(path: str) -> None:
                 conn.close()
                 _become_kernel(request)
             conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _become_kernel(request: dict) -> None:
