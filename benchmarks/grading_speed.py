@@ -490,7 +490,9 @@ def repetition(template: Path, work: Path, rep: int, mode_list: list[Mode]) -> t
         print(f"  sandbox + judge cost at 1 worker: {wall:.3f} s wall, {cpu:.3f} core-s per notebook")
     print_stages(results, records, labels, notebooks)
     print_memory(results, labels)
-    trouble = [f"{labels[k]}: {r.failed} command(s) failed" for k, r in results.items() if r.failed]
+    # every grading command exits non-zero when a submission could not be graded, and the class has broken ones
+    trouble = [f"{labels[k]}: {r.failed} command(s) exited non-zero (expected: the class has broken submissions)"
+               for k, r in results.items() if r.failed]
     trouble += [f"{labels[k]}: {r.left_running} process(es) still running 5 s after the run" for k, r in
                 results.items() if r.left_running]
     trouble += [f"{labels[k]}: other processes of the grading side: {sorted(r.helpers)}" for k, r in
