@@ -3,11 +3,12 @@
 Each worker process runs nbgrader's own autograde for one submission at a
 time against a private scratch gradebook (a copy of one template, made once
 per batch, holding the assignment's definition), writing the graded notebook
-into autograded/ as usual.  Only the main process writes the course gradebook: it copies each
-submission's automatic scores and comments over, exactly as nbgrader's
-SaveAutoGrades would, never touching a grader's manual score.  So SQLite
-sees a single writer, PostgreSQL works the same way, and scores do not
-depend on the number of workers.
+into autograded/ as usual.  Only the main process writes the course
+gradebook (bpkit.grading.gradebook.GradebookWriter, one session per batch):
+it copies each submission's automatic scores and comments over, exactly as
+nbgrader's SaveAutoGrades would, never touching a grader's manual score.  So
+SQLite sees a single writer, PostgreSQL works the same way, and scores do
+not depend on the number of workers.
 
 A submission already graded from the same files is skipped (resume after an
 interruption, idempotent re-runs) unless force=True.
@@ -29,14 +30,13 @@ graded, with that reason.  Each worker runs under a soft address-space cap
 (``c.BpkitWorker.memory_bytes``, default WORKER_MEMORY_BYTES; 0 = none), and
 one that runs out of memory ends itself, so the retry logic handles it.
 
-Sandboxed grading (the default): each notebook's kernel runs in bubblewrap
-(bpkit.isolation.sandbox) and every hidden check is decided by a Judge in the worker
-(bpkit.judging.judge), which never runs student code.  A grade cell keeps nbgrader's
-in-notebook score only if the judge passed every check the (instructor's)
-cell calls; a cell that passed in the notebook but not with the judge scores
-zero and becomes an integrity finding.  The judge's verdicts are kept next to
-the graded notebook in JUDGE_FILE, and its message is added to the graded
-cell so the feedback explains the score.
+Sandboxed grading (the default): each notebook's kernel is forked by the
+worker's warm sandbox (bpkit.isolation.sandbox, bpkit.isolation.nursery) and
+every hidden check is decided by a Judge in the worker (bpkit.judging.judge),
+which never runs student code; bpkit.grading.verdicts turns its verdicts into
+the scores (a cell the judge failed scores zero whatever the notebook
+showed), the judge file next to the graded notebook and the diagnosis in the
+graded cells.
 """
 from __future__ import annotations
 
