@@ -50,6 +50,8 @@ __all__ = ["serve", "import_kernel_runtime", "reap"]
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+#: What each kernel gets new (and what the nursery's self-test tries).
+_NAMESPACES = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 _MS_BIND, _MS_REC, _MS_PRIVATE = 0x1000, 0x4000, 0x40000
 _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _PR_CAP_AMBIENT = 24, 38, 22, 47
@@ -160,8 +162,7 @@ def _first_child(request: dict, config: dict, control: socket.socket) -> None:
         if not (_DIR_NAME.fullmatch(str(request.get("dir"))) and _WORKDIR.fullmatch(str(request.get("workdir")))
                 and request["workdir"] not in (".", "..")):
             raise ValueError("malformed request")
-        _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC
-                             | _CLONE_NEWUTS), "unshare")
+        _check(_libc.unshare(_NAMESPACES), "unshare")
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as file:
                 file.write(text)
@@ -229,8 +230,7 @@ def _self_test() -> str:
     if pid == 0:
         os.close(read)
         try:
-            _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC
-                                 | _CLONE_NEWUTS), "unshare")
+            _check(_libc.unshare(_NAMESPACES), "unshare")
             message = b""
         except OSError as exc:
             message = str(exc).encode()

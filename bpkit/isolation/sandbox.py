@@ -699,20 +699,47 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        warm = _WARM if _WARM is not None and _WARM.alive() and Path(self._kernel_dir).parent == _WARM.root else None
-        if warm is not None:
-            try:
-                return await self._launch_warm(warm, cmd, cwd)
-            except WarmUnavailable:  # this kernel starts cold (a nursery that died is replaced next time)
-                pass
         # the kernel reads a copy of the connection file as it is now (the
         # manager rewrites its own with the outside paths below)
-        inside = os.path.join(self._kernel_dir, "kernel-inside.json")
-        shutil.copy(self.parent.connection_file, inside)
-        files, env = [(inside, "/run/kernel.json")], {}
-        judge = os.path.join(self._kernel_dir, SOCKET_NAME)
-        if os.path.exists(judge):
-            files.append((judge, f"/run/{SOCKET_NAME}"))
+        shutil.copy(self.parent.connection_file, os.path.join(self._kernel_dir, "kernel-inside.json"))
+        judged = os.path.exists(os.path.join(self._kernel_dir, SOCKET_NAME))
+        warm = _WARM if _WARM is not None and _WARM.alive() and Path(self._kernel_dir).parent == _WARM.root else None
+        pid = None
+        if warm is not None:
+            try:
+                pid = self._start_warm(warm, cmd, cwd, judged)
+            except WarmUnavailable:  # this kernel starts cold (a nursery that died is replaced next time)
+                pid = None
+        if pid is None:
+            pid = self._start_cold(cmd, cwd, judged)
+        self.cwd = cwd
+        # A kernel that ignores interrupts (or loops in C) would cost a cell
+        # timeout per remaining cell: past the wall limit the kernel is killed.
+        self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        self.connection_info = {**self.connection_info, "ip": await self._socket_links(pid)}
+        return self.connection_info
+
+    def _start_warm(self, warm: WarmSandbox, cmd: list[str], cwd: str, judged: bool) -> int:
+        """A kernel forked by the worker's warm sandbox; returns its pid."""
+        kdir = self._kernel_dir
+        submission = os.path.join(kdir, "submission")
+        shutil.rmtree(submission, ignore_errors=True)  # a retried start
+        shutil.copytree(cwd, submission, symlinks=True)
+        env = {JUDGE_ENV: f"/run/kernels/{SOCKET_NAME}"} if judged else {}
+        start = cmd.index("ipykernel_launcher") + 1 if "ipykernel_launcher" in cmd else 1
+        argv = ["/run/kernels/kernel-inside.json" if a == self.parent.connection_file else a for a in cmd[start:]]
+        pid, pidfd = warm.kernel(kdir, Path(cwd).name or "work", argv, env)
+        self.process = _PidfdProcess(pid, pidfd)
+        self.pid, self.pgid = pid, None
+        return pid
+
+    def _start_cold(self, cmd: list[str], cwd: str, judged: bool) -> int:
+        """A kernel in a fresh bwrap sandbox of its own; returns the sandbox's pid."""
+        files, env = [(os.path.join(self._kernel_dir, "kernel-inside.json"), "/run/kernel.json")], {}
+        if judged:
+            files.append((os.path.join(self._kernel_dir, SOCKET_NAME), f"/run/{SOCKET_NAME}"))
             env[JUDGE_ENV] = f"/run/{SOCKET_NAME}"
         argv = [_python(), *("/run/kernel.json" if a == self.parent.connection_file else a for a in cmd[1:])]
         self.process, sandbox_pid = start_sandboxed(argv, cwd, workdir=Path(cwd).name or "work", env=env,
@@ -720,34 +747,7 @@ class SandboxProvisioner(LocalProvisioner):
         if sandbox_pid is None:
             raise RuntimeError(f"the sandbox did not start (bwrap exit code {self.process.wait()})")
         self.pid = self.pgid = self.process.pid
-        self.cwd = cwd
-        # A kernel that ignores interrupts (or loops in C) would cost a cell
-        # timeout per remaining cell: past the wall limit the sandbox is killed.
-        self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
-        self._watchdog.daemon = True
-        self._watchdog.start()
-        self.connection_info = {**self.connection_info, "ip": await self._socket_links(sandbox_pid)}
-        return self.connection_info
-
-    async def _launch_warm(self, warm: WarmSandbox, cmd: list[str], cwd: str):
-        """The kernel forked by the worker's warm sandbox (WarmSandbox)."""
-        kdir = self._kernel_dir
-        inside = os.path.join(kdir, "kernel-inside.json")
-        shutil.copy(self.parent.connection_file, inside)
-        submission = os.path.join(kdir, "submission")
-        shutil.rmtree(submission, ignore_errors=True)  # a retried start
-        shutil.copytree(cwd, submission, symlinks=True)
-        env = {JUDGE_ENV: f"/run/kernels/{SOCKET_NAME}"} if os.path.exists(os.path.join(kdir, SOCKET_NAME)) else {}
-        start = cmd.index("ipykernel_launcher") + 1 if "ipykernel_launcher" in cmd else 1
-        argv = ["/run/kernels/kernel-inside.json" if a == self.parent.connection_file else a for a in cmd[start:]]
-        pid, pidfd = warm.kernel(kdir, Path(cwd).name or "work", argv, env)
-        self.process = _PidfdProcess(pid, pidfd)
-        self.pid, self.pgid, self.cwd = pid, None, cwd
-        self._watchdog = threading.Timer(_WALL_SECONDS, self._kill_sandbox)
-        self._watchdog.daemon = True
-        self._watchdog.start()
-        self.connection_info = {**self.connection_info, "ip": await self._socket_links(pid)}
-        return self.connection_info
+        return sandbox_pid
 
     async def wait(self):
         """As the local provisioner's, but polling every 10 ms, not 100 ms
