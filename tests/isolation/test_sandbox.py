@@ -13,64 +13,15 @@ import pytest
 from bpkit.isolation.sandbox import SandboxUnavailable, _python, check_sandbox, run_sandboxed
 from bpkit.isolation.seccomp import no_processes_filter
 from conftest import ROOT, VENV_BIN, clean_env, copy_course
-
-PROBE = r"""
-import json, os, socket
-seen = {}
-for path in [os.environ["COURSE"], os.environ["COURSE"] + "/reference", "/work", "/etc/passwd", "/root/.ssh"]:
-    seen[path] = os.path.exists(path)
-for module in ("reference", "bpkit.checks", "nbgrader", "sqlalchemy", "pip"):
-    try:
-        __import__(module)
-        seen["import " + module] = True
-    except ImportError:
-        seen["import " + module] = False
-seen["read a shown file"] = open("/run/shown.txt").read() == "read me"
-for name, target in [("write a shown file", "/run/shown.txt"), ("write /opt/site", "/opt/site/evil"), ("write /", "/evil"), ("write /usr", "/usr/evil"),
-                     ("write home", "mine.txt"), ("write /tmp", "/tmp/mine.txt")]:
-    try:
-        with open(target, "w") as f:
-            f.write("x")
-        seen[name] = True
-    except OSError:
-        seen[name] = False
-try:
-    socket.create_connection(("127.0.0.1", 22), timeout=1)
-    seen["network"] = True
-except OSError:
-    seen["network"] = False
-try:
-    bytearray(8 << 30)
-    seen["8 GiB"] = True
-except MemoryError:
-    seen["8 GiB"] = False
-try:
-    with open("/tmp/big", "wb") as f:
-        f.write(b"x" * (100 << 20))
-    seen["100 MB file"] = True
-except OSError:
-    seen["100 MB file"] = False
-import subprocess, threading
-thread = threading.Thread(target=lambda: None)
-thread.start()
-thread.join()
-seen["thread"] = True
-for name, spawn in [("fork", os.fork), ("subprocess", lambda: subprocess.run(["true"]))]:
-    try:
-        spawn()
-        seen[name] = True
-    except OSError:
-        seen[name] = False
-seen["uid"] = os.getuid()
-seen["cwd files"] = sorted(os.listdir("."))
-print(json.dumps(seen))
-"""
-
+from sandbox_probe import probe_script
 
 def probe_sandbox(tmp_path, submission=None):
     shown = tmp_path / "shown.txt"
     shown.write_text("read me")
-    done = run_sandboxed([_python(), "-c", PROBE], submission, env={"COURSE": str(ROOT)},
+    script = probe_script(str(ROOT), [("write a shown file", "/run/shown.txt")],
+                          then='seen["read a shown file"] = open("/run/shown.txt").read() == "read me"\n'
+                               'seen["cwd files"] = sorted(os.listdir("."))')
+    done = run_sandboxed([_python(), "-c", script], submission,
                          files=((str(shown), "/run/shown.txt"),), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     import json

@@ -13,59 +13,20 @@ from jupyter_client.manager import start_new_kernel
 import bpkit.isolation.sandbox as sandbox
 from bpkit.isolation.kernelspec import sandbox_kernelspec_dir
 from conftest import ROOT
+from sandbox_probe import probe_script
 
-PROBE = r"""
-import ctypes, json, os, socket, struct, threading
-seen = {"pid": os.getpid(), "uid": os.getuid(), "cwd files": sorted(os.listdir(".")),
-        "proc": os.listdir("/proc"), "kernels folder": sorted(os.listdir("/run/kernels"))}
-for path in [COURSE, COURSE + "/reference", "/work", "/root/.ssh", "/etc/passwd"]:
-    seen[path] = os.path.exists(path)
-for module in ("reference", "bpkit.checks", "nbgrader", "sqlalchemy"):
-    try:
-        __import__(module)
-        seen["import " + module] = True
-    except ImportError:
-        seen["import " + module] = False
-for name, target in [("write /", "/evil"), ("write /usr", "/usr/evil"), ("write /opt/site", "/opt/site/evil"),
-                     ("write /run/kernels", "/run/kernels/evil"), ("write home", "mine.txt"),
-                     ("write /tmp", "/tmp/mine.txt")]:
-    try:
-        with open(target, "w") as f:
-            f.write("x")
-        seen[name] = True
-    except OSError:
-        seen[name] = False
-try:
-    socket.create_connection(("127.0.0.1", 22), timeout=1)
-    seen["network"] = True
-except OSError:
-    seen["network"] = False
-try:
-    bytearray(8 << 30)
-    seen["8 GiB"] = True
-except MemoryError:
-    seen["8 GiB"] = False
-try:
-    with open("/tmp/big", "wb") as f:
-        f.write(b"x" * (100 << 20))
-    seen["100 MB file"] = True
-except OSError:
-    seen["100 MB file"] = False
-thread = threading.Thread(target=lambda: None)
-thread.start()
-thread.join()
-try:
-    os.fork()
-    seen["fork"] = True
-except OSError:
-    seen["fork"] = False
+#: What a warm kernel sees of its namespaces and its folders as it starts ...
+FIRST = ('seen.update({"pid": os.getpid(), "cwd files": sorted(os.listdir(".")), "proc": os.listdir("/proc"), '
+         '"kernels folder": sorted(os.listdir("/run/kernels"))})')
+#: ... and of its capabilities.
+WARM = r"""
+import ctypes, struct
 libc = ctypes.CDLL(None, use_errno=True)
 seen["unshare"] = libc.unshare(0x10000000) == 0
 header, data = struct.pack("=Ii", 0x20080522, 0), ctypes.create_string_buffer(24)
 libc.capget(ctypes.c_char_p(header), data)
 seen["capabilities"] = sum(struct.unpack("6I", data.raw))
 seen["bounding set"] = [c for c in range(41) if libc.prctl(23, c, 0, 0, 0) == 1]
-print(json.dumps(seen))
 """
 
 
@@ -104,7 +65,7 @@ def _work(tmp_path, name="work"):
 def test_a_warm_kernel_gets_every_limit_of_a_fresh_sandbox(kernel, tmp_path):
     km, run = kernel(_work(tmp_path))
     assert isinstance(km.provisioner.process, sandbox._PidfdProcess)  # forked by the nursery
-    seen = json.loads(run(f"COURSE = {str(ROOT)!r}\n" + PROBE))
+    seen = json.loads(run(probe_script(str(ROOT), [("write /run/kernels", "/run/kernels/evil")], FIRST, WARM)))
     assert seen["pid"] == 2 and seen["uid"] == 1000 and seen["proc"] == []  # PID 1 is its namespace's init
     assert seen["cwd files"] == ["data.txt"]
     assert seen["kernels folder"] == ["kernel-inside.json", "kernel.json", "submission"]  # its own only
