@@ -38,8 +38,13 @@ fi
 .venv/bin/python -m pip install --quiet --no-deps -e .
 # The sandbox must start here (user namespaces allowed); say so now rather
 # than at grading time.
-if ! .venv/bin/python -c "from bpkit.sandbox import check_sandbox; check_sandbox()"; then
-    echo "setup: warning: the bubblewrap sandbox cannot start on this machine; bpkit grade will refuse" \
-         "to run student code until it can (or is given --no-sandbox)" >&2
-fi
+.venv/bin/python - <<'EOF'
+import sys
+from bpkit.isolation.sandbox import SandboxUnavailable, check_sandbox
+try:
+    check_sandbox()
+except SandboxUnavailable as exc:
+    print(f"setup: warning: the bubblewrap sandbox cannot start on this machine ({exc}); bpkit grade will "
+          "refuse to run student code until it can (or is given --no-sandbox)", file=sys.stderr)
+EOF
 echo "setup: .venv ready ($(.venv/bin/python --version), $(.venv/bin/bpkit --version), sandbox: bubblewrap $(bwrap --version 2>/dev/null | cut -d' ' -f2))"
