@@ -33,9 +33,11 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -r requirements.lock
-.venv/bin/python -m pip install --quiet --no-deps -e .
+# -qq: errors only (a machine's own pip configuration and setuptools' notes on
+# editable installs are not news to a new user; a failed install still says why).
+.venv/bin/python -m pip install -qq --upgrade pip
+.venv/bin/python -m pip install -qq -r requirements.lock
+.venv/bin/python -m pip install -qq --no-deps -e .
 # The sandbox must start here (user namespaces allowed); say so now rather
 # than at grading time.
 .venv/bin/python - <<'EOF'

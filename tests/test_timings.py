@@ -76,13 +76,23 @@ def test_nothing_is_measured_or_written_without_the_variable(tmp_path, monkeypat
     assert timings.flush("bob")["stages"] == {}
 
 
-def test_a_disabled_stage_costs_next_to_nothing(monkeypatch):
+def test_a_disabled_stage_reads_no_clock_and_makes_no_object(monkeypatch):
+    """Disabled, stage() is one environment lookup returning one shared
+    do-nothing context: no clock is read, nothing is allocated or locked.
+    (Decided by what it does, not by timing it: a timed test fails on a busy machine.)"""
     monkeypatch.delenv(timings.ENV, raising=False)
-    start = time.perf_counter()
-    for _ in range(100_000):
-        with timings.stage("execute"):
-            pass
-    assert (time.perf_counter() - start) / 100_000 < 5e-6  # a few hundred ns here; generous for a busy machine
+
+    def no_clock():
+        raise AssertionError("a disabled stage read a clock")
+
+    monkeypatch.setattr(timings.time, "perf_counter", no_clock)
+    monkeypatch.setattr(timings.time, "process_time", no_clock)
+    contexts = set()
+    for name in ("execute", "checks", "execute"):
+        with timings.stage(name) as entered:
+            contexts.add(id(timings.stage(name)))
+            assert entered is None
+    assert len(contexts) == 1 and timings._state["totals"] == {}
 
 
 def test_stages_timed_in_another_thread_are_kept(timings_file):

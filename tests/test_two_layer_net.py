@@ -1,11 +1,10 @@
 """The two-layer network assignment (issue 15): the notebook's solution and
 the book's own two_layer_net.py pass every hidden check, the checks' models
 of the mistakes run the very layers the students are given, the hidden SGD
-check trains, and the notebook's training loop learns in seconds."""
+check trains, and the notebook's training loop learns the spirals."""
 from __future__ import annotations
 
 import sys
-import time
 
 import nbformat
 import numpy as np
@@ -152,9 +151,7 @@ def test_each_named_mistake_needs_evidence_on_every_input(book):
     assert "[raised]" in str(failure.value) and "[net." not in str(failure.value)
 
 
-def test_the_notebooks_training_loop_learns_the_spirals_in_seconds():
-    start = time.monotonic()
-    names = run_notebook()
-    assert time.monotonic() - start < 20
+def test_the_notebooks_training_loop_learns_the_spirals():
+    names = run_notebook()  # its time is printed by benchmarks/, not asserted here
     assert names["train_acc_list"][-1] > 0.9 and names["test_acc_list"][-1] > 0.85
     assert names["train_loss_list"][-1] < names["train_loss_list"][0] / 3

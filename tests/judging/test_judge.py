@@ -20,9 +20,15 @@ from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
 from conftest import ROOT
 
 
+#: How long the judge waits for one answer in these tests: far above what an
+#: answer takes even on a busy machine (the student's side is a thread here);
+#: the tests of the timeout itself set their own, with a student far slower.
+ANSWER_SECONDS = 30.0
+
+
 @pytest.fixture
 def judge(tmp_path):
-    with Judge(tmp_path, timeout=2.0) as j:
+    with Judge(tmp_path, timeout=ANSWER_SECONDS) as j:
         yield j
 
 
@@ -105,14 +111,13 @@ def test_a_student_exception_keeps_its_builtin_classes_so_hints_apply(judge):
     assert "[cee.no_reshape_1d]" in got["message"]
 
 
-def test_an_answer_that_never_comes_fails_the_check_after_the_timeout(judge):
-    start = time.monotonic()
-    got = verdict(judge, "ch4.softmax_1d", lambda x: time.sleep(4) or x)
+def test_an_answer_that_never_comes_fails_the_check_after_the_timeout(tmp_path):
+    with Judge(tmp_path, timeout=2.0) as judge:
+        got = verdict(judge, "ch4.softmax_1d", lambda x: time.sleep(6) or x)
     assert got["passed"] is False  # what the notebook is told
-    (v,) = judge.verdicts["ch4.softmax_1d"]  # what counts
+    (v,) = judge.verdicts["ch4.softmax_1d"]  # what counts: the timeout's own message, not a late answer
     assert not v.passed and "did not answer within 2 s" in v.message and "[sandbox]" in v.message
     assert "2 秒以内に応答がありませんでした" in v.message
-    assert time.monotonic() - start < 8
 
 
 def test_a_kernel_that_hangs_up_mid_check_fails_it(judge):
@@ -148,7 +153,7 @@ def test_a_check_asked_for_a_second_time_is_refused_and_recorded(judge):
 
 
 def test_a_check_of_another_assignment_is_refused(tmp_path):
-    with Judge(tmp_path, timeout=2.0, allowed={"ch4.softmax_1d"}) as judge:
+    with Judge(tmp_path, timeout=ANSWER_SECONDS, allowed={"ch4.softmax_1d"}) as judge:
         assert ask_judge(judge.path, "ch5.affine_backward_dW", layers.Affine) == {"passed": False}
         assert judge.refused == [{"name": "ch5.affine_backward_dW", "why": "not a check of this assignment"}]
         assert verdict(judge, "ch4.softmax_1d", ref.softmax)["passed"]
@@ -167,7 +172,9 @@ def test_a_flood_of_requests_is_cut_off_and_its_record_stays_small(tmp_path):
                     sock.recv(10)
             except OSError:
                 pass
-        time.sleep(0.2)
+        deadline = time.monotonic() + 60  # the judge's thread counts the last refusals on its own time
+        while judge.refused_count < MAX_REFUSED and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert judge.refused_count == MAX_REFUSED and len(judge.refused) == MAX_REFUSED
         assert ask_judge(judge.path, "ch4.softmax_1d", ref.softmax).get("passed") is not True
 
@@ -183,7 +190,7 @@ def test_hidden_inputs_differ_per_salt_and_repeat_for_the_same_salt(tmp_path):
     inputs = {}
     for run, salt in enumerate([b"course-1/alice", b"course-1/bob", b"course-1/alice", b""]):
         (tmp_path / str(run)).mkdir()
-        with Judge(tmp_path / str(run), timeout=2.0, salt=salt) as judge:
+        with Judge(tmp_path / str(run), timeout=ANSWER_SECONDS, salt=salt) as judge:
             seen: list = []
             assert verdict(judge, "ch4.softmax_1d", _recorder(seen))["passed"]
         inputs[run] = seen
@@ -247,11 +254,10 @@ def test_a_storm_of_callbacks_ends_the_check(judge):
 
 
 def test_a_check_has_a_time_budget_as_a_whole(tmp_path):
-    with Judge(tmp_path, timeout=2.0, check_seconds=3.0) as judge:
-        start = time.monotonic()
+    # each answer comes well within the per-answer timeout; together they outlast the check's budget
+    with Judge(tmp_path, timeout=ANSWER_SECONDS, check_seconds=3.0) as judge:
         got = verdict(judge, "ch4.softmax_batch", lambda x: time.sleep(1.0) or ref.softmax(x))
         assert not got["passed"] and "longer than it may" in got["message"]
-        assert time.monotonic() - start < 6
 
 
 def test_a_pickled_array_is_never_loaded():
@@ -281,7 +287,7 @@ def test_an_oversized_message_is_refused_before_it_is_read():
 
 
 def test_every_grade_cell_of_the_course_calls_a_check_the_judge_knows(tmp_path):
-    with Judge(tmp_path, timeout=2.0) as judge:
+    with Judge(tmp_path, timeout=ANSWER_SECONDS) as judge:
         known = set(judge._checks)
     assert known == set(registry.checks())
     for cell in registry.grade_cells(ROOT):
@@ -303,11 +309,11 @@ def sandboxed():
         thread = threading.Thread(target=_Session(theirs, obj).serve, daemon=True)
         thread.start()
         threads.append((thread, mine, theirs))
-        return Remote(_Connection(mine, timeout=2.0), 0)
+        return Remote(_Connection(mine, timeout=ANSWER_SECONDS), 0)
     yield remote
     for thread, mine, theirs in threads:
         send(mine, {"op": "verdict", "passed": True})
-        thread.join(timeout=5)
+        thread.join(timeout=60)
         mine.close()
         theirs.close()
 
