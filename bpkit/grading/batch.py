@@ -55,7 +55,7 @@ from bpkit import timings
 from bpkit.course import id_problem
 from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
-from bpkit.grading.records import failure_summary
+from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_not_graded
 from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
@@ -325,11 +325,14 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
             with timings.stage("gradebook"):
                 writer.record(result)
-            marker = course.autograded(result.student, assignment) / MARKER
+            folder = course.autograded(result.student, assignment)
+            marker = folder / MARKER
             if result.ok:
+                (folder / NOT_GRADED_FILE).unlink(missing_ok=True)
                 marker.write_text(json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
             else:  # never skip it next time as "already graded" from an older marker
                 marker.unlink(missing_ok=True)
+                record_not_graded(folder, result.error)  # what `bpkit report` says, never read from submitted/
             timings.flush(result.student, role="main", assignment=assignment, ok=result.ok)
         results.append(result)
         done(result.student)

@@ -17,11 +17,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
-from bpkit.course import Course
+from bpkit.course import Course, id_problem
 from bpkit.escaping import clip, terminal_text
 from bpkit.integrity import suspicious_cells
 
-__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "failure_summary",
+__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "NOT_GRADED_FILE", "failure_summary",
+           "record_not_graded", "recorded_not_graded",
            "failure_reason", "judge_failures", "judge_findings", "read_results", "flagged_students", "MAX_SCANNED",
            "mistake_key"]
 
@@ -219,16 +220,42 @@ def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str]) -
         result.findings += suspicious_cells(nb)
 
 
-def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
-    for name in notebooks:
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
-            return f"{name}.ipynb is missing"
-        try:
-            nbformat.read(path, as_version=4)
-        except Exception as exc:  # the notebook itself is broken
-            return f"{name}.ipynb cannot be read: {type(exc).__name__}: {str(exc)[:100]}"
-    return "nbgrader could not execute it (see the grading log)"
+#: Written into autograded/<student>/<assignment>/ when a submission could not
+#: be graded: why, as the grading side saw it (the intake's refusal, nbgrader's
+#: error).  The report reads this, never submitted/ (only bpkit.grading.intake does).
+NOT_GRADED_FILE = ".bpkit-not-graded.json"
+MAX_REASON = 5_000  # characters of a recorded reason
+
+
+def record_not_graded(folder: Path, reason: str) -> None:
+    """Record, at grading time, why the submission in `folder` (its
+    autograded/ folder) could not be graded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / NOT_GRADED_FILE).write_text(json.dumps({"reason": clip(str(reason), MAX_REASON)}, ensure_ascii=False),
+                                          encoding="utf-8")
+
+
+def recorded_not_graded(folder: Path) -> str | None:
+    """The reason record_not_graded wrote in `folder`, if any."""
+    try:
+        with open(folder / NOT_GRADED_FILE, encoding="utf-8") as f:
+            raw = json.loads(f.read(4 * MAX_REASON + 100))
+    except (OSError, ValueError):
+        return None
+    return clip(str(raw.get("reason") or "not graded"), MAX_REASON) if isinstance(raw, dict) else None
+
+
+def _why_not_graded(course: Course, student: str, assignment: str) -> str:
+    """Why a student has no graded result, from what grading recorded
+    (never from submitted/: a notebook there may be a link to the course
+    secret, a FIFO or /dev/zero)."""
+    problem = id_problem(student)
+    if problem:
+        return f"the student folder name cannot be used as an nbgrader id: {problem}"
+    recorded = recorded_not_graded(course.autograded(student, assignment))
+    if recorded:
+        return recorded
+    return f"not graded yet: run `bpkit grade {assignment}`"
 
 
 def read_results(course: Course, assignment: str, students: list[str] | None = None) -> list[StudentResult]:
@@ -249,10 +276,12 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
     results = []
     for student in students:
         folder = course.autograded(student, assignment)
+        if id_problem(student) or (folder / NOT_GRADED_FILE).exists():
+            results.append(StudentResult(student, False, error=_why_not_graded(course, student, assignment)))
+            continue
         record = JudgeRecord.read(folder)
         if student not in raw or not (record.stopped or all((folder / f"{n}.ipynb").exists() for n in notebooks)):
-            results.append(StudentResult(student, False,
-                                         error=_why_not_graded(course.submitted(student, assignment), notebooks)))
+            results.append(StudentResult(student, False, error=_why_not_graded(course, student, assignment)))
             continue
         score, max_score, cells = raw[student]
         result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
