@@ -228,7 +228,8 @@ def _grade_one(student: str) -> WorkerResult:
         folder = course.autograded(student, assignment)
         if judge is not None:
             record = apply_verdicts(result.grades, judge, _once("grade_cells", lambda: _grade_cells(course, assignment)))
-            annotate(record.write(folder), record.cells)
+            annotate(folder, record.cells, record)  # adds the grading side's reasons and findings to the record
+            record.write(folder)
         else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
             annotate(folder, {name: {} for name in result.grades})
     return result

@@ -41,6 +41,10 @@ class CellVerdict:
     message: str = ""  # the diagnosis (English, Japanese, then a [key] line) when not passed
     notes: str = ""  # remarks that cost no points
     in_notebook: float | None = None  # nbgrader's in-notebook score (None: the notebook stopped before it)
+    # a cell that failed in the notebook before its check reached the judge: the reason and message the
+    # grading side gave it (bpkit.grading.verdicts.annotate), never a [key] read from the kernel's text
+    cause: str = ""
+    cause_message: str = ""
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Finding:
     cell: str
     judge: str  # what the judge saw
     in_notebook: float | None = None
+    kind: str = "judge"  # "judge": the judge's verdict differs; "imitation": kernel text posing as a diagnosis
 
 
 @dataclass
@@ -83,11 +88,13 @@ class JudgeRecord:
                 if isinstance(verdict, dict):
                     record.cells.setdefault(str(notebook), {})[str(grade_id)] = CellVerdict(
                         bool(verdict.get("passed")), bool(verdict.get("checked")), str(verdict.get("message") or ""),
-                        str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")))
+                        str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")),
+                        str(verdict.get("cause") or ""), str(verdict.get("cause_message") or ""))
         for finding in raw.get("findings") if isinstance(raw.get("findings"), list) else []:
             if isinstance(finding, dict):
                 record.findings.append(Finding(str(finding.get("notebook") or ""), str(finding.get("cell") or ""),
-                                               str(finding.get("judge") or ""), _number(finding.get("in_notebook"))))
+                                               str(finding.get("judge") or ""), _number(finding.get("in_notebook")),
+                                               str(finding.get("kind") or "judge")))
         return record
 
 
@@ -167,7 +174,7 @@ def judge_findings(record: JudgeRecord) -> list[tuple[str, str]]:
     """(grade_id, evidence) of each cell that passed in the notebook but not
     with the judge, and ("(grader)", evidence) of each request the judge
     refused."""
-    return [(f.cell, f.judge if f.in_notebook is None and f.cell == "(grader)"
+    return [(f.cell, f.judge if f.kind != "judge" or (f.in_notebook is None and f.cell == "(grader)")
              else f"passed in the notebook, not with the judge: {f.judge}") for f in record.findings]
 
 
@@ -203,9 +210,13 @@ def _first_lines(message: str) -> str:
     return "\n".join(clip(message, 2_000).splitlines()[:2])
 
 
-def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str]) -> None:
-    """Reasons, messages and code-pattern findings from the graded notebooks."""
-    failed = set(result.failed)
+def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str], judged: set[str]) -> None:
+    """Code-pattern findings from the graded notebooks, and the reasons and
+    messages of failed cells the judge has no verdict on (--no-sandbox: the
+    in-notebook checks decided).  A judged cell's reason and message come
+    from the judge's record only: text raised in the kernel is the
+    student's output, never parsed for a [key]."""
+    failed = set(result.failed) - judged
     for name in notebooks:
         path = folder / f"{name}.ipynb"
         if not path.is_file():
@@ -286,12 +297,20 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
         score, max_score, cells = raw[student]
         result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
         result.findings += judge_findings(record)
-        _read_notebooks(result, folder, notebooks)
-        # the judge's own diagnosis wins over what the (student-run) notebook shows
-        for grade_id, (reason, message) in judge_failures(record).items():
-            if grade_id in result.failed:
-                result.reasons[grade_id] = reason
-                result.messages.setdefault(reason, _first_lines(message))
+        verdicts = {grade_id: v for cells in record.cells.values() for grade_id, v in cells.items()}
+        _read_notebooks(result, folder, notebooks, set(verdicts))
+        # a judged cell: the judge's diagnosis, else the reason the grading side recorded
+        diagnosed = judge_failures(record)
+        for grade_id in set(result.failed) & set(verdicts):
+            verdict = verdicts[grade_id]
+            if grade_id in diagnosed:
+                reason, message = diagnosed[grade_id]
+            elif verdict.cause:
+                reason, message = verdict.cause, verdict.cause_message
+            else:
+                reason, message = mistake_key(verdict.message) or "not_checked", verdict.message
+            result.reasons[grade_id] = reason
+            result.messages.setdefault(reason, _first_lines(message))
         for grade_id in set(result.failed) - set(result.reasons):
             result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
         results.append(result)
