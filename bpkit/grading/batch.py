@@ -206,6 +206,8 @@ def _grade_one(student: str) -> WorkerResult:
                 outcome = course.api.autograde(assignment, student, force=True, create=True)
         if outcome["success"] or not _kernel_failed_to_start(outcome):
             break
+    if judge is not None and judge.out_of_memory:  # the grader's problem, never the student's: _work ends
+        raise MemoryError("the judge ran out of memory")  # this worker and the batch retries the submission
     if not outcome["success"]:
         error = failure_summary(outcome)
         if judge is not None and judge.verdicts and _kernel_stopped(outcome):

@@ -234,7 +234,7 @@ def kit_keys() -> frozenset[str]:
     for check in registry.checks().values():
         keys |= check.keys
     return frozenset(keys | {ROOT_CAUSE_KEY, "not_checked", "not_run", "sandbox", "judge_error", "asked_twice",
-                             "judged", "not_implemented", "wrote to stderr", "failed", "cell deleted"})
+                             "judged", "grader_memory", "not_implemented", "wrote to stderr", "failed", "cell deleted"})
 
 
 def _annotate_cell(cell, verdict: CellVerdict) -> bool:
