@@ -55,7 +55,7 @@ from bpkit import timings
 from bpkit.course import id_problem
 from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
-from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_not_graded
+from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_intake_notes, record_not_graded
 from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
@@ -322,7 +322,7 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     """
     root = course.root
     done = on_done or (lambda student: None)
-    results, skipped, todo, hashes = [], [], [], {}
+    results, skipped, todo, hashes, notes = [], [], [], {}, {}
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
@@ -330,6 +330,7 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
                 writer.record(result)
             folder = course.autograded(result.student, assignment)
             marker = folder / MARKER
+            record_intake_notes(folder, notes.get(result.student, []))  # e.g. a timestamp.txt that disagrees
             if result.ok:
                 (folder / NOT_GRADED_FILE).unlink(missing_ok=True)
                 marker.write_text(json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
@@ -345,9 +346,10 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
         intake = _intake_root(scratch)
         limits, ignore = Limits.from_config(course.config), list(course.api.coursedir.ignore)
         for student in students:
+            notes[student] = []
             try:
                 copy = take_in(Path(course.api.coursedir.root) / course.api.coursedir.submitted_directory, student,
-                               assignment, intake / student / assignment, limits, ignore)
+                               assignment, intake / student / assignment, limits, ignore, notes[student])
             except Refused as exc:
                 finish(WorkerResult(student, False, error=f"refused: {exc}"))
                 continue

@@ -22,6 +22,19 @@ Classes of problem this module stops (issue #10):
   control and format characters, odd whitespace, and names that are not
   UTF-8.
 
+- **A forged ``timestamp.txt``** (issue 20).  nbgrader takes the
+  submission time from that file, which the student writes; a late student
+  could claim an earlier time.  nbgrader's submit and collect copy files
+  keeping their modification times, and submit writes ``timestamp.txt``
+  itself, so in an honest submission no file, ``timestamp.txt`` included,
+  was written after the time it claims.  The rule: the submission time is
+  the later of ``timestamp.txt`` and the newest modification time among the
+  submission's files, allowing ``Limits.timestamp_slack_seconds`` (300 s)
+  of clock difference; when they disagree the copy's ``timestamp.txt``
+  holds the later time (so nbgrader's late penalty applies to it) and the
+  disagreement is reported (``notes``: the instructor's terminal and the
+  class report).  ``c.BpkitIntake.enforce_file_times = 0`` only reports it.
+
 A refusal is a ``Refused`` exception whose text (English, then Japanese)
 tells the student what to fix; the caller records that submission as not
 graded and goes on with the others.  Entries nbgrader ignores anyway
@@ -42,7 +55,7 @@ from pathlib import Path
 
 from bpkit.course import id_problem
 
-__all__ = ["Limits", "Refused", "id_problem", "take_in", "tree_hash"]
+__all__ = ["Limits", "Refused", "id_problem", "take_in", "tree_hash", "check_timestamp"]
 
 
 class Refused(Exception):
@@ -60,6 +73,8 @@ class Limits:
     max_total_bytes: int = 128 << 20
     max_entries: int = 500
     max_depth: int = 8
+    timestamp_slack_seconds: int = 300  # clock difference allowed between timestamp.txt and the files' times
+    enforce_file_times: int = 1  # 1: a submission is as late as its newest file; 0: only report a disagreement
 
     @classmethod
     def from_config(cls, config) -> "Limits":
@@ -124,6 +139,7 @@ class _Copier:
     def __init__(self, limits: Limits, ignore: list[str]):
         self.limits, self.ignore = limits, ignore
         self.entries = self.total = 0
+        self.newest: tuple[int, str] = (0, "")  # (st_mtime_ns, where) of the most recently modified file
 
     def ignored(self, name: str) -> bool:
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore)
@@ -184,6 +200,7 @@ class _Copier:
             os.close(fd)
         dest.write_bytes(data)
         os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+        self.newest = max(self.newest, (st.st_mtime_ns, where))
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:
@@ -213,9 +230,11 @@ def _name_problem(name: str) -> str | None:
 
 
 def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: Limits = Limits(),
-            ignore: list[str] = ()) -> Path:
+            ignore: list[str] = (), notes: list[str] | None = None) -> Path:
     """Copy submitted/<student>/<assignment>/ to dest (which must not exist),
     following no link and reading only regular files; return dest.
+    notes: gets what the instructor should know (a timestamp.txt that
+    disagrees with the files' times, see check_timestamp).
 
     Raises Refused (with the reason for the student) for a bad student or
     assignment name, a link or special file at any level, a hard link, or a
@@ -238,7 +257,11 @@ def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: 
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _Copier(limits, list(ignore)).copy_dir(opened[-1], dest, "", 0)
+            copier = _Copier(limits, list(ignore))
+            copier.copy_dir(opened[-1], dest, "", 0)
+            note = check_timestamp(dest, copier.newest, limits)
+            if note and notes is not None:
+                notes.append(note)
         except BaseException:
             shutil.rmtree(dest, ignore_errors=True)
             raise
@@ -246,6 +269,38 @@ def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: 
         for fd in reversed(opened):
             os.close(fd)
     return dest
+
+
+def check_timestamp(copy: Path, newest: tuple[int, str], limits: Limits = Limits()) -> str | None:
+    """Cross-check the copy's timestamp.txt with the newest modification
+    time among the submission's files (newest: (st_mtime_ns, path)); on a
+    disagreement, return it as a note and (limits.enforce_file_times) write
+    the later time into the copy's timestamp.txt."""
+    from datetime import datetime, timedelta, timezone
+
+    from nbgrader.utils import parse_utc
+
+    path = copy / "timestamp.txt"
+    if not path.is_file() or not newest[1]:
+        return None
+    claimed_text = path.read_text(encoding="utf-8", errors="replace").strip()[:100]
+    try:
+        claimed = parse_utc(claimed_text)
+    except (ValueError, OverflowError, TypeError):
+        return None  # nbgrader reports an unreadable timestamp itself
+    if claimed is None:
+        return None
+    claimed = claimed.replace(tzinfo=timezone.utc) if claimed.tzinfo is None else claimed.astimezone(timezone.utc)
+    written = datetime.fromtimestamp(newest[0] / 1e9, timezone.utc)
+    if written <= claimed + timedelta(seconds=limits.timestamp_slack_seconds):
+        return None
+    stamp = f"{written:%Y-%m-%d %H:%M:%S.%f} UTC"
+    note = (f"timestamp.txt says {claimed:%Y-%m-%d %H:%M:%S} UTC, but {newest[1]!r} was written at "
+            f"{written:%Y-%m-%d %H:%M:%S} UTC, after it")
+    if limits.enforce_file_times:
+        path.write_text(stamp, encoding="utf-8")
+        return note + f"; graded as submitted at {stamp} (late penalties follow that time)"
+    return note + "; graded with timestamp.txt's time (c.BpkitIntake.enforce_file_times = 0)"
 
 
 def tree_hash(folder: Path) -> str:

@@ -22,7 +22,7 @@ from bpkit.escaping import clip, terminal_text
 from bpkit.integrity import suspicious_cells
 
 __all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "NOT_GRADED_FILE", "failure_summary",
-           "record_not_graded", "recorded_not_graded",
+           "record_not_graded", "recorded_not_graded", "INTAKE_FILE", "record_intake_notes", "intake_notes",
            "failure_reason", "judge_failures", "judge_findings", "read_results", "flagged_students", "MAX_SCANNED",
            "mistake_key"]
 
@@ -256,6 +256,30 @@ def recorded_not_graded(folder: Path) -> str | None:
     return clip(str(raw.get("reason") or "not graded"), MAX_REASON) if isinstance(raw, dict) else None
 
 
+#: Written into autograded/<student>/<assignment>/ at grading time: what the
+#: intake noticed (bpkit.grading.intake.check_timestamp), shown as findings.
+INTAKE_FILE = ".bpkit-intake.json"
+
+
+def record_intake_notes(folder: Path, notes: list[str]) -> None:
+    """Record what the intake noticed about this submission (nothing: no file)."""
+    if notes:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / INTAKE_FILE).write_text(json.dumps({"notes": [clip(n, 1_000) for n in notes[:20]]},
+                                                     ensure_ascii=False), encoding="utf-8")
+    else:
+        (folder / INTAKE_FILE).unlink(missing_ok=True)
+
+
+def intake_notes(folder: Path) -> list[str]:
+    try:
+        raw = json.loads((folder / INTAKE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    notes = raw.get("notes") if isinstance(raw, dict) else None
+    return [clip(str(n), 1_000) for n in notes[:20]] if isinstance(notes, list) else []
+
+
 def _why_not_graded(course: Course, student: str, assignment: str) -> str:
     """Why a student has no graded result, from what grading recorded
     (never from submitted/: a notebook there may be a link to the course
@@ -296,6 +320,7 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
             continue
         score, max_score, cells = raw[student]
         result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
+        result.findings += [("(submission time)", note) for note in intake_notes(folder)]
         result.findings += judge_findings(record)
         verdicts = {grade_id: v for cells in record.cells.values() for grade_id, v in cells.items()}
         _read_notebooks(result, folder, notebooks, set(verdicts))

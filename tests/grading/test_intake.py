@@ -4,6 +4,7 @@ with a reason, nothing they point to is read, and nothing hangs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,9 +62,21 @@ def folder(course, student="eve") -> Path:
     return course / "submitted" / student / "a1"
 
 
+STAMPED = 1767261600  # 2026-01-01 10:00:00 UTC, the fixture's timestamp.txt
+
+
+def submitted_at(path: Path, seconds: float) -> None:
+    """Every file's modification time set to `seconds` (epoch), as nbgrader's
+    submit and collect leave them: copied with their times kept."""
+    for file in path.rglob("*"):
+        if file.is_file():
+            os.utime(file, (seconds, seconds))
+
+
 def test_is_an_honest_submission_copied_byte_for_byte_with_its_timestamp(course):
     (folder(course) / "common").mkdir()
     (folder(course) / "common" / "util.py").write_text("y = 1\n")
+    submitted_at(folder(course), STAMPED - 60)
     copy = take(course)
     assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == [
         "common", "common/util.py", NB, "timestamp.txt"]
@@ -181,3 +194,43 @@ def test_are_ordinary_student_names_accepted(student):
 def test_is_a_student_refused_when_a_notebook_name_holds_glob_characters(course):
     (folder(course) / "*.ipynb").write_text("{}")
     assert "cannot be graded" in refused(course)
+
+
+# ---------------------------------------- issue 20: a forged timestamp.txt ---
+
+def take_noting(course, limits=Limits()):
+    notes = []
+    with deadline(10):
+        copy = take_in(course / "submitted", "eve", "a1", course / "intake" / "eve" / "a1", limits, (), notes)
+    return copy, notes
+
+
+def test_does_a_timestamp_earlier_than_the_files_become_the_files_time_and_a_note(course):
+    submitted_at(folder(course), STAMPED + 3 * 86400)  # written three days after the time it claims
+    copy, notes = take_noting(course)
+    assert (copy / "timestamp.txt").read_text() == "2026-01-04 10:00:00.000000 UTC"
+    assert len(notes) == 1 and "timestamp.txt says 2026-01-01 10:00:00 UTC" in notes[0], notes
+    assert "graded as submitted at 2026-01-04 10:00:00.000000 UTC" in notes[0]
+    assert (folder(course) / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"  # submitted/ untouched
+
+
+def test_is_a_forged_timestamp_only_reported_when_file_times_are_not_enforced(course):
+    submitted_at(folder(course), STAMPED + 86400)
+    copy, notes = take_noting(course, Limits(enforce_file_times=0))
+    assert (copy / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
+    assert len(notes) == 1 and "enforce_file_times = 0" in notes[0]
+
+
+def test_are_files_written_within_the_slack_or_before_the_timestamp_no_disagreement(course):
+    submitted_at(folder(course), STAMPED + 299)
+    assert take_noting(course)[1] == []
+    shutil.rmtree(course / "intake")
+    submitted_at(folder(course), STAMPED - 86400)
+    copy, notes = take_noting(course)
+    assert notes == [] and (copy / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
+
+
+def test_is_a_submission_without_a_readable_timestamp_left_to_nbgrader(course):
+    (folder(course) / "timestamp.txt").write_text("not a time")
+    copy, notes = take_noting(course)
+    assert notes == [] and (copy / "timestamp.txt").read_text() == "not a time"
