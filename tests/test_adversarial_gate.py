@@ -43,7 +43,7 @@ HONEST = ["aoki", "fujita", "goto", "hayashi"]
 DUE = datetime(2026, 1, 10, 12, 0, 0)
 ENV_SECRET = "BPKIT-REPORT-ENVIRON-SECRET-91d2"
 POISON = "POISONED-SENTENCE-7c1"
-MAX_OUTPUTS = 2_000  # outputs kept per notebook in this course (10 000 by default; fewer, so the attack is quick)
+MAX_OUTPUTS = 300  # outputs kept per notebook in this course (10 000 by default; fewer, so the attack is quick)
 PAGE_LIMIT = 25_000_000  # LimitedExecute keeps 20 MB of output per notebook; notes and cut errors on top
 
 
@@ -84,7 +84,7 @@ update_display({"text/plain": "u" * (1 << 20)}, raw=True, display_id="bpkit-floo
 
 MANY_OUTPUTS = SOFTMAX + """
 from IPython.display import publish_display_data
-for _i in range(3_000):  # past the outputs a notebook keeps (2 000 in this course: MAX_OUTPUTS)
+for _i in range(700):  # past the outputs a notebook keeps (300 in this course: MAX_OUTPUTS)
     publish_display_data({"text/plain": "."})
 """
 
