@@ -59,7 +59,7 @@ from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_intak
 from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
-__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES",
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES", "worker_memory_bytes",
            "WORKER_DIED_TWICE", "default_workers"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
