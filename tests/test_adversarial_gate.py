@@ -22,8 +22,10 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -290,6 +292,28 @@ def test_does_an_attack_lose_exactly_the_cells_it_attacks(gate, student):
 
 # ------------------------------------------- 1. readers that skip the intake ---
 
+@contextmanager
+def at_most(seconds: int):
+    """Fail instead of hanging (a reader that opens a FIFO in submitted/ waits for ever)."""
+    def stop(signum, frame):
+        raise TimeoutError(f"still reading after {seconds} s: it opened something in submitted/")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def collect_results(gate):
+    from bpkit.presentation.report import collect
+
+    with at_most(120):
+        return collect(gate["course"], CH4)
+
+
 @pytest.fixture(scope="module")
 def report(gate, tmp_path_factory):
     """`bpkit report` in a process of its own, with a memory cap and a time
@@ -327,9 +351,7 @@ def test_does_the_report_give_the_reason_the_intake_recorded(gate, report):
     summary = (report["out"] / "index.html").read_text(encoding="utf-8")
     for student, words in REFUSED.items():
         assert student in summary
-    from bpkit.presentation.report import collect
-
-    not_graded = collect(gate["course"], CH4).not_graded
+    not_graded = collect_results(gate).not_graded
     for student, words in REFUSED.items():
         assert words in not_graded[student], (student, not_graded[student])
     assert "not graded yet" in not_graded["arrived_late"]
@@ -377,15 +399,16 @@ def test_is_the_tex_of_a_page_converted_within_its_budget(gate, student):
 # ------------------------------------------------------ 6. report poisoning ---
 
 def test_does_only_the_judge_supply_a_mistake_key_and_what_the_student_was_told(gate, tmp_path):
-    from bpkit.presentation.report import collect, write_report
+    from bpkit.presentation.report import write_report
 
-    results = collect(gate["course"], CH4)
+    results = collect_results(gate)
     assert results.students_with("cee.log10") == ["hayashi"]
     assert POISON not in results.messages["cee.log10"]
     judge = json.loads((gate["root"] / "autograded" / "hayashi" / CH4 / ".bpkit-judge.json").read_text())
     told = judge["cells"][NB]["cross_entropy_one_hot_matches_book_examples"]["message"]
     assert results.messages["cee.log10"].splitlines()[0] == told.splitlines()[0]
-    index = write_report(gate["course"], CH4, tmp_path / "report")
+    with at_most(120):
+        index = write_report(gate["course"], CH4, tmp_path / "report")
     with open(index.with_name("behaviours.csv"), newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["diagnosis"] == "cee.log10"]
     assert [r["student_id"] for r in rows] == ["hayashi"]
