@@ -81,7 +81,7 @@ DISPLAY_UPDATE_FLOOD = SOFTMAX + """
 from IPython.display import display, update_display
 for _i in range(100):  # one display id shown 100 times, then one 1 MiB update rewrites all of them
     display({"text/plain": "."}, raw=True, display_id="bpkit-flood")
-update_display({"text/plain": "u" * (1 << 20)}, raw=True, display_id="bpkit-flood")
+update_display({"text/plain": ".", "application/json": {"u": "u" * (1 << 20)}}, raw=True, display_id="bpkit-flood")
 """
 
 MANY_OUTPUTS = SOFTMAX + """
