@@ -466,6 +466,8 @@ def test_does_a_forged_timestamp_get_the_late_penalty_and_a_flag(gate, student):
     assert penalty == 14 and late > 86_400, (penalty, late)
     findings = flagged_students(list(gate["results"].values())).get(student, [])
     assert any(f.startswith("(submission time): timestamp.txt says 2026-01-09 10:00:00 UTC") for f in findings), findings
+    kept = gate["root"] / "feedback" / student / CH4 / "timestamp.txt"  # as submitted: fetch_feedback matches it
+    assert kept.read_text(encoding="utf-8") == "2026-01-09 10:00:00.000000 UTC"
 
 
 def test_are_honest_timestamps_trusted_on_time_or_late(gate):

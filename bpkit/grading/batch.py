@@ -53,7 +53,7 @@ from pathlib import Path
 
 from bpkit import timings
 from bpkit.course import id_problem
-from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
+from bpkit.grading.intake import Limits, Refused, check_timestamp, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
 from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_intake_notes, record_not_graded
 from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
@@ -322,10 +322,12 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     """
     root = course.root
     done = on_done or (lambda student: None)
-    results, skipped, todo, hashes, notes = [], [], [], {}, {}
+    results, skipped, todo, hashes, notes, submitted_at = [], [], [], {}, {}, {}
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
+            if result.ok and submitted_at.get(result.student):
+                result.timestamp = submitted_at[result.student]  # what the gradebook (and late penalty) sees
             with timings.stage("gradebook"):
                 writer.record(result)
             folder = course.autograded(result.student, assignment)
@@ -346,13 +348,14 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
         intake = _intake_root(scratch)
         limits, ignore = Limits.from_config(course.config), list(course.api.coursedir.ignore)
         for student in students:
-            notes[student] = []
             try:
                 copy = take_in(Path(course.api.coursedir.root) / course.api.coursedir.submitted_directory, student,
-                               assignment, intake / student / assignment, limits, ignore, notes[student])
+                               assignment, intake / student / assignment, limits, ignore)
             except Refused as exc:
                 finish(WorkerResult(student, False, error=f"refused: {exc}"))
                 continue
+            note, submitted_at[student] = check_timestamp(copy, limits)  # a timestamp.txt the files contradict
+            notes[student] = [note] if note else []
             # hashed before grading, so a file changed meanwhile is graded again next time
             hashes[student] = tree_hash(copy)
             if not force and _graded_hash(course, assignment, student) == hashes[student]:

@@ -29,11 +29,14 @@ Classes of problem this module stops (issue #10):
   itself, so in an honest submission no file, ``timestamp.txt`` included,
   was written after the time it claims.  The rule: the submission time is
   the later of ``timestamp.txt`` and the newest modification time among the
-  submission's files, allowing ``Limits.timestamp_slack_seconds`` (300 s)
-  of clock difference; when they disagree the copy's ``timestamp.txt``
-  holds the later time (so nbgrader's late penalty applies to it) and the
-  disagreement is reported (``notes``: the instructor's terminal and the
-  class report).  ``c.BpkitIntake.enforce_file_times = 0`` only reports it.
+    submission's files, allowing ``Limits.timestamp_slack_seconds`` (300 s)
+  of clock difference (``check_timestamp``, on the copy, whose files keep
+  their times); when they disagree the later time is the one the
+  gradebook records (so nbgrader's late penalty applies to it) and the
+  disagreement is reported (the instructor's terminal and the class
+  report).  ``timestamp.txt`` itself is left as submitted, so nbgrader's
+  release_feedback and fetch_feedback still match it.
+  ``c.BpkitIntake.enforce_file_times = 0`` only reports a disagreement.
 
 A refusal is a ``Refused`` exception whose text (English, then Japanese)
 tells the student what to fix; the caller records that submission as not
@@ -139,7 +142,6 @@ class _Copier:
     def __init__(self, limits: Limits, ignore: list[str]):
         self.limits, self.ignore = limits, ignore
         self.entries = self.total = 0
-        self.newest: tuple[int, str] = (0, "")  # (st_mtime_ns, where) of the most recently modified file
 
     def ignored(self, name: str) -> bool:
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore)
@@ -200,7 +202,6 @@ class _Copier:
             os.close(fd)
         dest.write_bytes(data)
         os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
-        self.newest = max(self.newest, (st.st_mtime_ns, where))
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:
@@ -230,11 +231,10 @@ def _name_problem(name: str) -> str | None:
 
 
 def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: Limits = Limits(),
-            ignore: list[str] = (), notes: list[str] | None = None) -> Path:
+            ignore: list[str] = ()) -> Path:
     """Copy submitted/<student>/<assignment>/ to dest (which must not exist),
-    following no link and reading only regular files; return dest.
-    notes: gets what the instructor should know (a timestamp.txt that
-    disagrees with the files' times, see check_timestamp).
+    following no link and reading only regular files, each file keeping its
+    modification time; return dest.
 
     Raises Refused (with the reason for the student) for a bad student or
     assignment name, a link or special file at any level, a hard link, or a
@@ -257,11 +257,7 @@ def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: 
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            copier = _Copier(limits, list(ignore))
-            copier.copy_dir(opened[-1], dest, "", 0)
-            note = check_timestamp(dest, copier.newest, limits)
-            if note and notes is not None:
-                notes.append(note)
+            _Copier(limits, list(ignore)).copy_dir(opened[-1], dest, "", 0)
         except BaseException:
             shutil.rmtree(dest, ignore_errors=True)
             raise
@@ -271,36 +267,37 @@ def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: 
     return dest
 
 
-def check_timestamp(copy: Path, newest: tuple[int, str], limits: Limits = Limits()) -> str | None:
-    """Cross-check the copy's timestamp.txt with the newest modification
-    time among the submission's files (newest: (st_mtime_ns, path)); on a
-    disagreement, return it as a note and (limits.enforce_file_times) write
-    the later time into the copy's timestamp.txt."""
+def check_timestamp(copy: Path, limits: Limits = Limits()) -> tuple[str | None, str | None]:
+    """Cross-check a sanitised copy's timestamp.txt with the newest
+    modification time among its files (take_in keeps them); returns (what
+    the instructor should know, the submission time to record instead as a
+    naive UTC ISO string), both None when they agree (within
+    limits.timestamp_slack_seconds) or there is no readable timestamp.txt."""
     from datetime import datetime, timedelta, timezone
 
     from nbgrader.utils import parse_utc
 
     path = copy / "timestamp.txt"
-    if not path.is_file() or not newest[1]:
-        return None
-    claimed_text = path.read_text(encoding="utf-8", errors="replace").strip()[:100]
+    if not path.is_file():
+        return None, None
     try:
-        claimed = parse_utc(claimed_text)
+        claimed = parse_utc(path.read_text(encoding="utf-8", errors="replace").strip()[:100])
     except (ValueError, OverflowError, TypeError):
-        return None  # nbgrader reports an unreadable timestamp itself
+        return None, None  # nbgrader reports an unreadable timestamp itself
     if claimed is None:
-        return None
+        return None, None
     claimed = claimed.replace(tzinfo=timezone.utc) if claimed.tzinfo is None else claimed.astimezone(timezone.utc)
-    written = datetime.fromtimestamp(newest[0] / 1e9, timezone.utc)
+    files = [Path(folder, name) for folder, _, names in os.walk(copy) for name in names]
+    mtime, newest = max((f.stat().st_mtime_ns, str(f.relative_to(copy))) for f in files)
+    written = datetime.fromtimestamp(mtime / 1e9, timezone.utc)
     if written <= claimed + timedelta(seconds=limits.timestamp_slack_seconds):
-        return None
-    stamp = f"{written:%Y-%m-%d %H:%M:%S.%f} UTC"
-    note = (f"timestamp.txt says {claimed:%Y-%m-%d %H:%M:%S} UTC, but {newest[1]!r} was written at "
+        return None, None
+    note = (f"timestamp.txt says {claimed:%Y-%m-%d %H:%M:%S} UTC, but {newest!r} was written at "
             f"{written:%Y-%m-%d %H:%M:%S} UTC, after it")
     if limits.enforce_file_times:
-        path.write_text(stamp, encoding="utf-8")
-        return note + f"; graded as submitted at {stamp} (late penalties follow that time)"
-    return note + "; graded with timestamp.txt's time (c.BpkitIntake.enforce_file_times = 0)"
+        return (note + f"; graded as submitted at {written:%Y-%m-%d %H:%M:%S} UTC (late penalties follow that time)",
+                written.replace(tzinfo=None).isoformat())
+    return note + "; graded with timestamp.txt's time (c.BpkitIntake.enforce_file_times = 0)", None
 
 
 def tree_hash(folder: Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bpkit.course import id_problem
-from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
+from bpkit.grading.intake import Limits, Refused, check_timestamp, take_in, tree_hash
 
 NB = "losses_and_gradients.ipynb"
 SECRET = "TOP-SECRET-REFERENCE-CONTENT"
@@ -199,38 +199,40 @@ def test_is_a_student_refused_when_a_notebook_name_holds_glob_characters(course)
 # ---------------------------------------- issue 20: a forged timestamp.txt ---
 
 def take_noting(course, limits=Limits()):
-    notes = []
-    with deadline(10):
-        copy = take_in(course / "submitted", "eve", "a1", course / "intake" / "eve" / "a1", limits, (), notes)
-    return copy, notes
+    copy = take(course)
+    return copy, check_timestamp(copy, limits)
 
 
-def test_does_a_timestamp_earlier_than_the_files_become_the_files_time_and_a_note(course):
+def test_does_a_timestamp_earlier_than_the_files_give_the_files_time_and_a_note(course):
     submitted_at(folder(course), STAMPED + 3 * 86400)  # written three days after the time it claims
-    copy, notes = take_noting(course)
-    assert (copy / "timestamp.txt").read_text() == "2026-01-04 10:00:00.000000 UTC"
-    assert len(notes) == 1 and "timestamp.txt says 2026-01-01 10:00:00 UTC" in notes[0], notes
-    assert "graded as submitted at 2026-01-04 10:00:00.000000 UTC" in notes[0]
-    assert (folder(course) / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"  # submitted/ untouched
+    copy, (note, when) = take_noting(course)
+    assert when == "2026-01-04T10:00:00"
+    assert "timestamp.txt says 2026-01-01 10:00:00 UTC" in note and "graded as submitted at 2026-01-04 10:00:00" in note
+    for path in (copy, folder(course)):  # left as submitted: release_feedback matches it
+        assert (path / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
 
 
 def test_is_a_forged_timestamp_only_reported_when_file_times_are_not_enforced(course):
     submitted_at(folder(course), STAMPED + 86400)
-    copy, notes = take_noting(course, Limits(enforce_file_times=0))
-    assert (copy / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
-    assert len(notes) == 1 and "enforce_file_times = 0" in notes[0]
+    _, (note, when) = take_noting(course, Limits(enforce_file_times=0))
+    assert when is None and "enforce_file_times = 0" in note
+
+
+def test_does_a_timestamp_txt_rewritten_later_count_even_if_the_notebook_looks_older(course):
+    submitted_at(folder(course), STAMPED - 3600)
+    os.utime(folder(course) / "timestamp.txt", (STAMPED + 86400, STAMPED + 86400))
+    _, (note, when) = take_noting(course)
+    assert when == "2026-01-02T10:00:00" and "'timestamp.txt' was written at" in note
 
 
 def test_are_files_written_within_the_slack_or_before_the_timestamp_no_disagreement(course):
     submitted_at(folder(course), STAMPED + 299)
-    assert take_noting(course)[1] == []
+    assert take_noting(course)[1] == (None, None)
     shutil.rmtree(course / "intake")
     submitted_at(folder(course), STAMPED - 86400)
-    copy, notes = take_noting(course)
-    assert notes == [] and (copy / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
+    assert take_noting(course)[1] == (None, None)
 
 
 def test_is_a_submission_without_a_readable_timestamp_left_to_nbgrader(course):
     (folder(course) / "timestamp.txt").write_text("not a time")
-    copy, notes = take_noting(course)
-    assert notes == [] and (copy / "timestamp.txt").read_text() == "not a time"
+    assert take_noting(course)[1] == (None, None)
