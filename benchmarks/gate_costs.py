@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/gate_costs.py --code /path/to/other/checkout   # e.g. main, for "before"
 
 Attacks (the issue's numbers): 40 x 8 MiB of display metadata, 1 500 errors
-of 100 KiB, a markdown cell of 51 200 ``$x$``.  For each run it prints the
+of 100 KiB, a markdown cell of 51 200 ``$x$``, a judge reply naming one
+4 MiB blob 36 864 times (``--only wire``).  For each run it prints the
 wall time and the peak memory (VmHWM) of the main process and of the
 largest grading worker, the main process's CPU seconds, the size of the
 attacker's graded notebook and feedback page, and the peak memory and wall
@@ -40,6 +41,19 @@ ATTACKS = {
         "\n_ip = get_ipython()\nfor _i in range(1500):\n    try:\n        raise ValueError('e' * (100 << 10))\n"
         "    except ValueError:\n        _ip.showtraceback()\n")},
     "TeX 51 200 $x$": {"softmax +markdown": " ".join(["$x$"] * 51_200)},
+    # one 4 MiB blob named 36 864 times in a header under 1 MB (the probe's send, patched in the kernel)
+    "wire aliasing 36 864 x 4 MiB": {"softmax": (
+        "import bpkit.probe as _probe\nimport numpy as _np\n_real_send, _state = _probe.send, {'done': False}\n"
+        "def _aliasing_send(sock, header, blobs=()):\n"
+        "    value = header.get('value') if isinstance(header, dict) else None\n"
+        "    if not _state['done'] and header.get('ok') and isinstance(value, dict) and value.get('t') == 'ndarray':\n"
+        "        _state['done'] = True\n"
+        "        blobs = list(blobs) + [_probe.npy(_np.zeros((4 << 20) // 8 - 16))]\n"
+        "        ref = {'t': 'ndarray', 'b': len(blobs) - 1}\n"
+        "        header = dict(header, value={'t': 'list', 'items': [{'t': 'list', 'items': [\n"
+        "            {'t': 'list', 'items': [ref] * 64}] * 64}] * 9})\n"
+        "    return _real_send(sock, header, blobs)\n"
+        "_probe.send = _aliasing_send\n") + SOFTMAX},
 }
 
 
