@@ -8,15 +8,24 @@ and Safari draw natively, with no script (the pages' Content-Security-Policy
 allows none).  What latex2mathml writes is cleaned with a MathML allow-list
 (it passes ``\\text{<script>}`` and ``\\href{javascript:...}`` through as
 markup); TeX it cannot convert stays as text.
+
+Cost is bounded (issue 20): a page converts at most MAX_FORMULAS formulas
+and spends at most MAX_SECONDS converting them (``page_budget``, one per
+feedback page); past either, the TeX stays as text.  A markdown cell of
+51 200 ``$x$`` once held the grading command's main process for over a
+minute; feedback pages are now also written in worker processes, each
+under a time limit (bpkit.presentation.feedback).
 """
 from __future__ import annotations
 
 import html
 import re
+import time
+from contextlib import contextmanager
 
 import bleach
 
-__all__ = ["tex_to_mathml", "math_in_html", "MATHML_TAGS"]
+__all__ = ["tex_to_mathml", "math_in_html", "page_budget", "MATHML_TAGS", "MAX_FORMULAS", "MAX_SECONDS"]
 
 MATHML_TAGS = ["math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
                "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
@@ -38,6 +47,41 @@ MATHML_ATTRIBUTES = {
 
 #: The longest TeX converted (a longer one stays as text).
 MAX_TEX = 2_000
+#: Formulas converted per page (page_budget); later ones stay as TeX.  The
+#: course's own notebooks hold fewer than 100.
+MAX_FORMULAS = 1_000
+#: Seconds spent converting per page (a safety net behind MAX_FORMULAS: a
+#: formula costs about 0.3 ms).
+MAX_SECONDS = 5.0
+
+
+class _Budget:
+    def __init__(self, formulas: int, seconds: float):
+        self.left, self.until = formulas, time.monotonic() + seconds
+
+    def take(self) -> bool:
+        """One more formula may be converted (and is counted)."""
+        if self.left <= 0 or time.monotonic() > self.until:
+            self.left = 0
+            return False
+        self.left -= 1
+        return True
+
+
+_budget: _Budget | None = None
+
+
+@contextmanager
+def page_budget(formulas: int = MAX_FORMULAS, seconds: float = MAX_SECONDS):
+    """Every conversion inside the block (one page: all its markdown cells)
+    shares one budget of `formulas` formulas and `seconds` seconds.
+    Outside any block, each math_in_html call has a budget of its own."""
+    global _budget
+    outer, _budget = _budget, _Budget(formulas, seconds)
+    try:
+        yield _budget
+    finally:
+        _budget = outer
 
 _MATH = re.compile(
     r"\$\$(?P<dollars>.+?)\$\$"
@@ -66,6 +110,8 @@ def tex_to_mathml(tex: str, display: bool = False) -> str | None:
 
 
 def _replace(match: re.Match) -> str:
+    if not _budget.take():
+        return match.group(0)
     groups = match.groupdict()
     display = groups["inline"] is None and groups["parens"] is None
     tex = next(groups[k] for k in ("dollars", "brackets", "env", "parens", "inline") if groups[k] is not None)
@@ -74,6 +120,10 @@ def _replace(match: re.Match) -> str:
 
 
 def math_in_html(page) -> str:
-    """HTML (already escaped or cleaned) with the TeX in its text as MathML."""
+    """HTML (already escaped or cleaned) with the TeX in its text as MathML,
+    within the page's budget (page_budget; a budget of its own outside one)."""
+    if _budget is None:
+        with page_budget():
+            return math_in_html(page)
     parts = _SKIP.split(str(page))
     return "".join(part if i % 2 else _MATH.sub(_replace, part) for i, part in enumerate(parts))

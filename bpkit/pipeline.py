@@ -12,10 +12,11 @@ from rich.console import Console
 from bpkit.course import Course
 from bpkit.grading.batch import grade_submissions
 from bpkit.course import id_problem
-from bpkit.grading.records import StudentResult, failure_summary, flagged_students, read_results
+from bpkit.grading.records import StudentResult, flagged_students, read_results
 from bpkit.isolation.sandbox import check_sandbox
 from bpkit.presentation.console import print_results, progress_bar
 from bpkit.presentation.export import export_csv
+from bpkit.presentation.feedback import feedback_done, mark_feedback_done, write_feedback
 from bpkit.presentation.pages import keep_only_feedback_pages, write_failure_feedback, write_partial_feedback
 
 __all__ = ["grade_assignment", "grade_and_show"]
@@ -47,19 +48,20 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         result = StudentResult(student, False, error=failed[student]) if student in failed else graded[student]
         result.skipped = student in skipped
         results.append(result)
-    if feedback and any(r.ok and not r.skipped for r in results):
-        outcome = course.api.generate_feedback(assignment, force=True)
-        if not outcome["success"]:
-            log(f"warning: some feedback could not be generated: {failure_summary(outcome)}")
     if feedback:
+        # every graded student whose pages are not those of the files graded: the ones graded now, and any
+        # whose feedback an interrupted run (Ctrl-C) or --no-feedback left unwritten
+        pending = [r for r in results if r.ok and (not r.skipped or not feedback_done(course, assignment, r.student))]
+        write_feedback(course, assignment, [r for r in pending if not r.stopped], workers=workers, log=log)
         keep_only_feedback_pages(course, assignment)
 
         for r in results:
             if not r.ok:
                 if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
                     write_failure_feedback(course, assignment, r.student, r.error)
-            elif r.stopped and not r.skipped:
+            elif r.stopped and r in pending:
                 write_partial_feedback(course, assignment, r)
+                mark_feedback_done(course, assignment, r.student)
     return results
 
 

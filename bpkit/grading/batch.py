@@ -53,13 +53,13 @@ from pathlib import Path
 
 from bpkit import timings
 from bpkit.course import id_problem
-from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
+from bpkit.grading.intake import Limits, Refused, check_timestamp, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
-from bpkit.grading.records import failure_summary
+from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_intake_notes, record_not_graded
 from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
-__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES",
+__all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES", "worker_memory_bytes",
            "WORKER_DIED_TWICE", "default_workers"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
@@ -206,6 +206,8 @@ def _grade_one(student: str) -> WorkerResult:
                 outcome = course.api.autograde(assignment, student, force=True, create=True)
         if outcome["success"] or not _kernel_failed_to_start(outcome):
             break
+    if judge is not None and judge.out_of_memory:  # the grader's problem, never the student's: _work ends
+        raise MemoryError("the judge ran out of memory")  # this worker and the batch retries the submission
     if not outcome["success"]:
         error = failure_summary(outcome)
         if judge is not None and judge.verdicts and _kernel_stopped(outcome):
@@ -228,7 +230,8 @@ def _grade_one(student: str) -> WorkerResult:
         folder = course.autograded(student, assignment)
         if judge is not None:
             record = apply_verdicts(result.grades, judge, _once("grade_cells", lambda: _grade_cells(course, assignment)))
-            annotate(record.write(folder), record.cells)
+            annotate(folder, record.cells, record)  # adds the grading side's reasons and findings to the record
+            record.write(folder)
         else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
             annotate(folder, {name: {} for name in result.grades})
     return result
@@ -319,17 +322,23 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     """
     root = course.root
     done = on_done or (lambda student: None)
-    results, skipped, todo, hashes = [], [], [], {}
+    results, skipped, todo, hashes, notes, submitted_at = [], [], [], {}, {}, {}
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
+            if result.ok and submitted_at.get(result.student):
+                result.timestamp = submitted_at[result.student]  # what the gradebook (and late penalty) sees
             with timings.stage("gradebook"):
                 writer.record(result)
-            marker = course.autograded(result.student, assignment) / MARKER
+            folder = course.autograded(result.student, assignment)
+            marker = folder / MARKER
+            record_intake_notes(folder, notes.get(result.student, []))  # e.g. a timestamp.txt that disagrees
             if result.ok:
+                (folder / NOT_GRADED_FILE).unlink(missing_ok=True)
                 marker.write_text(json.dumps({"hash": hashes[result.student]}), encoding="utf-8")
             else:  # never skip it next time as "already graded" from an older marker
                 marker.unlink(missing_ok=True)
+                record_not_graded(folder, result.error)  # what `bpkit report` says, never read from submitted/
             timings.flush(result.student, role="main", assignment=assignment, ok=result.ok)
         results.append(result)
         done(result.student)
@@ -345,6 +354,8 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
             except Refused as exc:
                 finish(WorkerResult(student, False, error=f"refused: {exc}"))
                 continue
+            note, submitted_at[student] = check_timestamp(copy, limits)  # a timestamp.txt the files contradict
+            notes[student] = [note] if note else []
             # hashed before grading, so a file changed meanwhile is graded again next time
             hashes[student] = tree_hash(copy)
             if not force and _graded_hash(course, assignment, student) == hashes[student]:

@@ -22,6 +22,22 @@ Classes of problem this module stops (issue #10):
   control and format characters, odd whitespace, and names that are not
   UTF-8.
 
+- **A forged ``timestamp.txt``** (issue 20).  nbgrader takes the
+  submission time from that file, which the student writes; a late student
+  could claim an earlier time.  nbgrader's submit and collect copy files
+  keeping their modification times, and submit writes ``timestamp.txt``
+  itself, so in an honest submission no file, ``timestamp.txt`` included,
+  was written after the time it claims.  The rule: the submission time is
+  the later of ``timestamp.txt`` and the newest modification time among the
+    submission's files, allowing ``Limits.timestamp_slack_seconds`` (300 s)
+  of clock difference (``check_timestamp``, on the copy, whose files keep
+  their times); when they disagree the later time is the one the
+  gradebook records (so nbgrader's late penalty applies to it) and the
+  disagreement is reported (the instructor's terminal and the class
+  report).  ``timestamp.txt`` itself is left as submitted, so nbgrader's
+  release_feedback and fetch_feedback still match it.
+  ``c.BpkitIntake.enforce_file_times = 0`` only reports a disagreement.
+
 A refusal is a ``Refused`` exception whose text (English, then Japanese)
 tells the student what to fix; the caller records that submission as not
 graded and goes on with the others.  Entries nbgrader ignores anyway
@@ -42,7 +58,7 @@ from pathlib import Path
 
 from bpkit.course import id_problem
 
-__all__ = ["Limits", "Refused", "id_problem", "take_in", "tree_hash"]
+__all__ = ["Limits", "Refused", "id_problem", "take_in", "tree_hash", "check_timestamp"]
 
 
 class Refused(Exception):
@@ -60,6 +76,8 @@ class Limits:
     max_total_bytes: int = 128 << 20
     max_entries: int = 500
     max_depth: int = 8
+    timestamp_slack_seconds: int = 300  # clock difference allowed between timestamp.txt and the files' times
+    enforce_file_times: int = 1  # 1: a submission is as late as its newest file; 0: only report a disagreement
 
     @classmethod
     def from_config(cls, config) -> "Limits":
@@ -215,7 +233,8 @@ def _name_problem(name: str) -> str | None:
 def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: Limits = Limits(),
             ignore: list[str] = ()) -> Path:
     """Copy submitted/<student>/<assignment>/ to dest (which must not exist),
-    following no link and reading only regular files; return dest.
+    following no link and reading only regular files, each file keeping its
+    modification time; return dest.
 
     Raises Refused (with the reason for the student) for a bad student or
     assignment name, a link or special file at any level, a hard link, or a
@@ -246,6 +265,39 @@ def take_in(submitted: Path, student: str, assignment: str, dest: Path, limits: 
         for fd in reversed(opened):
             os.close(fd)
     return dest
+
+
+def check_timestamp(copy: Path, limits: Limits = Limits()) -> tuple[str | None, str | None]:
+    """Cross-check a sanitised copy's timestamp.txt with the newest
+    modification time among its files (take_in keeps them); returns (what
+    the instructor should know, the submission time to record instead as a
+    naive UTC ISO string), both None when they agree (within
+    limits.timestamp_slack_seconds) or there is no readable timestamp.txt."""
+    from datetime import datetime, timedelta, timezone
+
+    from nbgrader.utils import parse_utc
+
+    path = copy / "timestamp.txt"
+    if not path.is_file():
+        return None, None
+    try:
+        claimed = parse_utc(path.read_text(encoding="utf-8", errors="replace").strip()[:100])
+    except (ValueError, OverflowError, TypeError):
+        return None, None  # nbgrader reports an unreadable timestamp itself
+    if claimed is None:
+        return None, None
+    claimed = claimed.replace(tzinfo=timezone.utc) if claimed.tzinfo is None else claimed.astimezone(timezone.utc)
+    files = [Path(folder, name) for folder, _, names in os.walk(copy) for name in names]
+    mtime, newest = max((f.stat().st_mtime_ns, str(f.relative_to(copy))) for f in files)
+    written = datetime.fromtimestamp(mtime / 1e9, timezone.utc)
+    if written <= claimed + timedelta(seconds=limits.timestamp_slack_seconds):
+        return None, None
+    note = (f"timestamp.txt says {claimed:%Y-%m-%d %H:%M:%S} UTC, but {newest!r} was written at "
+            f"{written:%Y-%m-%d %H:%M:%S} UTC, after it")
+    if limits.enforce_file_times:
+        return (note + f"; graded as submitted at {written:%Y-%m-%d %H:%M:%S} UTC (late penalties follow that time)",
+                written.replace(tzinfo=None).isoformat())
+    return note + "; graded with timestamp.txt's time (c.BpkitIntake.enforce_file_times = 0)", None
 
 
 def tree_hash(folder: Path) -> str:

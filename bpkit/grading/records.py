@@ -17,11 +17,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
-from bpkit.course import Course
+from bpkit.course import Course, id_problem
 from bpkit.escaping import clip, terminal_text
 from bpkit.integrity import suspicious_cells
 
-__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "failure_summary",
+__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "NOT_GRADED_FILE", "failure_summary",
+           "record_not_graded", "recorded_not_graded", "INTAKE_FILE", "record_intake_notes", "intake_notes",
            "failure_reason", "judge_failures", "judge_findings", "read_results", "flagged_students", "MAX_SCANNED",
            "mistake_key"]
 
@@ -40,6 +41,10 @@ class CellVerdict:
     message: str = ""  # the diagnosis (English, Japanese, then a [key] line) when not passed
     notes: str = ""  # remarks that cost no points
     in_notebook: float | None = None  # nbgrader's in-notebook score (None: the notebook stopped before it)
+    # a cell that failed in the notebook before its check reached the judge: the reason and message the
+    # grading side gave it (bpkit.grading.verdicts.annotate), never a [key] read from the kernel's text
+    cause: str = ""
+    cause_message: str = ""
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Finding:
     cell: str
     judge: str  # what the judge saw
     in_notebook: float | None = None
+    kind: str = "judge"  # "judge": the judge's verdict differs; "imitation": kernel text posing as a diagnosis
 
 
 @dataclass
@@ -82,11 +88,13 @@ class JudgeRecord:
                 if isinstance(verdict, dict):
                     record.cells.setdefault(str(notebook), {})[str(grade_id)] = CellVerdict(
                         bool(verdict.get("passed")), bool(verdict.get("checked")), str(verdict.get("message") or ""),
-                        str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")))
+                        str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")),
+                        str(verdict.get("cause") or ""), str(verdict.get("cause_message") or ""))
         for finding in raw.get("findings") if isinstance(raw.get("findings"), list) else []:
             if isinstance(finding, dict):
                 record.findings.append(Finding(str(finding.get("notebook") or ""), str(finding.get("cell") or ""),
-                                               str(finding.get("judge") or ""), _number(finding.get("in_notebook"))))
+                                               str(finding.get("judge") or ""), _number(finding.get("in_notebook")),
+                                               str(finding.get("kind") or "judge")))
         return record
 
 
@@ -166,7 +174,7 @@ def judge_findings(record: JudgeRecord) -> list[tuple[str, str]]:
     """(grade_id, evidence) of each cell that passed in the notebook but not
     with the judge, and ("(grader)", evidence) of each request the judge
     refused."""
-    return [(f.cell, f.judge if f.in_notebook is None and f.cell == "(grader)"
+    return [(f.cell, f.judge if f.kind != "judge" or (f.in_notebook is None and f.cell == "(grader)")
              else f"passed in the notebook, not with the judge: {f.judge}") for f in record.findings]
 
 
@@ -202,9 +210,13 @@ def _first_lines(message: str) -> str:
     return "\n".join(clip(message, 2_000).splitlines()[:2])
 
 
-def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str]) -> None:
-    """Reasons, messages and code-pattern findings from the graded notebooks."""
-    failed = set(result.failed)
+def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str], judged: set[str]) -> None:
+    """Code-pattern findings from the graded notebooks, and the reasons and
+    messages of failed cells the judge has no verdict on (--no-sandbox: the
+    in-notebook checks decided).  A judged cell's reason and message come
+    from the judge's record only: text raised in the kernel is the
+    student's output, never parsed for a [key]."""
+    failed = set(result.failed) - judged
     for name in notebooks:
         path = folder / f"{name}.ipynb"
         if not path.is_file():
@@ -219,16 +231,66 @@ def _read_notebooks(result: StudentResult, folder: Path, notebooks: list[str]) -
         result.findings += suspicious_cells(nb)
 
 
-def _why_not_graded(folder: Path, notebooks: list[str]) -> str:
-    for name in notebooks:
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
-            return f"{name}.ipynb is missing"
-        try:
-            nbformat.read(path, as_version=4)
-        except Exception as exc:  # the notebook itself is broken
-            return f"{name}.ipynb cannot be read: {type(exc).__name__}: {str(exc)[:100]}"
-    return "nbgrader could not execute it (see the grading log)"
+#: Written into autograded/<student>/<assignment>/ when a submission could not
+#: be graded: why, as the grading side saw it (the intake's refusal, nbgrader's
+#: error).  The report reads this, never submitted/ (only bpkit.grading.intake does).
+NOT_GRADED_FILE = ".bpkit-not-graded.json"
+MAX_REASON = 5_000  # characters of a recorded reason
+
+
+def record_not_graded(folder: Path, reason: str) -> None:
+    """Record, at grading time, why the submission in `folder` (its
+    autograded/ folder) could not be graded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / NOT_GRADED_FILE).write_text(json.dumps({"reason": clip(str(reason), MAX_REASON)}, ensure_ascii=False),
+                                          encoding="utf-8")
+
+
+def recorded_not_graded(folder: Path) -> str | None:
+    """The reason record_not_graded wrote in `folder`, if any."""
+    try:
+        with open(folder / NOT_GRADED_FILE, encoding="utf-8") as f:
+            raw = json.loads(f.read(4 * MAX_REASON + 100))
+    except (OSError, ValueError):
+        return None
+    return clip(str(raw.get("reason") or "not graded"), MAX_REASON) if isinstance(raw, dict) else None
+
+
+#: Written into autograded/<student>/<assignment>/ at grading time: what the
+#: intake noticed (bpkit.grading.intake.check_timestamp), shown as findings.
+INTAKE_FILE = ".bpkit-intake.json"
+
+
+def record_intake_notes(folder: Path, notes: list[str]) -> None:
+    """Record what the intake noticed about this submission (nothing: no file)."""
+    if notes:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / INTAKE_FILE).write_text(json.dumps({"notes": [clip(n, 1_000) for n in notes[:20]]},
+                                                     ensure_ascii=False), encoding="utf-8")
+    else:
+        (folder / INTAKE_FILE).unlink(missing_ok=True)
+
+
+def intake_notes(folder: Path) -> list[str]:
+    try:
+        raw = json.loads((folder / INTAKE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    notes = raw.get("notes") if isinstance(raw, dict) else None
+    return [clip(str(n), 1_000) for n in notes[:20]] if isinstance(notes, list) else []
+
+
+def _why_not_graded(course: Course, student: str, assignment: str) -> str:
+    """Why a student has no graded result, from what grading recorded
+    (never from submitted/: a notebook there may be a link to the course
+    secret, a FIFO or /dev/zero)."""
+    problem = id_problem(student)
+    if problem:
+        return f"the student folder name cannot be used as an nbgrader id: {problem}"
+    recorded = recorded_not_graded(course.autograded(student, assignment))
+    if recorded:
+        return recorded
+    return f"not graded yet: run `bpkit grade {assignment}`"
 
 
 def read_results(course: Course, assignment: str, students: list[str] | None = None) -> list[StudentResult]:
@@ -249,20 +311,31 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
     results = []
     for student in students:
         folder = course.autograded(student, assignment)
+        if id_problem(student) or (folder / NOT_GRADED_FILE).exists():
+            results.append(StudentResult(student, False, error=_why_not_graded(course, student, assignment)))
+            continue
         record = JudgeRecord.read(folder)
         if student not in raw or not (record.stopped or all((folder / f"{n}.ipynb").exists() for n in notebooks)):
-            results.append(StudentResult(student, False,
-                                         error=_why_not_graded(course.submitted(student, assignment), notebooks)))
+            results.append(StudentResult(student, False, error=_why_not_graded(course, student, assignment)))
             continue
         score, max_score, cells = raw[student]
         result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
+        result.findings += [("(submission time)", note) for note in intake_notes(folder)]
         result.findings += judge_findings(record)
-        _read_notebooks(result, folder, notebooks)
-        # the judge's own diagnosis wins over what the (student-run) notebook shows
-        for grade_id, (reason, message) in judge_failures(record).items():
-            if grade_id in result.failed:
-                result.reasons[grade_id] = reason
-                result.messages.setdefault(reason, _first_lines(message))
+        verdicts = {grade_id: v for cells in record.cells.values() for grade_id, v in cells.items()}
+        _read_notebooks(result, folder, notebooks, set(verdicts))
+        # a judged cell: the judge's diagnosis, else the reason the grading side recorded
+        diagnosed = judge_failures(record)
+        for grade_id in set(result.failed) & set(verdicts):
+            verdict = verdicts[grade_id]
+            if grade_id in diagnosed:
+                reason, message = diagnosed[grade_id]
+            elif verdict.cause:
+                reason, message = verdict.cause, verdict.cause_message
+            else:
+                reason, message = mistake_key(verdict.message) or "not_checked", verdict.message
+            result.reasons[grade_id] = reason
+            result.messages.setdefault(reason, _first_lines(message))
         for grade_id in set(result.failed) - set(result.reasons):
             result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
         results.append(result)

@@ -14,12 +14,15 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade
 
-from bpkit.grading.records import CellVerdict, Finding, JudgeRecord
+from bpkit.checks.core import DATA_PREFIX
+from bpkit.escaping import clip, terminal_text
+from bpkit.grading.records import MAX_SCANNED, CellVerdict, Finding, JudgeRecord, mistake_key
+from bpkit.grading.root_cause import KEY as ROOT_CAUSE_KEY
 from bpkit.grading.root_cause import explain_name_errors
-from bpkit.preprocessors.feedback_summary import keep_heatmap_data, tidy_error
+from bpkit.preprocessors.feedback_summary import HEATMAP_METADATA, keep_heatmap_data, tidy_error
 from bpkit.probe import NOT_PASSED
 
-__all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "NOT_RUN", "NOT_CHECKED", "VISIBLE_ONLY"]
+__all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "kit_keys", "NOT_RUN", "NOT_CHECKED", "VISIBLE_ONLY"]
 
 
 def cell_verdict(judge, names, unreached: str) -> CellVerdict:
@@ -123,28 +126,115 @@ def _judged_error(cell, message: str):
     return nbformat.v4.new_output("error", ename="CheckFailure", evalue=text, traceback=[f"CheckFailure: {text}"])
 
 
-def annotate(folder: Path, cells: dict[str, dict[str, CellVerdict]]) -> None:
+def annotate(folder: Path, cells: dict[str, dict[str, CellVerdict]], record: JudgeRecord | None = None) -> None:
     """Put the judge's diagnosis into the graded notebook (for feedback and
     formgrader), cell by cell (_annotate_cell); cells: notebook -> grade id -> verdict ({} for
     none, as with --no-sandbox); every graded cell's errors
     then lose their ``[data]`` lines (moved to the cell's metadata) and the
     kit's own traceback frames (bpkit/probe.py, the checks), so formgrader
     shows what the feedback shows; and a NameError caused by an earlier
-    failed cell names it (bpkit.grading.root_cause)."""
+    failed cell names it (bpkit.grading.root_cause).
+
+    record (sandboxed grading, the judge decided): the notebook's own text is
+    the student's output, so before anything a heatmap or ``[data]`` line
+    that did not come from the judge is dropped, a kernel error posing as
+    the grader's diagnosis (a ``[key]`` line, ``[data]``, a CheckFailure the
+    probe did not raise) becomes an integrity finding of the record, and
+    each judged cell that failed before its check reached the judge gets
+    the reason the grading side sees (CellVerdict.cause): an earlier failed
+    cell, a stub, or the exception the notebook raised, by name."""
     for notebook, verdicts in cells.items():
         path = folder / f"{notebook}.ipynb"
         if not path.is_file():
             continue
         nb = nbformat.read(path, as_version=4)
         changed = False
+        if record is not None:
+            changed = _student_text_only(nb, notebook, record) or changed
         for cell in nb.cells:
             verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
             if verdict:
                 changed = _annotate_cell(cell, verdict) or changed
         changed = _tidy_errors(nb) or changed
+        before = {id(o): o.get("evalue") for c in nb.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"}
         changed = explain_name_errors(nb) or changed
+        if record is not None:
+            rewritten = {id(o) for c in nb.cells for o in c.get("outputs", [])
+                         if o.get("output_type") == "error" and before.get(id(o)) != o.get("evalue")}
+            present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
+            for grade_id, verdict in verdicts.items():
+                if not verdict.passed and not verdict.checked:
+                    verdict.cause, verdict.cause_message = (_cause(present[grade_id], rewritten) if grade_id in present
+                                                            else ("cell deleted", "The graded cell was deleted."))
         if changed:
             nbformat.write(nb, path)
+
+
+def _is_probe_placeholder(output) -> bool:
+    return output.get("ename") == "CheckFailure" and output.get("evalue") == NOT_PASSED
+
+
+def _student_text_only(nb, notebook: str, record: JudgeRecord) -> bool:
+    """Drop heatmaps and ``[data]`` lines the notebook brought itself (the
+    judge's are added afterwards, from its record), and record an integrity
+    finding for each grade cell whose kernel error poses as the grader's
+    diagnosis; returns whether anything changed."""
+    changed = False
+    for cell in nb.cells:
+        if cell.get("metadata", {}).pop(HEATMAP_METADATA, None) is not None:
+            changed = True
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error" or _is_probe_placeholder(output):
+                continue
+            evalue = str(output.get("evalue") or "")
+            key = mistake_key(clip(evalue, MAX_SCANNED))
+            if is_grade(cell) and (key or DATA_PREFIX in evalue or output.get("ename") == "CheckFailure"):
+                shown = f" ([{terminal_text(key, 100)}])" if key else ""
+                record.findings.append(Finding(
+                    notebook, grade_id or "", f"the notebook raised text posing as the grader's diagnosis{shown}; "
+                    "it is the student's own output and was not used as a diagnosis", kind="imitation"))
+            if DATA_PREFIX in evalue:
+                output["evalue"] = "\n".join(line for line in evalue.splitlines() if not line.startswith(DATA_PREFIX))
+                changed = True
+            traceback = [str(entry) for entry in output.get("traceback") or []]
+            if any(DATA_PREFIX in entry for entry in traceback):
+                output["traceback"] = ["\n".join(line for line in entry.splitlines() if DATA_PREFIX not in line)
+                                       for entry in traceback]
+                changed = True
+    return changed
+
+
+def _cause(cell, rewritten: set[int]) -> tuple[str, str]:
+    """(reason, message) of a graded cell that failed in the notebook
+    before its check reached the judge, as the grading side sees it."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            evalue = clip(str(output.get("evalue") or ""), 2_000)
+            if id(output) in rewritten:  # bpkit.grading.root_cause named the earlier cell
+                return ROOT_CAUSE_KEY, evalue
+            ename = terminal_text(str(output.get("ename") or "error"), 100) or "error"
+            if ename == "NotImplementedError":
+                return "not_implemented", "Not implemented yet (the stub as handed out).\nまだ実装されていません。"
+            if ename in kit_keys():  # an exception named like a key the kit gives is still the student's own
+                ename = f"notebook error: {ename}"
+            return ename, f"(raised in the notebook: the student's own output, not the grader's)\n{ename}: {evalue}"
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            return "wrote to stderr", "The cell wrote to stderr, which nbgrader counts as a failure."
+    return "", ""
+
+
+def kit_keys() -> frozenset[str]:
+    """Every reason the kit itself gives: the checks' mistake keys and the
+    grading side's own."""
+    from bpkit.checks import registry
+
+    keys = set(registry.generic_keys())
+    for check in registry.checks().values():
+        keys |= check.keys
+    return frozenset(keys | {ROOT_CAUSE_KEY, "not_checked", "not_run", "sandbox", "judge_error", "asked_twice",
+                             "judged", "grader_memory", "not_implemented", "wrote to stderr", "failed", "cell deleted"})
 
 
 def _annotate_cell(cell, verdict: CellVerdict) -> bool:

@@ -27,10 +27,10 @@ import numpy as np
 from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
 from bpkit.judging.wire import (MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy,
-                                receive, send)
+                                receive, send, take_blob)
 from bpkit.timings import stage
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "CALL_TIMEOUT", "MAX_REFUSED"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "GraderOutOfMemory", "CALL_TIMEOUT", "MAX_REFUSED"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0
@@ -42,6 +42,15 @@ MAX_ASSIGN = 100_000
 #: Calls of one of the check's own functions (e.g. f of numerical_gradient) the
 #: student's code may make per element of the arrays it was given, plus a few.
 CALLBACKS_PER_ELEMENT, CALLBACKS_EXTRA = 8, 64
+
+
+class GraderOutOfMemory(BaseException):
+    """The grading worker ran out of memory while decoding what the sandbox
+    sent or running the check's own functions: the grader's problem, never
+    the student's mistake.  A BaseException, so the checks' ``except
+    Exception`` (which names a student's exception) lets it through; the
+    judge records it (Judge.out_of_memory) and the batch retries the
+    submission in a fresh worker (bpkit.grading.batch)."""
 
 
 class SandboxGone(BaseException):
@@ -204,6 +213,8 @@ class _Connection:
                 error = exception_from(reply.get("error"))
             except (ProtocolError, ValueError, KeyError, TypeError, IndexError) as exc:
                 raise _gone_not_data(exc) from None
+            except MemoryError:
+                raise GraderOutOfMemory() from None
             if header["op"] == "getattr" and isinstance(error, AttributeError):
                 raise AttributeError(str(error))
             raise error
@@ -220,7 +231,7 @@ class _Connection:
         for mine, index in zip(arrays, indices):
             if not any(mine is s for s in shared):
                 continue
-            theirs = load_npy(blobs[int(index)])
+            theirs = load_npy(take_blob(blobs, index))
             if theirs.shape == mine.shape and theirs.dtype.kind in "biuf":
                 mine[...] = theirs
             else:  # reshaped or retyped in place: the caller sees a changed array
@@ -243,6 +254,8 @@ class _Connection:
             reply = {"ok": True, "value": self.codec.encode(value, reply_blobs)}
         except ProtocolError:
             raise
+        except MemoryError:
+            raise GraderOutOfMemory() from None
         except Exception as exc:  # e.g. f called with an array of the wrong shape
             reply_blobs = []
             reply = {"ok": False, "error": error_info(exc)}
@@ -309,6 +322,7 @@ class Judge:
         self.verdicts: dict[str, list[Verdict]] = {}
         self.refused: list[dict] = []  # requests refused: {"name", "why"}, the first MAX_REFUSED
         self.refused_count = 0
+        self.out_of_memory = False  # a check ran this worker out of memory (GraderOutOfMemory)
         self._checks = registry.functions()  # every check a cell may ask for
         self._allowed = set(self._checks) if allowed is None else set(allowed) & set(self._checks)
         self._salt = bytes(salt)
@@ -377,6 +391,11 @@ class Judge:
                 self._checks[name](student)
         except CheckFailure as exc:
             return Verdict(False, str(exc), "\n".join(notes))
+        except (GraderOutOfMemory, MemoryError):  # the grader's problem: this submission is graded again
+            self.out_of_memory = True
+            return Verdict(False, "The grader ran out of memory while checking this cell; it is graded again.\n"
+                                  "採点プログラムがこのセルの確認中にメモリ不足になりました。もう一度採点します。\n"
+                                  "[grader_memory]", "\n".join(notes))
         except SandboxGone as exc:
             en, ja = (exc.args + ("", ""))[:2]
             return Verdict(False, f"The grader stopped checking: {en}.\n採点を中断しました：{ja}。\n[sandbox]",

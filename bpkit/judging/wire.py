@@ -20,7 +20,7 @@ import struct
 import numpy as np
 
 __all__ = ["CheckFailure", "ENV", "SOCKET_NAME", "MAX_KEY", "MAX_TEXT", "MAX_ITEMS", "ProtocolError", "send", "receive", "npy",
-           "load_npy", "Codec", "student_line", "error_info", "exception_from"]
+           "load_npy", "Blobs", "take_blob", "Codec", "student_line", "error_info", "exception_from"]
 
 #: The environment variable naming the judge's Unix socket.
 ENV = "BPKIT_JUDGE"
@@ -66,14 +66,39 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
+class Blobs(list):
+    """The binary blobs of one message.  Each may be decoded once (take):
+    a header that names one blob many times (35 000 references to one
+    4 MB array in a 1 MB header) would otherwise decode a new array each
+    time, so what a message decodes to is bounded by its own size."""
+
+    def __init__(self, blobs=()):
+        super().__init__(blobs)
+        self._taken: set[int] = set()
+
+    def take(self, index) -> bytes:
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self):
+            raise ProtocolError("a value names an array the message does not hold")
+        if index in self._taken:
+            raise ProtocolError("a value names the same array twice")
+        self._taken.add(index)
+        return self[index]
+
+
+def take_blob(blobs, index) -> bytes:
+    """Blob `index` of a message, at most once (see Blobs; a plain list is
+    wrapped by Codec.decode)."""
+    return blobs.take(index) if isinstance(blobs, Blobs) else Blobs(blobs).take(index)
+
+
+def receive(sock: socket.socket) -> tuple[dict, Blobs]:
     size, count = struct.unpack(">II", _exactly(sock, 8))
     if size > MAX_HEADER or count > MAX_BLOBS:
         raise ProtocolError(f"message too large ({size} bytes, {count} arrays)")
     header = json.loads(_exactly(sock, size).decode("utf-8"))
     if not isinstance(header, dict):
         raise ProtocolError("a message header must be a JSON object")
-    blobs, total = [], 0
+    blobs, total = Blobs(), 0
     for _ in range(count):
         (length,) = struct.unpack(">Q", _exactly(sock, 8))
         total += length
@@ -90,6 +115,24 @@ def npy(array: np.ndarray) -> bytes:
 
 
 def load_npy(blob: bytes) -> np.ndarray:
+    """A numeric array from .npy bytes.  The header is checked before any
+    memory is set aside: NumPy would allocate the shape the header claims
+    (a 100-byte blob could claim terabytes), so the data it claims must be
+    in the blob."""
+    buffer = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(buffer)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(buffer, max_header_size=1000)
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise ProtocolError(f"not an .npy array ({str(exc)[:100]})") from None
+    if dtype.kind not in "biufc" or dtype.itemsize == 0 or dtype.hasobject:
+        raise ProtocolError("only numeric arrays are exchanged")
+    count = 1
+    for n in shape:
+        count *= int(n)
+    if count * dtype.itemsize > len(blob) - buffer.tell():
+        raise ProtocolError("an array's header claims more data than it holds")
     array = np.load(io.BytesIO(blob), allow_pickle=False)
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
         raise ProtocolError("only numeric arrays are exchanged")
@@ -130,6 +173,10 @@ class Codec:
         return self.make_ref(value)
 
     def decode(self, spec, blobs: list, depth: int = 0):
+        """The value `spec` describes; each blob is decoded at most once per
+        message (Blobs), so the result is no larger than the message."""
+        if not isinstance(blobs, Blobs):
+            blobs = Blobs(blobs)
         if not isinstance(spec, dict) or depth > MAX_DEPTH:
             raise ProtocolError("malformed value")
         kind = spec.get("t")
@@ -147,7 +194,7 @@ class Codec:
         if kind == "str":
             return str(spec["v"])[:MAX_TEXT]
         if kind in ("ndarray", "scalar"):
-            array = load_npy(blobs[int(spec["b"])])
+            array = load_npy(blobs.take(spec.get("b")))
             return array if kind == "ndarray" else array[()]
         if kind in ("tuple", "list"):
             items = spec["items"]

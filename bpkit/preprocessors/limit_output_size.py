@@ -4,16 +4,25 @@ notebook, the feedback page and the formgrader."""
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Integer
 
+from bpkit.preprocessors.limited_execute import json_size
+
 __all__ = ["LimitOutputSize"]
+
+#: Text mime types, cut to max_chars; any other type larger than max_data_chars is dropped with a note.
+TEXT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/svg+xml", "application/javascript")
 
 
 class LimitOutputSize(Preprocessor):
     """Truncate each text stream, text result and error (name, message,
-    traceback) of a cell to max_chars."""
+    traceback) of a cell to max_chars; drop any other data (an image, JSON)
+    larger than max_data_chars and display metadata larger than
+    max_metadata_chars (issue 20: every channel a kernel sends is capped)."""
 
     # nbgrader registers preprocessors without enabling them; this one always runs.
     enabled = Bool(True).tag(config=True)
     max_chars = Integer(100_000, help="largest text output kept per cell output").tag(config=True)
+    max_data_chars = Integer(2_000_000, help="largest non-text data (e.g. a PNG) kept per cell output").tag(config=True)
+    max_metadata_chars = Integer(10_000, help="largest display metadata kept per cell output").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):
@@ -34,8 +43,15 @@ class LimitOutputSize(Preprocessor):
                         kept.append("... cut ...")
                         break
                 output["traceback"] = kept
-            for key in ("text/plain", "text/html", "text/markdown", "image/svg+xml", "application/javascript"):
-                data = output.get("data", {})
-                if isinstance(data.get(key), str) and len(data[key]) > self.max_chars:
-                    data[key] = data[key][: self.max_chars] + "\n... cut ..."
+            data = output.get("data", {})
+            for key in list(data):
+                if key in TEXT_TYPES and isinstance(data[key], str):
+                    if len(data[key]) > self.max_chars:
+                        data[key] = data[key][: self.max_chars] + "\n... cut ..."
+                elif json_size(data[key], self.max_data_chars + 1) > self.max_data_chars:
+                    del data[key]
+                    data.setdefault("text/plain", f"({key[:100]} output too large to keep / 出力が大きすぎるため省略)")
+            if "metadata" in output and json_size(output["metadata"], self.max_metadata_chars + 1) > \
+                    self.max_metadata_chars:
+                output["metadata"] = {}
         return cell, resources

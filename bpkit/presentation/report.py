@@ -1,7 +1,9 @@
 """The class report: how the class did on an assignment and what to re-teach.
 
-Built only from the gradebook and the graded notebooks (plus submitted/ for
-submissions that could not be graded), so it can be regenerated at any time.
+Built only from the gradebook and what grading recorded in autograded/ (the
+graded notebooks, the judge's files, and why a submission could not be
+graded): never from submitted/, which only bpkit.grading.intake reads.  So
+it can be regenerated at any time.
 Writes index.html (self-contained: figures embedded), the same figures as
 PNG, grades.csv (nbgrader export format), behaviours.csv (one row per
 student and graded behaviour) and summary.json (the numbers on the page).

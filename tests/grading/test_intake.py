@@ -4,6 +4,7 @@ with a reason, nothing they point to is read, and nothing hangs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bpkit.course import id_problem
-from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
+from bpkit.grading.intake import Limits, Refused, check_timestamp, take_in, tree_hash
 
 NB = "losses_and_gradients.ipynb"
 SECRET = "TOP-SECRET-REFERENCE-CONTENT"
@@ -61,9 +62,21 @@ def folder(course, student="eve") -> Path:
     return course / "submitted" / student / "a1"
 
 
+STAMPED = 1767261600  # 2026-01-01 10:00:00 UTC, the fixture's timestamp.txt
+
+
+def submitted_at(path: Path, seconds: float) -> None:
+    """Every file's modification time set to `seconds` (epoch), as nbgrader's
+    submit and collect leave them: copied with their times kept."""
+    for file in path.rglob("*"):
+        if file.is_file():
+            os.utime(file, (seconds, seconds))
+
+
 def test_is_an_honest_submission_copied_byte_for_byte_with_its_timestamp(course):
     (folder(course) / "common").mkdir()
     (folder(course) / "common" / "util.py").write_text("y = 1\n")
+    submitted_at(folder(course), STAMPED - 60)
     copy = take(course)
     assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == [
         "common", "common/util.py", NB, "timestamp.txt"]
@@ -181,3 +194,45 @@ def test_are_ordinary_student_names_accepted(student):
 def test_is_a_student_refused_when_a_notebook_name_holds_glob_characters(course):
     (folder(course) / "*.ipynb").write_text("{}")
     assert "cannot be graded" in refused(course)
+
+
+# ---------------------------------------- issue 20: a forged timestamp.txt ---
+
+def take_noting(course, limits=Limits()):
+    copy = take(course)
+    return copy, check_timestamp(copy, limits)
+
+
+def test_does_a_timestamp_earlier_than_the_files_give_the_files_time_and_a_note(course):
+    submitted_at(folder(course), STAMPED + 3 * 86400)  # written three days after the time it claims
+    copy, (note, when) = take_noting(course)
+    assert when == "2026-01-04T10:00:00"
+    assert "timestamp.txt says 2026-01-01 10:00:00 UTC" in note and "graded as submitted at 2026-01-04 10:00:00" in note
+    for path in (copy, folder(course)):  # left as submitted: release_feedback matches it
+        assert (path / "timestamp.txt").read_text() == "2026-01-01 10:00:00.000000 UTC"
+
+
+def test_is_a_forged_timestamp_only_reported_when_file_times_are_not_enforced(course):
+    submitted_at(folder(course), STAMPED + 86400)
+    _, (note, when) = take_noting(course, Limits(enforce_file_times=0))
+    assert when is None and "enforce_file_times = 0" in note
+
+
+def test_does_a_timestamp_txt_rewritten_later_count_even_if_the_notebook_looks_older(course):
+    submitted_at(folder(course), STAMPED - 3600)
+    os.utime(folder(course) / "timestamp.txt", (STAMPED + 86400, STAMPED + 86400))
+    _, (note, when) = take_noting(course)
+    assert when == "2026-01-02T10:00:00" and "'timestamp.txt' was written at" in note
+
+
+def test_are_files_written_within_the_slack_or_before_the_timestamp_no_disagreement(course):
+    submitted_at(folder(course), STAMPED + 299)
+    assert take_noting(course)[1] == (None, None)
+    shutil.rmtree(course / "intake")
+    submitted_at(folder(course), STAMPED - 86400)
+    assert take_noting(course)[1] == (None, None)
+
+
+def test_is_a_submission_without_a_readable_timestamp_left_to_nbgrader(course):
+    (folder(course) / "timestamp.txt").write_text("not a time")
+    assert take_noting(course)[1] == (None, None)

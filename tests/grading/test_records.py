@@ -70,3 +70,35 @@ def test_does_a_failed_cell_get_the_key_of_its_error_or_the_exception_name():
         "not_implemented"
     assert failure_reason(cell({"output_type": "error", "ename": "Bad\x1b[31m", "evalue": ""})) == "Bad\\x1b[31m"
     assert failure_reason(cell({"output_type": "stream", "name": "stderr", "text": "warning"})) == "wrote to stderr"
+
+
+# ------------------------------------------------------------- issue 20 ---
+
+def test_does_a_cause_and_an_imitation_finding_read_back_as_written(tmp_path):
+    record = a_record()
+    record.cells["losses"]["cee_labels"].cause = "CheckFailure"
+    record.cells["losses"]["cee_labels"].cause_message = "(raised in the notebook) ..."
+    record.findings.append(Finding("losses", "cee_labels", "posing as the grader's diagnosis", kind="imitation"))
+    record.write(tmp_path)
+    assert JudgeRecord.read(tmp_path) == record
+    assert ("cee_labels", "posing as the grader's diagnosis") in judge_findings(record)
+
+
+def test_is_the_reason_a_submission_was_not_graded_read_from_what_grading_recorded(tmp_path):
+    from bpkit.grading.records import NOT_GRADED_FILE, record_not_graded, recorded_not_graded
+
+    assert recorded_not_graded(tmp_path) is None
+    record_not_graded(tmp_path / "graded", "refused: notebook.ipynb is a FIFO\n" + "x" * 100_000)
+    reason = recorded_not_graded(tmp_path / "graded")
+    assert reason.startswith("refused: notebook.ipynb is a FIFO") and len(reason) <= 5_100
+    (tmp_path / "graded" / NOT_GRADED_FILE).write_text("[1]", encoding="utf-8")
+    assert recorded_not_graded(tmp_path / "graded") is None
+
+
+def test_do_intake_notes_read_back_and_disappear_when_there_are_none(tmp_path):
+    from bpkit.grading.records import INTAKE_FILE, intake_notes, record_intake_notes
+
+    record_intake_notes(tmp_path, ["timestamp.txt says ...", "y" * 5_000])
+    assert intake_notes(tmp_path)[0] == "timestamp.txt says ..." and len(intake_notes(tmp_path)[1]) <= 1_100
+    record_intake_notes(tmp_path, [])
+    assert not (tmp_path / INTAKE_FILE).exists() and intake_notes(tmp_path) == []

@@ -81,3 +81,17 @@ def test_does_the_cut_notebook_stay_valid_and_keep_markdown_cells_alone():
     nb, _ = LimitOutputSize(max_chars=100).preprocess(nb, {})
     nbformat.validate(nb)
     assert nb.cells[0].source == "w" * 500
+
+
+def test_are_oversized_non_text_data_and_display_metadata_dropped():
+    import nbformat
+
+    from bpkit.preprocessors import LimitOutputSize
+
+    out = nbformat.v4.new_output("display_data", data={"image/png": "i" * 500, "application/json": {"k": "v" * 500},
+                                                       "text/html": "<b>ok</b>"}, metadata={"m": "x" * 500})
+    cell = nbformat.v4.new_code_cell("x", outputs=[out])
+    LimitOutputSize(max_chars=100, max_data_chars=200, max_metadata_chars=200).preprocess_cell(cell, {}, 0)
+    data = cell.outputs[0].data
+    assert set(data) == {"text/html", "text/plain"} and data["text/html"] == "<b>ok</b>"
+    assert "too large" in data["text/plain"] and cell.outputs[0].metadata == {}

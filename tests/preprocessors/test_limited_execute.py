@@ -176,3 +176,44 @@ def test_are_fast_kernels_started_by_the_grading_kernel_manager():
     assert LimitedExecute(fast_kernels=True).kernel_manager_class is GradingKernelManager
     assert LimitedExecute().kernel_manager_class is AsyncKernelManager  # nbgrader's default
     assert LimitedExecute().max_output_bytes == 20_000_000
+
+
+# --------------------------- issue 20: every channel counts before it is stored ---
+
+def test_does_display_metadata_count_towards_the_cap():
+    flood = message("display_data", data={"text/plain": "."}, metadata={"m": "x" * 500})
+    nb = replay(1_000, [[flood, flood, flood], [stdout("after")]])
+    kept = [o for o in nb.cells[0].outputs if o.output_type == "display_data"]
+    assert len(kept) == 1 and outputs(nb.cells[1]) == [("stream", "stdout", CUT)]
+
+
+def test_does_data_of_any_mime_type_count_towards_the_cap():
+    big = message("display_data", data={"application/json": {"k": ["v" * 400] * 3}, "image/png": "i" * 400}, metadata={})
+    nb = replay(1_000, [[big], [stdout("after")]])
+    assert outputs(nb.cells[1]) == [("stream", "stdout", CUT)]
+
+
+def test_do_errors_count_and_past_the_cap_keep_only_the_cells_latest_one_cut():
+    from bpkit.preprocessors.limited_execute import ERROR_KEPT_CHARS
+
+    nb = replay(3_000, [[error("x" * 600), error("y" * 600), error("z" * 5_000), error("w" * 5_000)]])
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert [e.evalue[0] for e in errors] == ["x", "y", "w"]  # those under the cap, then only the latest
+    assert len(errors[-1].evalue) <= ERROR_KEPT_CHARS + 20 and len(errors[-1].traceback) == 1
+
+
+def test_is_the_number_of_outputs_capped():
+    executor = ReplayedKernel(max_output_bytes=10_000_000, max_outputs=50)
+    executor.script = [[message("display_data", data={"text/plain": "."}, metadata={}) for _ in range(200)]]
+    nb = executor.preprocess(new_notebook(cells=[new_code_cell("cell")]), {})[0]
+    assert len(nb.cells[0].outputs) == 51 and nb.cells[0].outputs[-1].text == CUT
+
+
+def test_does_a_display_update_count_once_for_every_output_it_rewrites():
+    def shown(text: str, msg_type: str = "display_data") -> dict:
+        return message(msg_type, data={"text/plain": text}, metadata={}, transient={"display_id": "d"})
+
+    nb = replay(1_000, [[shown(".") for _ in range(20)] + [shown("u" * 100, "update_display_data")]])
+    assert all(o.data["text/plain"] == "." for o in nb.cells[0].outputs)  # 20 x 100 is past the cap: dropped
+    nb = replay(10_000, [[shown(".") for _ in range(20)] + [shown("u" * 100, "update_display_data")]])
+    assert all(o.data["text/plain"] == "u" * 100 for o in nb.cells[0].outputs)  # under it: rewritten
