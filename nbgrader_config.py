@@ -72,7 +72,11 @@ c.Autograde.sanitize_preprocessors = [
 # per notebook while it runs, and LimitOutputSize cuts each stored output to
 # 100 000 characters (a single print of tens of megabytes stays out of the
 # gradebook notebooks and feedback).  ClearMetadataPreprocessor is listed as
-# nbgrader lists it (it is registered disabled there too).
+# nbgrader lists it (it is registered disabled there too).  Once the scores
+# are saved, SanitizeGraded leaves only inert student content in the graded
+# notebook that formgrader renders and JupyterLab opens: outputs cleaned as in
+# feedback, markdown with live HTML or links shown as text, only raster
+# attachments, notebook and cell metadata reduced to an allow-list.
 c.Autograde.autograde_preprocessors = [
     "bpkit.preprocessors.LimitedExecute",
     "nbgrader.preprocessors.IgnorePattern",
@@ -81,5 +85,6 @@ c.Autograde.autograde_preprocessors = [
     "bpkit.preprocessors.LimitOutputSize",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "bpkit.preprocessors.SanitizeGraded",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
