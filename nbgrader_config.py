@@ -88,3 +88,19 @@ c.Autograde.autograde_preprocessors = [
     "bpkit.preprocessors.SanitizeGraded",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# One door for autograding.  `nbgrader autograde`, formgrader's Autograde
+# button and NbGraderAPI.autograde grade this course exactly as `bpkit grade`
+# does (intake, sandbox, judge, per-student inputs, clean graded notebook,
+# the same scores) or refuse, naming `bpkit grade`; Generate Feedback (the
+# button or `nbgrader generate_feedback`) leaves only the pages in each
+# feedback folder.  See bpkit/nbgrader_hooks.py.  Should nbgrader ever read
+# this file without bpkit installed, the steps above name bpkit's
+# preprocessors, so autograde fails instead of grading unsandboxed.
+c.BpkitAutograde.stock_nbgrader = False  # True: nbgrader's own autograde, unsandboxed (trusted code only)
+try:
+    from bpkit.nbgrader_hooks import route_through_bpkit
+except ImportError:
+    pass
+else:
+    route_through_bpkit(c)
