@@ -49,10 +49,17 @@ class BpkitAutograde(Configurable):
 
 def route_through_bpkit(config=None) -> None:
     """Route nbgrader's Autograde and GenerateFeedback converters through
-    the kit (see the module docstring); called by nbgrader_config.py, as
-    often as nbgrader loads it."""
+    the kit (see the module docstring), set up formgrader's views of a
+    submission (bpkit.presentation.formgrader: sanitised as rendered, math as
+    MathML, a Content-Security-Policy in the Jupyter server running it);
+    called by nbgrader_config.py with its config, as often as nbgrader loads it."""
     from nbgrader.converters import Autograde, GenerateFeedback
 
+    from bpkit.presentation.formgrader import configure_exporter
+
+    if config is not None:
+        configure_exporter(config)
+    _guard_running_server()
     if getattr(Autograde, ROUTED, False):
         return
     stock_autograde, stock_feedback = Autograde.start, GenerateFeedback.start
@@ -73,6 +80,22 @@ def route_through_bpkit(config=None) -> None:
 
     Autograde.start, GenerateFeedback.start = start_autograde, start_feedback
     setattr(Autograde, ROUTED, True)
+
+
+def _guard_running_server() -> None:
+    """In a Jupyter server (formgrader loads this course's config there), add
+    the submission views' Content-Security-Policy to its application."""
+    import sys
+
+    if "jupyter_server.serverapp" not in sys.modules:
+        return
+    from jupyter_server.serverapp import ServerApp
+
+    from bpkit.presentation.formgrader import guard_server
+
+    if ServerApp.initialized() and getattr(ServerApp.instance(), "web_app", None) is not None:
+        if guard_server(ServerApp.instance().web_app):
+            ServerApp.instance().log.info("bpkit: formgrader's submission views get a Content-Security-Policy")
 
 
 def _course(converter):

@@ -135,10 +135,12 @@ def html_problem(fragment: str, whole: bool = True) -> str | None:
 _PARSE = MarkdownWithMath(renderer=None)  # nbconvert's own markdown parser (with math), as an AST
 
 
-def markdown_problem(source: str) -> str | None:
+def markdown_problem(source: str, attachments=()) -> str | None:
     """Why a markdown cell would not be inert once rendered, or None: its
-    raw HTML (each piece, and all of it together) or a link or image target
-    (see html_problem, url_problem)."""
+    raw HTML (each piece, and all of it together), a link or image target
+    (see html_problem, url_problem), or an ``attachment:`` image that is not
+    among the cell's (kept) attachments (nbconvert refuses to render the
+    whole notebook for one)."""
     pieces, found = [], []
 
     def walk(tokens):
@@ -148,7 +150,10 @@ def markdown_problem(source: str) -> str | None:
                 pieces.append(token.get("raw", ""))
                 found.append(html_problem(token.get("raw", ""), whole=False))
             elif kind in ("link", "image"):
-                found.append(url_problem((token.get("attrs") or {}).get("url", ""), image=kind == "image"))
+                url = (token.get("attrs") or {}).get("url", "")
+                found.append(url_problem(url, image=kind == "image"))
+                if url.startswith("attachment:") and url[len("attachment:"):] not in attachments:
+                    found.append(f"a missing attachment {url[:100]!r}")
             walk(token.get("children") or ())
 
     walk(_PARSE(source))
@@ -157,12 +162,12 @@ def markdown_problem(source: str) -> str | None:
     return next((problem for problem in found if problem), None)
 
 
-def inert_markdown(source: str) -> str:
+def inert_markdown(source: str, attachments=()) -> str:
     """The markdown cell as the instructor and the student may see it: the
     source itself if it is inert (markdown_problem), else INERT_NOTE and the
     source as a fenced block of text (fenced with more backticks than any
     run inside it, so nothing closes it early)."""
-    if not markdown_problem(source):
+    if not markdown_problem(source, attachments):
         return source
     longest = max((len(run) for run in re.findall(r"`+", source)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -268,9 +273,9 @@ class SanitizeGraded(SanitizeFeedback):
 
     def preprocess_cell(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
-        if cell.cell_type == "markdown":
-            cell.source = inert_markdown(cell.source)
         if cell.cell_type in ("markdown", "raw"):
             _clean_attachments(cell)
+        if cell.cell_type == "markdown":
+            cell.source = inert_markdown(cell.source, cell.get("attachments") or {})
         cell.metadata = nbformat.from_dict(clean_cell_metadata(cell.get("metadata") or {}))
         return cell, resources

@@ -81,7 +81,7 @@ def test_can_a_fence_inside_the_cell_not_close_the_block_early():
 @pytest.mark.parametrize("source", [
     "Plain text with $x > 0$ and $$\\frac{a}{b}$$, `code <b>`, **bold**",
     "<b>bold</b>, <i>it</i>, <sub>2</sub>, <br> and <a href=\"https://example.org/\">a link</a>",
-    "[a link](https://example.org/) and ![a figure](figure.png) and ![pasted](attachment:image.png)",
+    "[a link](https://example.org/) and ![a figure](figure.png)",
     "<table><tr><td>1</td></tr></table>",
     "```python\n<script>only code</script>\n```",
 ])
@@ -104,6 +104,15 @@ def test_are_only_raster_attachments_kept():
                            "c.html": {"text/html": "<script>window.PWNED=1</script>"}}
     (kept,) = sanitize(cell).cells
     assert kept.attachments == {"a.png": {"image/png": "iVBORw0KGgo="}}
+    # the reference to the removed one would stop nbconvert (formgrader) rendering the notebook at all
+    assert kept.source.startswith(INERT_NOTE)
+    page, _ = __import__("nbconvert").HTMLExporter().from_notebook_node(sanitize(cell))
+    assert "attachment:b.svg" in page
+
+
+def test_is_a_markdown_cell_naming_a_missing_attachment_shown_as_text():
+    assert markdown_problem("![a](attachment:gone.png)") == "a missing attachment 'attachment:gone.png'"
+    assert markdown_problem("![a](attachment:here.png)", {"here.png": {}}) is None
 
 
 # ------------------------------------------------------------- outputs ---
