@@ -48,9 +48,16 @@ def configure_exporter(c) -> None:
 _MATHJAX = re.compile(r"<script\b[^>]*mathjax[^>]*>.*?</script\s*>", re.DOTALL | re.IGNORECASE)
 
 
+#: Formgrader's own script waits for MathJax's "End" signal before it focuses the first score box; the
+#: math is MathML here, so the signal comes at once.
+MATHJAX_STUB = ("<script>window.MathJax = {Hub: {Startup: {signal: {Interest: function (listener) "
+                "{ setTimeout(function () { listener('End'); }, 0); }}}}};</script>\n")
+
+
 def without_mathjax(header) -> str:
-    """The page's <head> without MathJax (the CDN script and its config)."""
-    return _MATHJAX.sub("", str(header))
+    """The page's <head> without MathJax (the CDN script and its config),
+    with MATHJAX_STUB for formgrader's script instead."""
+    return _MATHJAX.sub("", str(header)).replace("</head>", MATHJAX_STUB + "</head>", 1)
 
 
 #: Where the student's content starts in nbgrader's formgrade template.
