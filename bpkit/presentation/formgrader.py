@@ -28,7 +28,8 @@ import hashlib
 import re
 from pathlib import Path
 
-__all__ = ["TEMPLATE_DIR", "configure_exporter", "guard_server", "view_policy", "FILES_POLICY", "without_mathjax"]
+__all__ = ["TEMPLATE_DIR", "configure_exporter", "guard_server", "view_policy", "template_part", "FILES_POLICY",
+           "without_mathjax", "MATHJAX_STUB", "NOTEBOOK_START"]
 
 TEMPLATE_DIR = Path(__file__).with_name("formgrader_templates")
 
@@ -60,8 +61,16 @@ def without_mathjax(header) -> str:
     return _MATHJAX.sub("", str(header)).replace("</head>", MATHJAX_STUB + "</head>", 1)
 
 
-#: Where the student's content starts in nbgrader's formgrade template.
-NOTEBOOK_START = '<div id="notebook"'
+#: Where the student's content starts in nbgrader's formgrade template (nbconvert re-serialises the page,
+#: so the attributes may come in any order).
+NOTEBOOK_START = re.compile(r"""<div\b[^>]*\sid=["']?notebook["'\s>]""", re.IGNORECASE)
+
+
+def template_part(page: str) -> str:
+    """The page above the notebook (nbgrader's template only); "" if the
+    notebook cannot be found, so nothing inline is trusted."""
+    found = NOTEBOOK_START.search(page)
+    return page[:found.start()] if found else ""
 _INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
 _HANDLER = re.compile(r"""\son[a-z]+=(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 
@@ -75,7 +84,7 @@ def view_policy(page: str, static_url: str) -> str:
     folder (static_url, absolute, ending in /), and the inline scripts and
     event handlers of the page above NOTEBOOK_START (nbgrader's template) by
     hash; no script from the notebook part."""
-    trusted = page.split(NOTEBOOK_START, 1)[0]
+    trusted = template_part(page)
     scripts = sorted({_hash(s) for s in _INLINE_SCRIPT.findall(trusted)})
     handlers = sorted({_hash(a or b) for a, b in _HANDLER.findall(trusted)})
     script_src = " ".join([static_url, *scripts, *(["'unsafe-hashes'", *handlers] if handlers else [])])
