@@ -386,15 +386,20 @@ def test_does_the_manual_grading_view_render_math_without_mathjax(clicked, serve
     assert "/formgrader/static/" in policy and "object-src 'none'" in policy
     from bpkit.presentation.formgrader import template_part, view_policy
 
-    head = template_part(page)  # only nbgrader's template above the notebook is trusted inline
-    assert head and policy == view_policy(head, policy.split("script-src ", 1)[1].split()[0])
+    # only nbgrader's template above the notebook is trusted inline: its scripts and handlers, by hash
+    assert template_part(page) and policy == view_policy(page, policy.split("script-src ", 1)[1].split()[0])
+    assert policy.count("'sha256-") >= 3
     driver.get(f"{server['base']}/formgrader/submissions/{submission_id}/")
     wait_for(driver, "return document.readyState === 'complete'")
     heights = driver.execute_script("return Array.from(document.querySelectorAll('math')).map("
                                     "m => m.getBoundingClientRect().height)")
     assert heights and all(h > 0 for h in heights)
     # formgrader's own controls still work under the policy: its scripts put each auto score in its box
-    wait_for(driver, "return Array.from(document.querySelectorAll('input.score')).some(i => i.placeholder !== '')")
+    filled = "return Array.from(document.querySelectorAll('input.score')).some(i => i.placeholder !== '')"
+    try:
+        wait_for(driver, filled)
+    except pytest.fail.Exception:
+        pytest.fail(f"formgrader's scripts did not fill in the scores: {driver.get_log('browser')}")
     assert "INERT" not in page and "shown as text" in page
 
 

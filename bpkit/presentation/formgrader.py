@@ -130,5 +130,5 @@ def guard_server(web_app) -> bool:
     returns whether they were added now."""
     if any(getattr(t, "__name__", "") == "SubmissionPolicy" for t in web_app.transforms):
         return False
-    web_app.add_transform(_transform())
+    web_app.transforms.insert(0, _transform())  # before gzip: the policy is computed from the page itself
     return True
