@@ -17,7 +17,8 @@ set up from nbgrader_config.py (through bpkit.nbgrader_hooks):
   submission view may run formgrader's own static scripts and the inline
   scripts and handlers of nbgrader's template (by hash, taken from the page
   above the notebook), nothing else: no inline script, handler, plugin,
-  frame or other origin, even if a hole ever let markup through.  A student
+  frame or other origin, even if a hole ever let markup through (the view
+  is never cached, so its policy always comes with the page).  A student
   file served from the graded folder (``.../submissions/<id>/<file>``) is
   sandboxed and runs no script at all.
 """
@@ -115,8 +116,11 @@ def _transform():
                 if found.group(1) == "":  # the view (in one chunk, as formgrader writes it; else no inline script)
                     base = self.request.path[:self.request.path.index("/formgrader/submissions/")]
                     static = f"{self.request.protocol}://{self.request.host}{base}/formgrader/static/"
-                    page = chunk.decode("utf-8", "replace") if finishing else ""
+                    page = chunk.decode("utf-8", "replace") if finishing and status_code == 200 else ""
                     headers["Content-Security-Policy"] = view_policy(page, static)
+                    # never cached: a "304 Not Modified" has no page to take the hashes from, and its
+                    # headers would replace the cached page's policy
+                    headers["Cache-Control"] = "no-store"
                 elif found.group(1) not in ("next", "prev", "next_incorrect", "prev_incorrect"):
                     headers["Content-Security-Policy"] = FILES_POLICY
                 headers["X-Content-Type-Options"] = "nosniff"
