@@ -5,7 +5,7 @@ the sandbox, the judge, the same scores, a clean graded notebook, failed
 submissions recorded as failed, feedback folders holding only pages; with the
 sandbox unavailable they refuse, naming `bpkit grade`; nbgrader's own
 converter runs only when the course says so, and never over the judge's
-scores.  (tests/test_formgrader.py clicks the same buttons in a browser.)"""
+scores.  (tests/test_formgrader_attacks.py clicks the same buttons in a browser.)"""
 from __future__ import annotations
 
 import asyncio

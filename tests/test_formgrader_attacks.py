@@ -340,6 +340,12 @@ def test_does_formgrader_list_the_failed_submission_as_graded_not_waiting(clicke
     assert "needs autograding" not in row.lower() and "0 / 14" in row, row
 
 
+#: Scroll to the first thing the grader made inert (a note), for the screenshot.
+SHOW_WHAT_WAS_MADE_INERT = (
+    "const all = Array.from(document.querySelectorAll('p, pre, .jp-RenderedText, .output_text'));"
+    "const e = all.find(x => /shown as text|removed by the grader/.test(x.innerText));"
+    "if (e) e.scrollIntoView({block: 'start'});")
+
 VIEWS = [(attacker, view) for attacker in ATTACKERS for view in ("manual-grading", "lab")]
 
 
@@ -361,14 +367,12 @@ def test_does_no_payload_run_when_the_instructor_opens_a_submission(clicked, ser
         driver.execute_script(f"const e = document.getElementById('{link}'); if (e) e.click();")
     driver.execute_script("document.querySelectorAll('[onmouseover]').forEach(e => e.dispatchEvent("
                           "new MouseEvent('mouseover')))")
+    wait_for(driver, "return document.readyState === 'complete'")
+    assert pwned(driver) is None  # on the view itself
+    driver.execute_script(SHOW_WHAT_WAS_MADE_INERT)
+    shot(driver, f"{'jupyterlab-autograded' if view == 'lab' else 'formgrader-manual-grading'}-{attacker}.png")
     driver.get(f"{base}/formgrader/manage_assignments")  # leave: anything in flight has had its chance
     wait_for(driver, "return document.readyState === 'complete'")
-    assert pwned(driver) is None
-    if view == "manual-grading":
-        driver.get(f"{base}/formgrader/submissions/{submission_id}/")
-        wait_for(driver, "return document.readyState === 'complete'")
-        driver.execute_script("window.scrollTo(0, document.body.scrollHeight / 3)")
-    shot(driver, f"formgrader-{view}-{attacker}.png")
     assert pwned(driver) is None and beacon == []
     assert gradebook_state(server["root"]) == clicked["graded"]
     assert course_files(server["root"]) == clicked["before"]
