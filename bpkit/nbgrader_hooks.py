@@ -20,6 +20,9 @@ on the kit's path (once per process):
 - **GenerateFeedback** (``nbgrader generate_feedback``, formgrader's
   Generate Feedback button) then leaves only the pages in each feedback
   folder (bpkit.presentation.pages.keep_only_feedback_pages).
+- **Formgrader's views of a submission** are sanitised as they are rendered,
+  draw math as MathML, and (in the Jupyter server running formgrader) get a
+  Content-Security-Policy (bpkit.presentation.formgrader).
 
 ``c.BpkitAutograde.stock_nbgrader = True`` lets nbgrader's own autograde run
 (unsandboxed, unjudged: the trust model of stock nbgrader, for comparisons
