@@ -72,7 +72,11 @@ c.Autograde.sanitize_preprocessors = [
 # per notebook while it runs, and LimitOutputSize cuts each stored output to
 # 100 000 characters (a single print of tens of megabytes stays out of the
 # gradebook notebooks and feedback).  ClearMetadataPreprocessor is listed as
-# nbgrader lists it (it is registered disabled there too).
+# nbgrader lists it (it is registered disabled there too).  Once the scores
+# are saved, SanitizeGraded leaves only inert student content in the graded
+# notebook that formgrader renders and JupyterLab opens: outputs cleaned as in
+# feedback, markdown with live HTML or links shown as text, only raster
+# attachments, notebook and cell metadata reduced to an allow-list.
 c.Autograde.autograde_preprocessors = [
     "bpkit.preprocessors.LimitedExecute",
     "nbgrader.preprocessors.IgnorePattern",
@@ -81,5 +85,22 @@ c.Autograde.autograde_preprocessors = [
     "bpkit.preprocessors.LimitOutputSize",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "bpkit.preprocessors.SanitizeGraded",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# One door for autograding.  `nbgrader autograde`, formgrader's Autograde
+# button and NbGraderAPI.autograde grade this course exactly as `bpkit grade`
+# does (intake, sandbox, judge, per-student inputs, clean graded notebook,
+# the same scores) or refuse, naming `bpkit grade`; Generate Feedback (the
+# button or `nbgrader generate_feedback`) leaves only the pages in each
+# feedback folder.  See bpkit/nbgrader_hooks.py.  Should nbgrader ever read
+# this file without bpkit installed, the steps above name bpkit's
+# preprocessors, so autograde fails instead of grading unsandboxed.
+c.BpkitAutograde.stock_nbgrader = False  # True: nbgrader's own autograde, unsandboxed (trusted code only)
+try:
+    from bpkit.nbgrader_hooks import route_through_bpkit
+except ImportError:
+    pass
+else:
+    route_through_bpkit(c)

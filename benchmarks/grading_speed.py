@@ -369,7 +369,9 @@ class Mode:
                 cmd = [str(BIN / "bpkit"), "grade", assignment, "--no-feedback", *self.args]
                 total += run(cmd, course, **{timings.ENV: str(timings_file)})
             else:
-                total += run([str(BIN / "nbgrader"), "autograde", assignment], course)
+                # nbgrader's own autograde: the course routes `nbgrader autograde` through bpkit otherwise
+                total += run([str(BIN / "nbgrader"), "autograde", assignment, "--BpkitAutograde.stock_nbgrader=True"],
+                             course)
         return total
 
 

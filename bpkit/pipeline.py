@@ -19,7 +19,7 @@ from bpkit.presentation.export import export_csv
 from bpkit.presentation.feedback import feedback_done, mark_feedback_done, write_feedback
 from bpkit.presentation.pages import keep_only_feedback_pages, write_failure_feedback, write_partial_feedback
 
-__all__ = ["grade_assignment", "grade_and_show"]
+__all__ = ["grade_assignment", "grade_and_show", "write_feedback_pages"]
 
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
@@ -49,20 +49,32 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
         result.skipped = student in skipped
         results.append(result)
     if feedback:
-        # every graded student whose pages are not those of the files graded: the ones graded now, and any
-        # whose feedback an interrupted run (Ctrl-C) or --no-feedback left unwritten
-        pending = [r for r in results if r.ok and (not r.skipped or not feedback_done(course, assignment, r.student))]
-        write_feedback(course, assignment, [r for r in pending if not r.stopped], workers=workers, log=log)
-        keep_only_feedback_pages(course, assignment)
-
-        for r in results:
-            if not r.ok:
-                if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
-                    write_failure_feedback(course, assignment, r.student, r.error)
-            elif r.stopped and r in pending:
-                write_partial_feedback(course, assignment, r)
-                mark_feedback_done(course, assignment, r.student)
+        write_feedback_pages(course, assignment, results, workers=workers, log=log)
     return results
+
+
+def write_feedback_pages(course: Course, assignment: str, results: list[StudentResult], workers: int = 1,
+                         log=print, redo: bool = False) -> None:
+    """The feedback stage, for `bpkit grade` and for nbgrader's Generate
+    Feedback (bpkit.nbgrader_hooks): nbgrader's pages written by worker
+    processes under limits (bpkit.presentation.feedback), only pages left in
+    feedback/, a bilingual page for a submission that could not be graded or
+    whose kernel stopped part-way.  Without redo, only the students graded
+    now and those whose pages are not those of the files graded (an
+    interrupted run, --no-feedback) get pages."""
+    # every graded student whose pages are not those of the files graded: the ones graded now, and any
+    # whose feedback an interrupted run (Ctrl-C) or --no-feedback left unwritten
+    pending = [r for r in results if r.ok and (redo or not r.skipped
+                                               or not feedback_done(course, assignment, r.student))]
+    write_feedback(course, assignment, [r for r in pending if not r.stopped], workers=workers, log=log)
+    keep_only_feedback_pages(course, assignment)
+    for r in results:
+        if not r.ok:
+            if id_problem(r.student) is None:  # no feedback/<name>/ for a name nbgrader takes as a glob
+                write_failure_feedback(course, assignment, r.student, r.error)
+        elif r.stopped and r in pending:
+            write_partial_feedback(course, assignment, r)
+            mark_feedback_done(course, assignment, r.student)
 
 
 def grade_and_show(course: Course, assignment: str, console: Console, csv_path: Path, feedback: bool = True,

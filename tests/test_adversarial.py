@@ -355,8 +355,19 @@ def test_is_a_students_script_inert_in_the_feedback_page(attacked, chromium, ent
     if entry == "html_output_injection":
         assert "<b>bold is fine</b>" in text
     else:
-        assert "My notes" in text and re.search(r"<mi>x</mi><mo>(&gt;|&#x0003E;)</mo><mn>0</mn>", text)
-        assert "PWNED='mathjax'" not in text  # \href's javascript: URL is gone with the TeX
+        # the whole cell is shown as text (bpkit.preprocessors.SanitizeGraded, issue 19): every payload is there
+        # as escaped text only, \href's javascript: URL included, and no link or tag carries it
+        assert "My notes" in text and "shown as text" in text
+        from html.parser import HTMLParser
+
+        urls = []
+
+        class Attributes(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                urls.extend(value for _, value in attrs if value and re.match(r"\s*javascript:", value, re.I))
+
+        Attributes().feed(text)
+        assert urls == []
 
 
 def test_are_hostile_exception_names_and_messages_inert_in_the_feedback_page(attacked, chromium):

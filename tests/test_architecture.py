@@ -20,7 +20,7 @@ LAYERS = [
     {"bpkit.grading"},
     {"bpkit.presentation"},
     {"bpkit.pipeline"},
-    {"bpkit.cli", "bpkit.demo"},
+    {"bpkit.cli", "bpkit.demo", "bpkit.nbgrader_hooks"},
 ]
 
 

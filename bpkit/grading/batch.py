@@ -60,7 +60,7 @@ from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
 __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES", "worker_memory_bytes",
-           "WORKER_DIED_TWICE", "default_workers"]
+           "WORKER_DIED_TWICE", "default_workers", "in_grading_worker", "pool_context"]
 
 #: Written next to a graded notebook: the hash of the files it was graded from.
 MARKER = ".bpkit-graded.json"
@@ -94,6 +94,12 @@ def _graded_hash(course, assignment: str, student: str) -> str | None:
 # ------------------------------------------------------------- workers ---
 
 _WORKER = {}
+
+
+def in_grading_worker() -> bool:
+    """Whether this process is a batch's grading worker (where nbgrader's own
+    autograde runs on one sanitised copy, see bpkit.nbgrader_hooks)."""
+    return "course" in _WORKER
 
 
 def _once(key: str, make):
@@ -326,8 +332,10 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
-            if result.ok and submitted_at.get(result.student):
+            if submitted_at.get(result.student):
                 result.timestamp = submitted_at[result.student]  # what the gradebook (and late penalty) sees
+            if not result.ok:
+                _failed_as_graded(course, assignment, result, intake / result.student / assignment)
             with timings.stage("gradebook"):
                 writer.record(result)
             folder = course.autograded(result.student, assignment)
@@ -377,6 +385,17 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
     return results, skipped
 
 
+def _failed_as_graded(course, assignment: str, result: WorkerResult, copy: Path) -> None:
+    """A submission that could not be graded is graded, with zero: formgrader
+    lists it so (not as "needs autograding") when its autograded folder
+    exists and the gradebook holds the timestamp of its submission (that of
+    the sanitised copy, which nbgrader reads as it reads submitted/)."""
+    if result.timestamp is None and copy.is_dir():
+        stamp = course.api.coursedir.get_existing_timestamp(str(copy))
+        result.timestamp = stamp.isoformat() if stamp else None
+    course.autograded(result.student, assignment).mkdir(parents=True, exist_ok=True)
+
+
 def _intake_root(scratch: Path) -> Path:
     """Where the batch's sanitised copies go.  nbgrader uses an absolute
     submitted_directory unescaped inside a regular expression, so the path
@@ -422,7 +441,8 @@ def _grade_all(todo: list[str], workers: int, initargs: tuple, finish) -> None:
         source = suspects if alone else queue
         width = 1 if alone else max(1, min(workers, len(source)))
         died, broken = [], False
-        with ProcessPoolExecutor(max_workers=width, initializer=_init_worker, initargs=initargs) as pool:
+        with ProcessPoolExecutor(max_workers=width, initializer=_init_worker, initargs=initargs,
+                                 mp_context=pool_context()) as pool:
             running = {}
             while running or (source and not broken):
                 while source and not broken and len(running) < width:
@@ -453,6 +473,23 @@ def _grade_all(todo: list[str], workers: int, initargs: tuple, finish) -> None:
                 finish(WorkerResult(student, False, error=WORKER_DIED_TWICE))
             else:
                 suspects.append(student)
+
+
+def pool_context():
+    """How worker processes start: forked (fast) from a plain command; spawned
+    afresh from a server (formgrader's Autograde runs in the Jupyter server's
+    event loop, beside its threads, where a fork could copy a lock held by
+    another thread)."""
+    import asyncio
+    import multiprocessing
+    import threading
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        if threading.current_thread() is threading.main_thread():
+            return None
+    return multiprocessing.get_context("spawn")
 
 
 def _kill_orphans(scratch: Path) -> None:

@@ -33,7 +33,9 @@ from nbgrader.utils import is_grade, is_solution
 
 from bpkit.mathml import math_in_html
 
-__all__ = ["SanitizeFeedback", "FeedbackExporter", "clean_html", "FEEDBACK_CSP"]
+__all__ = ["SanitizeFeedback", "FeedbackExporter", "clean_html", "clean_output_metadata", "FEEDBACK_CSP", "TAGS",
+           "IMAGE_TYPES",
+           "ATTRIBUTES", "PROTOCOLS"]
 
 TAGS = sorted(bleach.ALLOWED_TAGS | {
     "p", "div", "span", "br", "hr", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "img", "table", "thead", "tbody",
@@ -59,6 +61,33 @@ def clean_html(text) -> str:
                         strip_comments=True)
 
 
+#: An image output's metadata that is kept (nbconvert writes it into the <img>, escaped): its size.
+#: Anything else goes (``isolated``: an iframe of its own, ``filenames``: a path as the image's source).
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+def _is_size(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 100_000
+
+
+def clean_output_metadata(output) -> None:
+    """An output's metadata reduced to the width, height and ``unconfined``
+    of its PNG or JPEG image."""
+    metadata = output.get("metadata")
+    if not metadata:
+        return
+    kept = {}
+    for mimetype in IMAGE_TYPES:
+        entries = metadata.get(mimetype)
+        if isinstance(entries, dict):
+            size = {k: entries[k] for k in ("width", "height") if _is_size(entries.get(k))}
+            if isinstance(entries.get("unconfined"), bool):
+                size["unconfined"] = entries["unconfined"]
+            if size:
+                kept[mimetype] = size
+    output["metadata"] = kept
+
+
 class SanitizeFeedback(SanitizeHTML):
     """Clean code cell outputs and raw cells of an autograded notebook
     before it becomes a feedback page (markdown cells are cleaned after
@@ -66,6 +95,9 @@ class SanitizeFeedback(SanitizeHTML):
 
     # nbgrader registers preprocessors without enabling them; this one always runs.
     enabled = Bool(True).tag(config=True)
+
+    #: What an output whose every type was removed says instead (its types are put in {types}).
+    removed_note = "(output not shown in feedback: {types} / フィードバックには表示されない出力です)"
 
     def sanitize_html_tags(self, html_str):
         return clean_html(html_str)
@@ -76,24 +108,28 @@ class SanitizeFeedback(SanitizeHTML):
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                data = output.get("data") or {}
-                if isinstance(data.get("text/markdown"), str):
-                    # render first: a markdown link or image is HTML only after rendering
-                    rendered = markdown2html(data.pop("text/markdown"))
-                    data.setdefault("text/html", rendered)
-                if output.get("metadata"):
-                    output["metadata"].pop("text/html", None)  # {"isolated": true}: an iframe of its own
-            before = [sorted(o.get("data") or {}) for o in cell.get("outputs", [])]
-            cell.outputs = self.sanitize_code_outputs(cell.get("outputs", []))
-            for output, types in zip(cell.outputs, before):
-                if "data" in output and not output["data"]:  # everything it had was removed: say so
-                    output["data"]["text/plain"] = (f"(output not shown in feedback: {', '.join(types)[:200]} / "
-                                                    "フィードバックには表示されない出力です)")
-            return cell, resources
-        if cell.cell_type == "raw":
+            cell.outputs = self.clean_outputs(cell.get("outputs", []))
+        elif cell.cell_type == "raw":
             cell.source = clean_html(cell.source)
         return cell, resources
+
+    def clean_outputs(self, outputs: list) -> list:
+        """Code cell outputs with HTML and markdown cleaned (markdown
+        rendered first: a markdown link or image is HTML only after
+        rendering), every type that is not plain data dropped, image
+        metadata reduced to its size; an output left with nothing says so."""
+        for output in outputs:
+            data = output.get("data") or {}
+            if isinstance(data.get("text/markdown"), str):
+                rendered = markdown2html(data.pop("text/markdown"))
+                data.setdefault("text/html", rendered)
+            clean_output_metadata(output)
+        before = [sorted(o.get("data") or {}) for o in outputs]
+        outputs = self.sanitize_code_outputs(outputs)
+        for output, types in zip(outputs, before):
+            if "data" in output and not output["data"]:  # everything it had was removed: say so
+                output["data"]["text/plain"] = self.removed_note.format(types=", ".join(types)[:200])
+        return outputs
 
 
 #: No script at all (math is MathML, see bpkit.mathml), images only

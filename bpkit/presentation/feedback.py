@@ -36,10 +36,10 @@ from pathlib import Path
 
 from bpkit.course import Course
 from bpkit.escaping import clip, csp_meta
-from bpkit.grading.batch import MARKER, WORKER_MEMORY_BYTES, worker_memory_bytes
+from bpkit.grading.batch import MARKER, WORKER_MEMORY_BYTES, pool_context, worker_memory_bytes
 from bpkit.grading.records import StudentResult, failure_summary
 
-__all__ = ["write_feedback", "feedback_done", "mark_feedback_done", "FEEDBACK_FILE", "FEEDBACK_SECONDS", "KEPT_FILES"]
+__all__ = ["write_feedback", "in_feedback_worker", "feedback_done", "mark_feedback_done", "FEEDBACK_FILE", "FEEDBACK_SECONDS", "KEPT_FILES"]
 
 #: Written into autograded/<student>/<assignment>/ once that student's pages are in feedback/.
 FEEDBACK_FILE = ".bpkit-feedback.json"
@@ -81,6 +81,13 @@ def feedback_seconds(config) -> float:
 # ------------------------------------------------------------- workers ---
 
 _WORKER: dict = {}
+
+
+def in_feedback_worker() -> bool:
+    """Whether this process writes feedback pages for write_feedback (where
+    nbgrader's own generate_feedback runs into a scratch folder, see
+    bpkit.nbgrader_hooks)."""
+    return "course" in _WORKER
 
 
 class _TooLong(BaseException):
@@ -211,7 +218,7 @@ def write_feedback(course: Course, assignment: str, results: list[StudentResult]
             batch, width = ([alone.pop(0)], 1) if single else (queue, max(1, min(workers, len(queue))))
             queue = [] if not single else queue
             died = []
-            with ProcessPoolExecutor(max_workers=width, initializer=_init_worker,
+            with ProcessPoolExecutor(max_workers=width, initializer=_init_worker, mp_context=pool_context(),
                                      initargs=(str(course.root), str(scratch), memory)) as pool:
                 running = {pool.submit(_write_one, assignment, s, seconds): s for s in batch}
                 while running:
