@@ -463,7 +463,8 @@ def _late_penalty(gate, student) -> tuple[float, float]:
 @pytest.mark.parametrize("student", ["forged_timestamp", "forged_timestamp_touched"])
 def test_does_a_forged_timestamp_get_the_late_penalty_and_a_flag(gate, student):
     penalty, late = _late_penalty(gate, student)
-    assert penalty == 14 and late > 86_400, (penalty, late)
+    assert penalty == 14 and late == 0, (penalty, late)  # late by its files; recorded with timestamp.txt's time
+    assert student in gate["course"].api.get_autograded_students(CH4)  # so formgrader lists it as graded
     findings = flagged_students(list(gate["results"].values())).get(student, [])
     assert any(f.startswith("(submission time): timestamp.txt says 2026-01-09 10:00:00 UTC") for f in findings), findings
     kept = gate["root"] / "feedback" / student / CH4 / "timestamp.txt"  # as submitted: fetch_feedback matches it

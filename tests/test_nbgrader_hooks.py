@@ -140,7 +140,10 @@ def test_does_generate_feedback_leave_only_the_pages(by_nbgrader):
     proc = nbgrader("generate_feedback", CH4, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     folders = sorted((root / "feedback").glob(f"*/{CH4}"))
-    assert [f.parent.name for f in folders] == sorted(HONEST + ["escapee"])
+    assert [f.parent.name for f in folders] == sorted(HONEST + ["escapee", "renamer"])
+    # the submission that could not be graded gets bpkit grade's bilingual page saying why
+    failure = (root / "feedback" / "renamer" / CH4 / f"{NB4}.html").read_text(encoding="utf-8")
+    assert "my_work.ipynb" in failure and "提出" in failure
     for folder in folders:
         names = {p.name for p in folder.iterdir()}
         assert f"{NB4}.html" in names and names <= {f"{NB4}.html", "timestamp.txt", "submission_secret.txt"}, names

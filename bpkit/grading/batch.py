@@ -74,6 +74,7 @@ class WorkerResult:
     ok: bool
     error: str = ""
     timestamp: str | None = None
+    late_from: str | None = None  # when the files say it was written, if later than timestamp.txt (late penalties)
     grades: dict[str, dict[str, float | None]] = field(default_factory=dict)  # notebook -> id -> auto score
     comments: dict[str, dict[str, str | None]] = field(default_factory=dict)  # notebook -> id -> auto comment
 
@@ -332,8 +333,9 @@ def grade_submissions(course, assignment: str, students: list[str], workers: int
 
     def finish(result: WorkerResult) -> None:
         if id_problem(result.student) is None:  # never record a name nbgrader would take as a glob
-            if submitted_at.get(result.student):
-                result.timestamp = submitted_at[result.student]  # what the gradebook (and late penalty) sees
+            # the late penalty follows the files' time; the recorded time stays timestamp.txt's (formgrader
+            # lists a submission as graded only when the two agree)
+            result.late_from = submitted_at.get(result.student)
             if not result.ok:
                 _failed_as_graded(course, assignment, result, intake / result.student / assignment)
             with timings.stage("gradebook"):

@@ -50,15 +50,19 @@ class GradebookWriter:
                 comment.auto_comment = comments.get(comment.name) if result.ok else None
         gb.db.commit()  # expires the notebooks' scores, read again below
         if result.ok:
-            self._late_penalties(submission, [nb for nb in submission.notebooks if nb.name in result.grades])
+            self._late_penalties(submission, [nb for nb in submission.notebooks if nb.name in result.grades],
+                                 getattr(result, "late_from", None))
             gb.db.commit()
 
-    def _late_penalties(self, submission, notebooks) -> None:
+    def _late_penalties(self, submission, notebooks, late_from: str | None = None) -> None:
         """What nbgrader's AssignLatePenalties does at the end of autograde,
         done here on the course gradebook once the final (judged) scores are
         in, with the configured plugin (c.AssignLatePenalties.plugin_class,
         c.LateSubmissionPlugin.penalty_method): each autograded notebook's
-        late_submission_penalty, from its score and how late the submission is."""
+        late_submission_penalty, from its score and how late the submission is
+        (late_from: a later time the submission's files show, naive UTC ISO,
+        which bpkit.grading.intake.check_timestamp found: the lateness is then
+        counted from it)."""
         if not _late_penalty_configured(self.course):
             return
         if self._assigner is None:
@@ -66,11 +70,15 @@ class GradebookWriter:
 
             self._assigner = AssignLatePenalties(config=self.course.config)
             self._assigner.init_plugin()
+        late = submission.total_seconds_late
+        if late_from and submission.duedate is not None:
+            from datetime import datetime
+
+            late = max(late, (datetime.fromisoformat(late_from) - submission.duedate).total_seconds())
         for notebook in notebooks:
             notebook.late_submission_penalty = None
-            if submission.total_seconds_late > 0:
-                penalty = self._assigner.plugin_inst.late_submission_penalty(
-                    submission.student.id, notebook.score, submission.total_seconds_late)
+            if late > 0:
+                penalty = self._assigner.plugin_inst.late_submission_penalty(submission.student.id, notebook.score, late)
                 if penalty is not None:
                     notebook.late_submission_penalty = self._assigner._check_late_penalty(notebook, penalty)
 
