@@ -19,7 +19,7 @@ LAYERS = [
     {"bpkit.isolation", "bpkit.judging", "bpkit.preprocessors"},
     {"bpkit.grading"},
     {"bpkit.presentation"},
-    {"bpkit.pipeline"},
+    {"bpkit.pipeline", "bpkit.learner"},
     {"bpkit.cli", "bpkit.demo"},
 ]
 

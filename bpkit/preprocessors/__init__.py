@@ -8,6 +8,7 @@ from bpkit.preprocessors.limit_output_size import LimitOutputSize
 from bpkit.preprocessors.limited_execute import LimitedExecute
 from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
 from bpkit.preprocessors.sanitize_feedback import FeedbackExporter, SanitizeFeedback
+from bpkit.preprocessors.self_check_cells import SelfCheckCells
 
 __all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute",
-           "SanitizeFeedback", "FeedbackExporter", "CachedCheckCellMetadata"]
+           "SanitizeFeedback", "FeedbackExporter", "CachedCheckCellMetadata", "SelfCheckCells"]

@@ -9,7 +9,7 @@ from traitlets import Bool, Integer
 
 from bpkit.timings import stage
 
-__all__ = ["LimitedExecute"]
+__all__ = ["LimitedExecute", "CUT"]
 
 CUT = "\n... more output than the grader keeps; the rest was dropped ...\n"
 
