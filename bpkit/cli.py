@@ -89,31 +89,50 @@ def _exercises(args) -> int:
 
 
 def _check(args) -> int:
+    import json
+
     from bpkit.learner.notebook_check import NotChecked, check_notebook, page_path, write_page
     from bpkit.learner.outcome import rich_table, text_table
 
     console = Console()
-    path = Path(args.notebook)
-    try:
-        with console.status(f"checking {path.name} ...", spinner="dots"):
-            result = check_notebook(path, timeout=args.timeout)
-    except NotChecked as exc:
-        print(f"bpkit check: {exc}", file=sys.stderr)
+    status, report = 0, []
+    if args.html and len(args.notebooks) > 1:
+        print("bpkit check: --html names one page: give one notebook", file=sys.stderr)
         return 2
-    console.print(rich_table(f"{result.exercise.assignment}/{result.exercise.notebook}", result.outcomes))
-    for line in result.problems + ([f"Stopped / 停止: {result.stopped}"] if result.stopped else []):
-        console.print(line, style="yellow", markup=False, highlight=False)
-    console.print(f"{result.score:g} / {result.max_score:g} points ({result.seconds:.1f} s)",
-                  markup=False, highlight=False)
-    if not args.no_page:
-        page = Path(args.html) if args.html else page_path(path)
+    for index, name in enumerate(args.notebooks):
+        path = Path(name)
         try:
-            console.print(f"Feedback page / フィードバック: {write_page(result, page)}", markup=False, highlight=False)
-        except OSError as exc:
-            print(f"bpkit check: cannot write the feedback page {page} ({exc}); pass --html PATH", file=sys.stderr)
-    if args.plain:  # for logs and tests: the same table as plain text
-        print(text_table(result.exercise.notebook, result.outcomes))
-    return 0 if result.passed else 1
+            with console.status(f"checking {path.name} ...", spinner="dots"):
+                result = check_notebook(path, timeout=args.timeout, forked=index > 0)
+        except NotChecked as exc:
+            print(f"bpkit check: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        title = f"{path} ({result.exercise.assignment}/{result.exercise.notebook})"
+        if args.plain:  # logs and tests: plain text
+            print(text_table(title, result.outcomes))
+        else:
+            console.print(rich_table(title, result.outcomes))
+        for line in result.problems + ([f"Stopped / 停止: {result.stopped}"] if result.stopped else []):
+            console.print(line, style="yellow", markup=False, highlight=False)
+        console.print(f"{result.score:g} / {result.max_score:g} points ({result.seconds:.1f} s)",
+                      markup=False, highlight=False)
+        if not args.no_page:
+            page = Path(args.html) if args.html else page_path(path)
+            try:
+                console.print(f"Feedback page / フィードバック: {write_page(result, page)}", markup=False,
+                              highlight=False)
+            except OSError as exc:
+                print(f"bpkit check: cannot write the feedback page {page} ({exc}); pass --html PATH",
+                      file=sys.stderr)
+        report.append({"notebook": str(path), "assignment": result.exercise.assignment,
+                       "exercise": result.exercise.notebook, "score": result.score, "max_score": result.max_score,
+                       "stopped": result.stopped, "seconds": round(result.seconds, 3),
+                       "behaviours": [o.to_dict() for o in result.outcomes]})
+        status = max(status, 0 if result.passed else 1)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return status
 
 
 def _sandbox_option(parser: argparse.ArgumentParser) -> None:
@@ -154,12 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="folder to write into (created if needed; existing files are kept)")
     p.set_defaults(func=_exercises)
 
-    p = sub.add_parser("check", help="learners: grade one of your notebooks here and say why each point was lost")
-    p.add_argument("notebook", help="your notebook (.ipynb), anywhere")
+    p = sub.add_parser("check", help="learners: grade your notebooks here and say why each point was lost "
+                                     "(exit 0 only when every behaviour passes)")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="your notebook (.ipynb), anywhere")
     p.add_argument("--html", help="where to write the feedback page (default: NOTEBOOK-feedback.html beside it)")
     p.add_argument("--no-page", action="store_true", help="write no feedback page")
     p.add_argument("--timeout", type=float, default=60, help="seconds a cell may run (default: 60, as in grading)")
-    p.add_argument("--plain", action="store_true", help="also print the results as plain text")
+    p.add_argument("--plain", action="store_true", help="print the results as plain text, not a table")
+    p.add_argument("--json", help="also write the results (points and mistake keys) to this JSON file")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("demo", help="grade the bundled sample class in a scratch copy of the course")

@@ -126,21 +126,25 @@ def with_instructor_cells(nb, exercise: Exercise):
     return run
 
 
-def _kernel_manager(scratch: Path, judge_path: str):
+def _kernel_manager(scratch: Path, judge_path: str, forked: bool):
     """A kernel of this Python (the one bpkit is installed in), whose probe
-    talks to the judge at judge_path."""
+    talks to the judge at judge_path; forked: from a warm process
+    (bpkit.isolation.zygote, started once for every notebook this process
+    checks) instead of a new Python."""
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
+
+    from bpkit.isolation.kernel_client import GradingKernelManager
 
     folder = scratch / "kernels" / "bpkit-check"
     folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (bpkit check)", "language": "python",
-        "env": {JUDGE_ENV: judge_path, "PYTHONIOENCODING": "utf-8"},
-    }), encoding="utf-8")
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (bpkit check)", "language": "python",
+            "env": {JUDGE_ENV: judge_path, "PYTHONIOENCODING": "utf-8"}}
+    if forked:
+        spec["metadata"] = {"kernel_provisioner": {"provisioner_name": "bpkit-fork"}}
+    (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     specs = KernelSpecManager(kernel_dirs=[str(scratch / "kernels")], ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name="bpkit-check", kernel_spec_manager=specs)
+    return GradingKernelManager(kernel_name="bpkit-check", kernel_spec_manager=specs)
 
 
 def _problems(nb, timeout: float) -> list[str]:
@@ -168,9 +172,12 @@ def _stop_reason(exc: BaseException, timeout: float) -> str:
     return f"the notebook could not run to the end ({name}: {str(exc)[:200]}) / 最後まで実行できませんでした"
 
 
-def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float = CELL_TIMEOUT) -> CheckRun:
+def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float = CELL_TIMEOUT,
+                   forked: bool = False) -> CheckRun:
     """Check the learner's notebook at `path` (see the module's docstring);
-    salt: the hidden inputs' salt (default: the learner's seed)."""
+    salt: the hidden inputs' salt (default: the learner's seed); forked:
+    fork the kernel from a warm process (worth it from the second notebook
+    a process checks on)."""
     started = time.monotonic()
     path = Path(path)
     nb = _read(path)
@@ -189,11 +196,12 @@ def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float =
         with Judge(folder, timeout=min(CALL_TIMEOUT, timeout / 2), allowed={n for c in cells.values()
                                                                              for n, _ in c.checks},
                    salt=salt) as judge:
-            executor = LimitedExecute(timeout=int(timeout), extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            executor = LimitedExecute(timeout=int(timeout), extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                      shutdown_kernel="immediate")
             executor.log.disabled = True  # nbclient logs timeouts as errors; the table says it once
             try:
                 executor.preprocess(run, {"metadata": {"path": str(path.parent.resolve())}},
-                                    km=_kernel_manager(folder, judge.path))
+                                    km=_kernel_manager(folder, judge.path, forked))
             except Exception as exc:  # the kernel died, or would not stop: scored as grading scores it
                 stopped = _stop_reason(exc, timeout)
         LimitOutputSize().preprocess(run, {})

@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 
 from bpkit.checks.core import DATA_PREFIX, decode_arrays
 from bpkit.escaping import clip, rich_text
-from bpkit.grading.records import mistake_key
 
 __all__ = ["Outcome", "from_message", "heatmap", "html_table", "text_table", "rich_table", "MAX_SHOWN"]
 
 #: Characters of one diagnosis shown (a check's message quotes the learner's own exception).
 MAX_SHOWN = 4_000
+#: A message's [key] line: bpkit.grading.records.mistake_key's rule, here without importing nbformat
+#: (a check cell imports this module in the learner's kernel, where nbformat costs over a second).
+_KEY = re.compile(r"^\[([\w.]{1,100})\][ \t]*$", re.MULTILINE)
+
+
+def mistake_key(message: str) -> str | None:
+    found = _KEY.search(clip(message or "", 20_000))
+    return found.group(1) if found else None
 
 
 @dataclass
@@ -62,7 +70,7 @@ def heatmap(outcome: Outcome) -> bytes | None:
     arrays = decode_arrays(outcome.data) if outcome.data else None
     if arrays is None or arrays[0].size <= 1:
         return None
-    from bpkit.preprocessors.feedback_summary import heatmap_png
+    from bpkit.heatmap import heatmap_png
 
     return heatmap_png(*arrays)
 
