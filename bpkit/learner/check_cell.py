@@ -53,7 +53,7 @@ def check_my_work(*names: str, namespace: dict | None = None) -> None:
             _show(", ".join(map(str, names)), outcomes)
     except KeyboardInterrupt:
         print("Stopped. / 中断しました。")
-    except Exception as exc:  # never fail the cell: say what went wrong
+    except (Exception, SystemExit) as exc:  # never fail the cell: say what went wrong
         print(f"Check my work could not run: {type(exc).__name__}: {exc}\n"
               f"答え合わせを実行できませんでした：{type(exc).__name__}: {exc}")
 

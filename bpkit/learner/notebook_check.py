@@ -148,16 +148,18 @@ def _kernel_manager(scratch: Path, judge_path: str, forked: bool):
 
 
 def _problems(nb, timeout: float) -> list[str]:
-    """Cells stopped because they ran too long or printed too much."""
-    found = []
+    """Cells stopped because they ran too long, and the first cell whose
+    output went past the notebook's cap (read before LimitOutputSize)."""
+    found, flooded = [], False
     for index, cell in enumerate(nb.cells, 1):
         outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
         if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in outputs):
             found.append(f"Cell {index} ran longer than {timeout:g} s and was stopped (an endless loop?).\n"
                          f"セル {index} が {timeout:g} 秒を超えたため停止しました（無限ループ？）。")
-        if any(o.get("output_type") == "stream" and CUT in o.get("text", "") for o in outputs):
-            found.append(f"Cell {index} printed more output than is kept; the rest was dropped.\n"
-                         f"セル {index} の出力が多すぎるため、残りは省略しました。")
+        if not flooded and any(o.get("output_type") == "stream" and CUT in o.get("text", "") for o in outputs):
+            flooded = True
+            found.append(f"Cell {index} printed more output than is kept: its output and that of later cells "
+                         f"were cut.\nセル {index} の出力が多すぎるため、そのセルと以降のセルの出力を省略しました。")
     return found
 
 
@@ -204,11 +206,12 @@ def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float =
                                     km=_kernel_manager(folder, judge.path, forked))
             except Exception as exc:  # the kernel died, or would not stop: scored as grading scores it
                 stopped = _stop_reason(exc, timeout)
+        problems = _problems(run, timeout)
         LimitOutputSize().preprocess(run, {})
         outcomes = _score(run, exercise, cells, judge, stopped, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return CheckRun(path, exercise, outcomes, run, stopped, _problems(run, timeout), time.monotonic() - started)
+    return CheckRun(path, exercise, outcomes, run, stopped, problems, time.monotonic() - started)
 
 
 def _score(run, exercise: Exercise, cells: dict[str, GradedCell], judge, stopped: str, scratch: Path) -> list[Outcome]:
