@@ -21,8 +21,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import sys
 
+from bpkit.grading.root_cause import KEY, defined_names
 from bpkit.judging.wire import ENV as JUDGE_ENV
 from bpkit.learner.outcome import Outcome, from_message, heatmap, html_table, text_table
 from bpkit.learner.recognise import cells_checking
@@ -67,23 +69,72 @@ def _outcomes(names: list[str], namespace: dict) -> list[Outcome] | None:
                   f"{name!r} はキットのどの課題でも採点対象ではありません。")
             return None
         cells += [c for c in found if c not in cells]
-    missing = sorted({target for cell in cells for _, target in cell.checks if target not in namespace})
-    if missing:
-        names = ", ".join(missing)
-        print(f"{names} is not defined yet: run the cell where you wrote it first (if that cell shows an error, "
-              f"fix it), then this cell again.\n"
-              f"{names} がまだ定義されていません。先にそれを書いたセルを実行し（エラーが出ていれば直して）から、"
-              f"このセルをもう一度実行してください。")
-        return None
     salt = learner_salt()
     outcomes = []
     for cell in cells:
+        missing = next((target for _, target in cell.checks if target not in namespace), None)
+        if missing:
+            key, message = _undefined(missing, namespace)
+            outcomes.append(from_message(cell.grade_id, cell.behaviour, cell.points, False, message, key=key))
+            continue
         verdicts = [judge_here(check, namespace[target], salt) for check, target in cell.checks]
         failed = next((v for v in verdicts if not v.passed), None)
         notes = "\n".join(v.notes for v in verdicts if v.notes)
         outcomes.append(from_message(cell.grade_id, cell.behaviour, cell.points, failed is None,
                                      failed.message if failed else "", notes))
     return outcomes
+
+
+#: Sources of the cells that failed in this kernel since the kit was imported (see _watch).
+_FAILED: list[str] = []
+_DEF_LINE = re.compile(r"^(?:def|class)\s+([\w ]+?)\s*[(:]", re.MULTILINE)
+
+
+def _record(result) -> None:
+    """IPython's post_run_cell event: remember the source of a cell that failed."""
+    try:
+        if not result.success and isinstance(result.info.raw_cell, str):
+            _FAILED.append(result.info.raw_cell[:100_000])
+            del _FAILED[:-50]
+    except Exception:  # never disturb the learner's kernel
+        pass
+
+
+def _watch() -> None:
+    """Follow which cells fail (so a name a failed cell was meant to define
+    is explained as grading explains it); the setup cell imports this module
+    before any exercise cell runs."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.events.register("post_run_cell", _record)
+    except Exception:
+        pass
+
+
+_watch()
+
+
+def _meant(source: str) -> set[str]:
+    """What a failed cell defines or was meant to (bpkit.grading.root_cause's
+    rule; a def/class line with a space for an underscore counts too)."""
+    return defined_names(source) | {m.replace(" ", "_") for m in _DEF_LINE.findall(source)}
+
+
+def _undefined(name: str, namespace: dict) -> tuple[str, str]:
+    """(key, message) for a name the notebook has not defined, as grading
+    gives it: ``earlier_cell_failed`` when a cell meant to define it failed,
+    else NameError."""
+    if any(name in _meant(source) for source in _FAILED):
+        return KEY, (f"{name} is not defined: the cell that defines it failed (its error is shown under it). Fix "
+                     f"that cell and run it, then run this cell again.\n"
+                     f"{name} が定義されていません。それを定義するセルでエラーが起きています（セルの下にエラーが表示"
+                     f"されています）。そのセルを直して実行してから、このセルをもう一度実行してください。\n[{KEY}]")
+    return "NameError", (f"{name} is not defined yet: run the cell where you wrote it first, then this cell again.\n"
+                         f"{name} がまだ定義されていません。先にそれを書いたセルを実行してから、このセルをもう一度"
+                         f"実行してください。\n[NameError]")
 
 
 def _show(name: str, outcomes: list[Outcome] | None) -> None:

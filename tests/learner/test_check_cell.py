@@ -69,6 +69,20 @@ def test_learner_code_that_writes_to_stderr_or_exits_never_reaches_stderr_or_rai
 def test_a_name_not_yet_defined_is_explained_not_raised():
     result, out, err = run("Sigmoid", namespace={})
     assert err == "" and "Sigmoid is not defined yet" in out and "まだ定義されていません" in out
+    assert "[NameError]" in out and "0 / 3" in out
+
+
+def test_a_name_whose_cell_failed_is_blamed_on_that_cell_as_grading_does(monkeypatch):
+    from types import SimpleNamespace
+
+    from bpkit.learner import check_cell
+
+    monkeypatch.setattr(check_cell, "_FAILED", [])
+    check_cell._record(SimpleNamespace(success=False, info=SimpleNamespace(raw_cell="def cross_entropy error(y, t):\n  pass")))
+    check_cell._record(SimpleNamespace(success=True, info=SimpleNamespace(raw_cell="def softmax(x):\n  return x")))
+    result, out, err = run("cross_entropy_error", "softmax", namespace={})
+    assert "the cell that defines it failed" in out and "エラーが起きています" in out and "[earlier_cell_failed]" in out
+    assert "softmax is not defined yet" in out  # ran fine, then was deleted: no earlier failure to blame
 
 
 def test_nothing_runs_while_grading(monkeypatch):
