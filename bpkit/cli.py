@@ -122,9 +122,10 @@ def _check(args) -> int:
             try:
                 console.print(f"Feedback page / フィードバック: {write_page(result, page)}", markup=False,
                               highlight=False)
-            except OSError as exc:
-                print(f"bpkit check: cannot write the feedback page {page} ({exc}); pass --html PATH",
-                      file=sys.stderr)
+            except Exception as exc:  # the verdict stands without its page
+                print(f"bpkit check: cannot write the feedback page {page} ({type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); pass --html PATH to write it "
+                      f"elsewhere", file=sys.stderr)
         report.append({"notebook": str(path), "assignment": result.exercise.assignment,
                        "exercise": result.exercise.notebook, "score": result.score, "max_score": result.max_score,
                        "stopped": result.stopped, "seconds": round(result.seconds, 3),

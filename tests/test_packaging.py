@@ -6,8 +6,9 @@ Offline: the wheel is built from a copy of the sources with this
 environment's setuptools (`--no-build-isolation --no-deps`, nothing is
 downloaded), then installed into a fresh virtualenv that borrows the pinned
 dependencies from this one (a .pth line) but not bpkit itself.  (Borrowed
-dependencies bring no console scripts: the one bpkit runs, nbgrader's
-`alembic`, gets the shim pip would have written.)
+dependencies bring no console scripts or data files: the script bpkit runs,
+nbgrader's `alembic`, gets the shim pip would have written, and nbconvert's
+templates are linked where pip would have put them, share/jupyter/.)
 
 The learner's walk, tested end to end from that install, outside any clone:
 `bpkit exercises DIR`, the notebooks filled with every catalogue entry's
@@ -81,6 +82,8 @@ def venv(wheel, tmp_path_factory):
     (root / "bin" / "alembic").write_text(f"#!{python}\nimport sys\nfrom alembic.config import main\nsys.exit(main())\n",
                                           encoding="utf-8")
     (root / "bin" / "alembic").chmod(0o755)
+    (root / "share" / "jupyter").mkdir(parents=True)
+    (root / "share" / "jupyter" / "nbconvert").symlink_to(Path(sys.prefix) / "share" / "jupyter" / "nbconvert")
     run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", wheel["path"])
     return {"root": root, "python": python, "bpkit": root / "bin" / "bpkit", "purelib": purelib}
 
@@ -151,6 +154,8 @@ def test_demo_from_a_plain_install_grades_the_shipped_sample_class_anywhere(venv
     assert "Class report:" in proc.stdout and "aoki" in proc.stdout
     scores = (tmp_path / "demo" / "grades.csv").read_text(encoding="utf-8")
     assert "aoki" in scores and (tmp_path / "demo" / "reports" / "ch5_backprop" / "index.html").is_file()
+    assert (tmp_path / "demo" / "feedback" / "fujita" / "ch5_backprop" / "backprop_layers.html").is_file()
+    assert "could not be generated" not in proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +199,15 @@ def test_exercises_from_the_wheel_are_release_and_hold_no_solution(learner):
         text = (exercises / name).read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text and "bpkit.probe" not in text
     assert "bpkit check" in learner["exercises_output"]
+
+
+def test_check_from_the_wheel_names_the_mistake_and_writes_the_page_beside_the_notebook(venv, learner):
+    notebook = learner["notebooks"]["affine_dW_transposed"]
+    proc = run(venv["bpkit"], "check", notebook, check=False, cwd=learner["base"],
+               env=env_without_this_venv(BPKIT_HOME=str(learner["base"] / "seed"), COLUMNS="120"))
+    assert proc.returncode == 1 and "[affine.dW_transposed]" in proc.stdout and "転置" in proc.stdout, proc.stdout
+    page = notebook.with_name(f"{notebook.stem}-feedback.html").read_text(encoding="utf-8")
+    assert "affine.dW_transposed" in page and "bpkit-heatmap" in page and "<script" not in page
 
 
 def _grade_view(result) -> dict:
