@@ -49,6 +49,7 @@ def cell_seconds(path: Path) -> tuple[float, list[float]]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"],
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     total = time.perf_counter() - start
     found = []
@@ -68,7 +69,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="bpkit-check-speed-"))
+    with tempfile.TemporaryDirectory(prefix="bpkit-check-speed-") as name:
+        measure(Path(name), args.repeat)
+
+
+def measure(scratch: Path, repeat: int) -> None:
     env = {**os.environ, SEED_ENV: str(scratch / "seed")}
     write_exercises(scratch / "exercises", course_root())
     notebooks = []
@@ -77,14 +82,14 @@ def main() -> None:
             dest = scratch / student / assignment
             write_submission(scratch / "exercises", assignment, student_cells(student), dest)
             notebooks += sorted(dest.glob("*.ipynb"))
-    print(f"{len(notebooks)} notebooks ({', '.join(STUDENTS)} x every assignment), {args.repeat} runs; "
+    print(f"{len(notebooks)} notebooks ({', '.join(STUDENTS)} x every assignment), {repeat} runs; "
           f"{os.cpu_count()} cores\n")
     print(f"{'notebook':44} {'check, page (s)':>22} {'--no-page (s)':>22} {'nbclient (s)':>22} "
           f"{'check cell (s)':>22}")
     for path in notebooks:
         label = f"{path.parent.parent.name}/{path.parent.name}"
         with_page, no_page, executed, cells = [], [], [], []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             for options, into in (([], with_page), (["--no-page"], no_page)):
                 start = time.perf_counter()
                 subprocess.run([str(BPKIT), "check", *options, str(path)], env=env, capture_output=True, timeout=600)

@@ -118,6 +118,19 @@ def test_the_wheel_holds_every_module_the_sample_class_and_the_course(wheel):
     assert "bpkit-sandbox = bpkit.isolation.sandbox:SandboxProvisioner" in entry_points
 
 
+def test_the_sdist_carries_the_course_too(wheel):
+    import tarfile
+
+    out = wheel["base"] / "sdist"
+    run(sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(out)!r})",
+        cwd=wheel["src"])
+    (path,) = out.glob("bpkit-*.tar.gz")
+    with tarfile.open(path) as sdist:
+        names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+    wanted = {n.removeprefix("bpkit/bundle/") for n in _course_files(wheel["src"])}
+    assert not wanted - names, sorted(wanted - names)
+
+
 def test_bpkit_installed_non_editable_in_a_fresh_virtualenv_finds_its_sample_class_and_course(venv, tmp_path):
     purelib = venv["purelib"]
     probe = (

@@ -34,7 +34,6 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 
 from bpkit.checks import registry
 from bpkit.grading.records import failure_reason, mistake_key
-from bpkit.grading.root_cause import explain_name_errors
 from bpkit.grading.verdicts import NOT_CHECKED, annotate, apply_verdicts, judged_only
 from bpkit.judging.judge import CALL_TIMEOUT, Judge
 from bpkit.judging.wire import ENV as JUDGE_ENV
@@ -229,10 +228,8 @@ def _score(run, exercise: Exercise, cells: dict[str, GradedCell], judge, stopped
     folder = scratch / "graded"
     folder.mkdir()
     nbformat.write(run, folder / f"{exercise.notebook}.ipynb")
-    annotate(folder, record.cells)
-    graded = nbformat.read(folder / f"{exercise.notebook}.ipynb", as_version=4)
-    explain_name_errors(graded)
-    run.cells = graded.cells
+    annotate(folder, record.cells)  # the judge's diagnosis, tidied errors, NameErrors traced to their cause
+    run.cells = nbformat.read(folder / f"{exercise.notebook}.ipynb", as_version=4).cells
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in run.cells if is_grade(c) and not is_solution(c)}
     outcomes = []
     for grade_id, cell in cells.items():
