@@ -23,6 +23,7 @@ own machine, as ``bpkit grade`` would, and say why each point was lost.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import time
@@ -50,6 +51,13 @@ __all__ = ["CheckRun", "NotChecked", "check_notebook", "with_instructor_cells", 
 CELL_TIMEOUT = 60
 #: A notebook larger than this is not read (grading's intake caps files at 32 MiB too).
 MAX_NOTEBOOK_BYTES = 32 << 20
+
+
+#: The executor's own logger, silent: nbclient logs a cell's timeout as an error, and the
+#: command says it once, in both languages (the shared traitlets logger is left alone).
+_QUIET = logging.getLogger("bpkit.learner.execute")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 
 
 class NotChecked(Exception):
@@ -198,8 +206,7 @@ def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float =
                                                                              for n, _ in c.checks},
                    salt=salt) as judge:
             executor = LimitedExecute(timeout=int(timeout), extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                                      shutdown_kernel="immediate")
-            executor.log.disabled = True  # nbclient logs timeouts as errors; the table says it once
+                                      shutdown_kernel="immediate", log=_QUIET)
             try:
                 executor.preprocess(run, {"metadata": {"path": str(path.parent.resolve())}},
                                     km=_kernel_manager(folder, judge.path, forked))

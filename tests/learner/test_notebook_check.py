@@ -56,6 +56,9 @@ def test_a_cell_that_never_ends_is_stopped_and_the_others_still_count(tmp_path):
     assert result.passed is True and result.score == result.max_score
     (problem,) = result.problems
     assert "Cell 3 ran longer than 3 s and was stopped" in problem and "停止しました" in problem
+    import traitlets.log
+
+    assert not traitlets.log.get_logger().disabled  # the shared logger is left as it was
 
 
 def test_a_kernel_that_ignores_interrupts_ends_the_run_keeping_the_points_checked_before(tmp_path):
