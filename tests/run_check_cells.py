@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 from bpkit.isolation.kernel_client import GradingKernelManager
@@ -30,8 +31,11 @@ for name in sys.argv[1:]:
     path = Path(name)
     nb = nbformat.read(path, as_version=4)
     km = GradingKernelManager(kernel_name="cells", kernel_spec_manager=specs)
-    NotebookClient(nb, km=km, timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
-                   ).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=120, allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:  # nbclient leaves a kernel manager it was handed running
+        run_sync(km.shutdown_kernel)(now=True)
     outputs = [o for c in nb.cells if is_self_check(c) for o in c.get("outputs", [])]
     found[name] = {
         "cells": sum(1 for c in nb.cells if is_self_check(c)),

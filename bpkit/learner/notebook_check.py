@@ -154,6 +154,19 @@ def _kernel_manager(scratch: Path, judge_path: str, forked: bool):
     return GradingKernelManager(kernel_name="bpkit-check", kernel_spec_manager=specs)
 
 
+def _stop_kernel(km) -> None:
+    """End the kernel: nbclient leaves a kernel manager it was handed
+    running (a kernel forked from the warm process would outlive this
+    command)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # already gone
+        pass
+
+
 def _problems(nb, timeout: float) -> list[str]:
     """Cells stopped because they ran too long, and the first cell whose
     output went past the notebook's cap (read before LimitOutputSize)."""
@@ -207,11 +220,13 @@ def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float =
                    salt=salt) as judge:
             executor = LimitedExecute(timeout=int(timeout), extra_arguments=["--IPKernelApp.log_level=ERROR"],
                                       shutdown_kernel="immediate", log=_QUIET)
+            km = _kernel_manager(folder, judge.path, forked)
             try:
-                executor.preprocess(run, {"metadata": {"path": str(path.parent.resolve())}},
-                                    km=_kernel_manager(folder, judge.path, forked))
+                executor.preprocess(run, {"metadata": {"path": str(path.parent.resolve())}}, km=km)
             except Exception as exc:  # the kernel died, or would not stop: scored as grading scores it
                 stopped = _stop_reason(exc, timeout)
+            finally:
+                _stop_kernel(km)
         problems = _problems(run, timeout)
         LimitOutputSize().preprocess(run, {})
         outcomes = _score(run, exercise, cells, judge, stopped, folder)

@@ -120,3 +120,34 @@ def test_the_command_exits_0_only_when_every_behaviour_passes(tmp_path):
     assert {b["key"] for b in report["behaviours"] if not b["passed"]} == {"numgrad.forward_difference"}
     proc = bpkit("check", str(tmp_path / "nothing.ipynb"), cwd=tmp_path, env=env)
     assert proc.returncode == 2 and re.search(r"cannot be read as a notebook", proc.stderr)
+
+
+def _children(parent: int, needle: str) -> list[int]:
+    """Live processes whose parent is `parent` and whose command line has `needle`."""
+    import os
+
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            stat = open(f"/proc/{name}/stat").read()
+            cmdline = open(f"/proc/{name}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if name.isdigit() and int(fields[1]) == parent and fields[0] != "Z" and needle in cmdline:
+            found.append(int(name))
+    return found
+
+
+def test_no_kernel_outlives_its_check_cold_or_forked(tmp_path):
+    import os
+
+    from bpkit.isolation import zygote
+
+    path = notebook(tmp_path)
+    check_notebook(path)
+    assert _children(os.getpid(), "ipykernel_launcher") == []
+    check_notebook(path, forked=True)
+    check_notebook(path, forked=True)
+    warm = zygote._ZYGOTE.process.pid  # the warm process stays for the next check; its kernels must not
+    assert _children(warm, "zygote") == []
