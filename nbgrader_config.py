@@ -104,3 +104,30 @@ except ImportError:
     pass
 else:
     route_through_bpkit(c)
+
+# ---------------------------------------------------------------------------
+# "Check my work / 答え合わせ" cells (issue 22; kept in a block of its own).
+# Each exercise in source/ is followed by a cell, tagged "bpkit-self-check",
+# that checks the student's code on their own computer with the grader's own
+# checks when the kit is installed there (`pip install bpkit`), and otherwise
+# says how to install it.  They are never graded, never fail Validate and do
+# nothing while `bpkit grade` runs.  Switch them off for an assignment here
+# (e.g. {"ch5_two_layer_net": False}), then `bpkit release` it: its released
+# notebooks then have none.
+c.SelfCheckCells.default = True
+c.SelfCheckCells.per_assignment = {}
+c.GenerateAssignment.preprocessors = [
+    "bpkit.preprocessors.SelfCheckCells",
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

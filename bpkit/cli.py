@@ -1,4 +1,5 @@
-"""Command line: `bpkit release | grade ASSIGNMENT | report ASSIGNMENT | demo`."""
+"""Command line.  Instructors: `bpkit release | grade ASSIGNMENT | report ASSIGNMENT | demo`.
+Learners: `bpkit exercises DIR | check NOTEBOOK.ipynb`."""
 from __future__ import annotations
 
 import argparse
@@ -17,12 +18,18 @@ from rich.console import Console
 import bpkit
 from bpkit.grading.batch import default_workers
 from bpkit.course import Course, CourseError
+from bpkit.learner.bundle import BundleMissing
 
 __all__ = ["main"]
 
 
+def _course_dir(args) -> str:
+    """--course, else the current directory (the instructor's commands)."""
+    return args.course or "."
+
+
 def _release(args) -> int:
-    course = Course(args.course)
+    course = Course(_course_dir(args))
     for assignment in args.assignments or course.assignments():
         course.check_assignment(assignment)
         course.release(assignment)
@@ -35,7 +42,7 @@ def _grade(args) -> int:
     from bpkit.presentation.console import sandbox_line
 
     console = Console()
-    course = Course(args.course)
+    course = Course(_course_dir(args))
     course.check_assignment(args.assignment)
     console.print(sandbox_line(not args.no_sandbox), style="dim")
     csv = Path(args.csv) if args.csv else course.root / "grades.csv"
@@ -48,7 +55,7 @@ def _grade(args) -> int:
 def _report(args) -> int:
     from bpkit.presentation.report import write_report
 
-    course = Course(args.course)
+    course = Course(_course_dir(args))
     index = write_report(course, args.assignment, Path(args.out) if args.out else None)
     print(f"Report written to {index}")
     return 0
@@ -56,10 +63,77 @@ def _report(args) -> int:
 
 def _demo(args) -> int:
     from bpkit.demo import run_demo
+    from bpkit.learner.bundle import course_root
 
-    run_demo(Path(args.course).resolve(), Path(args.workdir) if args.workdir else None,
-             sandbox=not args.no_sandbox)
+    # the course shipped with the kit (the repository itself in a checkout), unless --course names one
+    run_demo(Path(args.course).resolve() if args.course else course_root(),
+             Path(args.workdir) if args.workdir else None, sandbox=not args.no_sandbox)
     return 0
+
+
+def _exercises(args) -> int:
+    from bpkit.learner.bundle import write_exercises
+
+    dest = Path(args.dir)
+    written = write_exercises(dest)
+    for path in written.notebooks:
+        print(f"wrote {path}")
+    if written.kept:
+        print(f"kept {len(written.kept)} files that were already there (never overwritten) / "
+              f"既にあった {len(written.kept)} 個のファイルはそのままです（上書きしません）")
+    print(f"Open a notebook in Jupyter, fill in the cells marked `# YOUR CODE HERE`, run its "
+          f"\"Check my work\" cells, or check it all with:\n"
+          f"Jupyter でノートブックを開き、`# YOUR CODE HERE` のセルを埋めて「答え合わせ」のセルを実行するか、"
+          f"まとめて確認するには：\n  bpkit check {dest / 'ch4_gradients' / 'losses_and_gradients.ipynb'}")
+    return 0
+
+
+def _check(args) -> int:
+    import json
+
+    from bpkit.learner.notebook_check import NotChecked, check_notebook, page_path, write_page
+    from bpkit.learner.outcome import rich_table, text_table
+
+    console = Console()
+    status, report = 0, []
+    if args.html and len(args.notebooks) > 1:
+        print("bpkit check: --html names one page: give one notebook", file=sys.stderr)
+        return 2
+    for index, name in enumerate(args.notebooks):
+        path = Path(name)
+        try:
+            with console.status(f"checking {path.name} ...", spinner="dots"):
+                result = check_notebook(path, timeout=args.timeout, forked=index > 0)
+        except NotChecked as exc:
+            print(f"bpkit check: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        title = f"{path} ({result.exercise.assignment}/{result.exercise.notebook})"
+        if args.plain:  # logs and tests: plain text
+            print(text_table(title, result.outcomes))
+        else:
+            console.print(rich_table(title, result.outcomes))
+        for line in result.problems + ([f"Stopped / 停止: {result.stopped}"] if result.stopped else []):
+            console.print(line, style="yellow", markup=False, highlight=False)
+        console.print(f"{result.score:g} / {result.max_score:g} points ({result.seconds:.1f} s)",
+                      markup=False, highlight=False)
+        if not args.no_page:
+            page = Path(args.html) if args.html else page_path(path)
+            try:
+                console.print(f"Feedback page / フィードバック: {write_page(result, page)}", markup=False,
+                              highlight=False)
+            except Exception as exc:  # the verdict stands without its page
+                print(f"bpkit check: cannot write the feedback page {page} ({type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); pass --html PATH to write it "
+                      f"elsewhere", file=sys.stderr)
+        report.append({"notebook": str(path), "assignment": result.exercise.assignment,
+                       "exercise": result.exercise.notebook, "score": result.score, "max_score": result.max_score,
+                       "stopped": result.stopped, "seconds": round(result.seconds, 3),
+                       "behaviours": [o.to_dict() for o in result.outcomes]})
+        status = max(status, 0 if result.passed else 1)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return status
 
 
 def _sandbox_option(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +145,9 @@ def _sandbox_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bpkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"bpkit {bpkit.__version__}")
-    parser.add_argument("--course", default=".", help="course directory (default: current directory)")
+    parser.add_argument("--course", default=None,
+                        help="course directory (default: the current directory; for demo: the course shipped "
+                             "with the kit)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("release", help="regenerate release/ from source/ (all assignments by default)")
@@ -94,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output directory (default: reports/ASSIGNMENT in the course)")
     p.set_defaults(func=_report)
 
+    p = sub.add_parser("exercises", help="learners: write every assignment's notebooks (and their common/) into DIR")
+    p.add_argument("dir", help="folder to write into (created if needed; existing files are kept)")
+    p.set_defaults(func=_exercises)
+
+    p = sub.add_parser("check", help="learners: grade your notebooks here and say why each point was lost "
+                                     "(exit 0 only when every behaviour passes)")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="your notebook (.ipynb), anywhere")
+    p.add_argument("--html", help="where to write the feedback page (default: NOTEBOOK-feedback.html beside it)")
+    p.add_argument("--no-page", action="store_true", help="write no feedback page")
+    p.add_argument("--timeout", type=float, default=60, help="seconds a cell may run (default: 60, as in grading)")
+    p.add_argument("--plain", action="store_true", help="print the results as plain text, not a table")
+    p.add_argument("--json", help="also write the results (points and mistake keys) to this JSON file")
+    p.set_defaults(func=_check)
+
     p = sub.add_parser("demo", help="grade the bundled sample class in a scratch copy of the course")
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
     _sandbox_option(p)
@@ -114,10 +204,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bpkit: error: {exc}", file=sys.stderr)
         return 2
     except SandboxUnavailable as exc:
-        print(f"bpkit: error: cannot grade safely: {exc}.\nStudent code is only run inside the bubblewrap "
-              f"sandbox. Fix the sandbox (`bash setup.sh` installs it), or pass --no-sandbox to run trusted "
-              f"code without it.", file=sys.stderr)
+        print(f"bpkit: error: cannot grade safely: {exc}. {sandbox_advice(args)}", file=sys.stderr)
         return 2
+    except BundleMissing as exc:
+        print(f"bpkit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def sandbox_advice(args) -> str:
+    """What to do when the sandbox cannot start, for the way bpkit was
+    installed: a checkout's setup.sh, else the system's bubblewrap package."""
+    from bpkit.learner.bundle import course_root
+
+    try:
+        checkout = (course_root() / "setup.sh").is_file()
+    except BundleMissing:
+        checkout = False
+    fix = ("`bash setup.sh` installs it" if checkout else
+           "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`) on Linux with user namespaces")
+    trusted = ("the sample class is the kit's own code: `bpkit demo --no-sandbox` runs it without"
+               if args.command == "demo" else "or pass --no-sandbox to run trusted code without it")
+    return f"Student code runs only inside the bubblewrap sandbox: {fix}; {trusted}."
 
 
 if __name__ == "__main__":

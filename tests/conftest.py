@@ -49,6 +49,48 @@ def demo_course(tmp_path_factory):
 
 
 COURSE_FILES = ["nbgrader_config.py", "source", "release"]
+CATALOGUE = Path(__file__).with_name("catalogue")
+
+
+def catalogue_assignment(entry: str) -> str:
+    """The assignment a catalogue entry writes cells of."""
+    import re
+
+    import nbformat
+
+    own = set(re.findall(r"^# %% (\S+)", (CATALOGUE / f"{entry}.py").read_text(encoding="utf-8"), re.MULTILINE))
+    found = []
+    for path in sorted((ROOT / "release").glob("*/*.ipynb")):
+        ids = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+        if own & ids:
+            found.append(path.parent.name)
+    (assignment,) = found
+    return assignment
+
+
+@pytest.fixture(scope="session")
+def catalogue_graded(tmp_path_factory):
+    """Every catalogue entry submitted for the assignment it touches and
+    graded once, in one batch per assignment (sandboxed, the judge decides):
+    (course root, student -> StudentResult).  Shared by the catalogue's own
+    tests and the learner's one-verdict test (tests/test_packaging.py)."""
+    from bpkit.course import Course
+    from bpkit.pipeline import grade_assignment
+    from bpkit.sample import student_cells, write_submission
+
+    root = copy_course(tmp_path_factory.mktemp("catalogue") / "course")
+    entries = sorted(p.stem for p in CATALOGUE.glob("*.py"))
+    assignments = sorted({catalogue_assignment(e) for e in entries})
+    for entry in entries:
+        write_submission(root / "release", catalogue_assignment(entry), student_cells(entry, CATALOGUE),
+                         root / "submitted" / entry / catalogue_assignment(entry))
+    course = Course(root)
+    results = {}
+    for assignment in assignments:
+        for r in grade_assignment(course, assignment, feedback=False, workers=2, log=lambda m: None):
+            results[r.student] = r
+    return root, results
 
 
 def copy_course(dest: Path) -> Path:

@@ -14,12 +14,12 @@ PACKAGE = ROOT / "bpkit"
 
 #: Layers from the bottom; a module may import its own package and lower layers only.
 LAYERS = [
-    {"bpkit", "bpkit.escaping", "bpkit.mathml", "bpkit.timings", "bpkit.integrity", "bpkit.course", "bpkit.sample",
+    {"bpkit", "bpkit.escaping", "bpkit.mathml", "bpkit.timings", "bpkit.integrity", "bpkit.course", "bpkit.sample", "bpkit.heatmap",
      "bpkit.probe", "bpkit.judging.wire", "bpkit.checks"},
     {"bpkit.isolation", "bpkit.judging", "bpkit.preprocessors"},
     {"bpkit.grading"},
     {"bpkit.presentation"},
-    {"bpkit.pipeline"},
+    {"bpkit.pipeline", "bpkit.learner"},
     {"bpkit.cli", "bpkit.demo", "bpkit.nbgrader_hooks"},
 ]
 

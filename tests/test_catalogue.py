@@ -12,11 +12,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from bpkit.course import Course
 from bpkit.grading.records import failure_reason
-from bpkit.pipeline import grade_assignment
-from bpkit.sample import student_cells, write_submission
-from conftest import ROOT, copy_course
+from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ENTRIES = sorted(p.stem for p in CATALOGUE.glob("*.py"))
@@ -69,19 +66,10 @@ def test_the_catalogue_covers_every_listed_mistake_and_some_correct_alternatives
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Submit every entry for the assignment it touches and grade once."""
-    root = copy_course(tmp_path_factory.mktemp("catalogue") / "course")
-    for entry in ENTRIES:
-        assignment = assignment_of(entry)
-        write_submission(root / "release", assignment, student_cells(entry, CATALOGUE),
-                         root / "submitted" / entry / assignment)
-    course = Course(root)
-    results = {}
-    for assignment in ASSIGNMENTS:
-        for r in grade_assignment(course, assignment, feedback=False, workers=2, log=lambda m: None):
-            results[r.student] = r
-    return root, results
+def graded(catalogue_graded):
+    """Every entry submitted for the assignment it touches and graded once
+    (conftest.catalogue_graded, shared with tests/test_packaging.py)."""
+    return catalogue_graded
 
 
 @pytest.mark.parametrize("entry", ENTRIES)

@@ -120,16 +120,17 @@ def test_a_student_runs_a_stub_sees_the_instruction_fills_in_and_validate_succee
     header = browser.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-MarkdownCell").text
     assert "Shift+Enter" in header and "How to hand in" in header and "提出のしかた" in header, header
 
-    # Select the imports cell, then Shift+Enter four times: the imports, the section's markdown,
-    # the softmax stub and its first test cell.
+    # Select the imports cell, then Shift+Enter five times: the imports, the "Check my work" setup,
+    # the section's markdown, the softmax stub and its first test cell.
     assert "import numpy" in browser.execute_script(CELL_SOURCE, 1)
-    assert "softmax_1d" not in browser.execute_script(CELL_SOURCE, 4)  # no hidden test reached the student
+    assert "check_my_work" in browser.execute_script(CELL_SOURCE, 2)
+    assert "softmax_1d" not in browser.execute_script(CELL_SOURCE, 5)  # no hidden test reached the student
     browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell .jp-InputPrompt")[0].click()
-    for _ in range(4):
+    for _ in range(5):
         ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
         time.sleep(0.5)
-    WebDriverWait(browser, 60, 0.5).until(lambda d: d.execute_script(CELL_OUTPUTS, 4))
-    (error,) = browser.execute_script(CELL_OUTPUTS, 4)
+    WebDriverWait(browser, 60, 0.5).until(lambda d: d.execute_script(CELL_OUTPUTS, 5))
+    (error,) = browser.execute_script(CELL_OUTPUTS, 5)
     assert (error["ename"], error["evalue"]) == ("NotImplementedError", STUB_MESSAGE), error
     WebDriverWait(browser, 30, 0.5).until(lambda d: STUB_MESSAGE in d.execute_script(RENDERED_OUTPUTS))
     _shot(browser, "jupyterlab-student-stub-message.png")
@@ -151,3 +152,53 @@ def test_a_student_runs_a_stub_sees_the_instruction_fills_in_and_validate_succee
     dialog = browser.find_element(By.CSS_SELECTOR, ".jp-Dialog").text
     _shot(browser, "jupyterlab-student-validate-success.png")
     assert "Success! Your notebook passes all the tests." in dialog, dialog
+
+
+RUN_CELL = """
+const w = window.jupyterapp.shell.currentWidget;
+w.content.activeCellIndex = arguments[0];
+window.jupyterapp.commands.execute('notebook:run-cell');
+"""
+CELL_INDEX = """
+const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+return cells.findIndex(c => c.model.sharedModel.getSource().includes(arguments[0]));
+"""
+EXECUTION_COUNT = "return window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].model.executionCount;"
+RENDERED_IMAGES = """
+const node = window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node;
+return Array.from(node.querySelectorAll('.jp-OutputArea-output img')).map(i => [i.naturalWidth, i.naturalHeight]);
+"""
+RENDERED_TEXT = "return window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node.querySelector('.jp-OutputArea').textContent;"
+
+
+def test_check_my_work_shows_the_named_mistake_and_its_heatmap_inline(jupyterlab, browser):
+    """A learner with the kit installed writes softmax over the wrong axis, runs the exercise's
+    "Check my work / 答え合わせ" cell and reads the diagnosis, with its heatmap drawn, under it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from conftest import CATALOGUE
+
+    shutil.copytree(ROOT / "release" / ASSIGNMENT, jupyterlab["home"] / "learner")
+    browser.get(f"{jupyterlab['url']}/lab/tree/learner/{NOTEBOOK}?reset&token={jupyterlab['token']}")
+    WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(NOTEBOOK_READY))
+    wrong = {k: v for k, v in student_cells("softmax_wrong_axis", CATALOGUE).items() if v is not None}
+    assert browser.execute_script(FILL_IN, wrong) == 3
+    check = browser.execute_script(CELL_INDEX, 'check_my_work("softmax")')
+    setup = browser.execute_script(CELL_INDEX, "import check_my_work")
+    stub = browser.execute_script(CELL_INDEX, "def softmax(")
+    assert 0 < setup < stub < check
+    for index in (1, setup, stub, check):  # the imports, the setup, the learner's softmax, the check
+        browser.execute_script(RUN_CELL, index)
+        WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(EXECUTION_COUNT, index))
+    WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(RENDERED_IMAGES, check))
+    text = browser.execute_script(RENDERED_TEXT, check)
+    assert "Check my work / 答え合わせ: softmax" in text and "2 / 3" in text, text
+    assert "softmax.wrong_axis" in text and "FAIL / 不合格" in text and "pass / 合格" in text, text
+    (size,) = browser.execute_script(RENDERED_IMAGES, check)  # one heatmap, decoded and drawn
+    assert size[0] > 50 and size[1] > 50, size
+    outputs = browser.execute_script(CELL_OUTPUTS, check)
+    assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"], outputs
+    browser.execute_script("window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node"
+                           ".scrollIntoView()", check)
+    time.sleep(0.5)
+    _shot(browser, "jupyterlab-check-my-work.png")

@@ -155,6 +155,8 @@ def _init_worker(root: str, template: str, assignment: str, kernels: str, sandbo
     from bpkit.course import Course
 
     _cap_memory(memory)
+    # the notebooks' "Check my work" cells (bpkit.learner.check_cell) see it and do nothing: never graded
+    os.environ["BPKIT_GRADING"] = "1"
     os.environ["JUPYTER_PATH"] = os.pathsep.join([kernels, os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
 
     scratch = Path(tempfile.mkdtemp(prefix="worker-", dir=Path(template).parent))

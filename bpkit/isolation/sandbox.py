@@ -115,8 +115,7 @@ LIMITS = Limits()
 def _bwrap() -> str:
     path = shutil.which("bwrap")
     if not path:
-        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; `bash setup.sh` installs Debian's "
-                                 "bubblewrap package")
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")  # bpkit.cli says how to get it
     return path
 
 

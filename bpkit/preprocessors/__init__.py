@@ -9,6 +9,7 @@ from bpkit.preprocessors.limited_execute import LimitedExecute
 from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
 from bpkit.preprocessors.sanitize_feedback import FeedbackExporter, SanitizeFeedback
 from bpkit.preprocessors.sanitize_graded import SanitizeGraded
+from bpkit.preprocessors.self_check_cells import SelfCheckCells
 
 __all__ = ["HideHiddenTests", "FeedbackSummary", "RemoveDuplicateGradeIds", "LimitOutputSize", "LimitedExecute",
-           "SanitizeFeedback", "FeedbackExporter", "CachedCheckCellMetadata", "SanitizeGraded"]
+           "SanitizeFeedback", "FeedbackExporter", "CachedCheckCellMetadata", "SanitizeGraded", "SelfCheckCells"]

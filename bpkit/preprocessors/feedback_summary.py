@@ -4,7 +4,6 @@ Japanese with an expected-vs-got summary and, for array answers, a heatmap of
 where the answer is wrong."""
 import base64
 import html
-import io
 import re
 
 from nbconvert.preprocessors import Preprocessor
@@ -14,6 +13,7 @@ from nbgrader.utils import is_grade, is_solution
 
 from bpkit.checks.core import DATA_PREFIX, decode_arrays
 from bpkit.escaping import clip
+from bpkit.heatmap import heatmap_png
 
 __all__ = ["FeedbackSummary", "behaviour_of", "heatmap_png", "HEATMAP_METADATA", "keep_heatmap_data",
            "tidy_error", "heatmap_arrays"]
@@ -71,29 +71,6 @@ def behaviour_of(cell) -> str:
     if first.startswith('"""') and first.endswith('"""') and len(first) > 6:
         return first[3:-3]
     return cell.metadata["nbgrader"]["grade_id"]
-
-
-def heatmap_png(got, expected) -> bytes:
-    """|got - expected| per element as a small PNG (vectors drawn as one row)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    diff = np.abs(np.asarray(got, dtype=float) - np.asarray(expected, dtype=float))
-    diff = diff.reshape(1, -1) if diff.ndim < 2 else diff.reshape(diff.shape[0], -1)
-    fig, ax = plt.subplots(figsize=(min(1 + 0.5 * diff.shape[1], 6), min(0.8 + 0.4 * diff.shape[0], 4)), dpi=90)
-    image = ax.imshow(diff, cmap="Reds", vmin=0)
-    ax.set_title("|yours - correct| per element", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 #: What the summary shows of an error message (the rest is in the cell's own output).

@@ -9,7 +9,7 @@ from traitlets import Bool, Integer
 
 from bpkit.timings import stage
 
-__all__ = ["LimitedExecute", "message_size", "json_size", "ERROR_KEPT_CHARS"]
+__all__ = ["LimitedExecute", "message_size", "json_size", "ERROR_KEPT_CHARS", "CUT"]
 
 CUT = "\n... more output than the grader keeps; the rest was dropped ...\n"
 

@@ -108,6 +108,15 @@ def test_grade_refuses_without_the_sandbox_and_touches_nothing_unless_told_to_ru
     unsafe = subprocess.run(bpkit + ["--no-sandbox"], env=env, capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
     assert "warning: --no-sandbox" in unsafe.stderr and "14 / 14" in unsafe.stdout
+    # the notebook's "Check my work" cells ran in the grading kernel and did nothing (never graded)
+    import nbformat
+
+    from bpkit.learner.check_cell import SKIPPED
+    from bpkit.preprocessors.self_check_cells import is_self_check
+
+    (graded,) = (root / "autograded" / "aoki" / "ch4_gradients").glob("*.ipynb")
+    shown = [o for c in nbformat.read(graded, as_version=4).cells if is_self_check(c) for o in c.outputs]
+    assert shown and all(o.get("text", "").strip() == SKIPPED for o in shown), shown
 
 
 # ------------------------------------------- resources outside the caps ---

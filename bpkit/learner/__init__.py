@@ -1,0 +1,1 @@
+"""What a learner runs on their own machine."""
