@@ -41,6 +41,8 @@ __all__ = [
     "note",
     "collecting_notes",
     "hard_coded",
+    "Variant",
+    "split_variants",
     "quietly",
     "call",
     "guarded",
@@ -100,6 +102,55 @@ def hard_coded(*examples) -> Mistake:
         "from the arguments instead of returning a fixed number.",
         "結果が例題の値と同じですが、今回の入力は例題とは違います。決まった値を返すのではなく、引数から計算してください。",
         matches)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a student's code may compute an answer: its value on the
+    case's inputs (None where that way raises) and the keys of the known
+    mistakes it makes (an empty set: a correct way).
+
+    Mistakes compose: one function may make several at once (a mean over
+    N*C *and* no 1e-7), and each grade cell grades only its own.  A check
+    lists every combination it knows, and split_variants() turns them into
+    what that cell accepts and what it names, so no draw of the inputs can
+    decide whether a mistake graded elsewhere costs points here."""
+
+    value: Any
+    keys: frozenset = frozenset()
+
+
+def _any_value(values: list) -> Any:
+    """A Mistake model (or an alternative) matching any of `values`, or None
+    if there is none (that model predicts nothing for this input)."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values if v is not None]
+    arrays = [a for a in arrays if np.all(np.isfinite(a))]
+    if not arrays:
+        return None
+    if all(a.shape == () for a in arrays):
+        stacked = np.array(arrays)
+        return lambda got: got.shape == () and bool(np.any(np.isclose(got, stacked, rtol=RTOL, atol=ATOL)))
+    return lambda got: any(got.shape == a.shape and np.allclose(got, a, rtol=RTOL, atol=ATOL) for a in arrays)
+
+
+def split_variants(variants: Iterable[Variant], owned: Iterable[Mistake]) -> tuple[list, list[Mistake]]:
+    """(alternatives, mistakes) for expect_close, from every known way of
+    computing one answer.
+
+    - owned: the mistakes this cell grades (their key, en, ja; the value is
+      ignored), in the order they are named.
+    - alternatives: [a model matching every variant that makes none of the
+      owned mistakes] -- correct, or wrong only in ways graded in another cell.
+    - mistakes: for each owned key, a Mistake whose model matches every
+      variant making that mistake, alone or with any others (so an answer
+      with two mistakes of this cell is named by the first one it shows)."""
+    variants = list(variants)
+    owned = list(owned)
+    keys = {m.key for m in owned}
+    allowed = _any_value([v.value for v in variants if not v.keys & keys])
+    mistakes = [Mistake(m.key, m.en, m.ja, _any_value([v.value for v in variants if m.key in v.keys]))
+                for m in owned]
+    return ([allowed] if allowed is not None else []), mistakes
 
 
 def fail(en: str, ja: str, detail: str = "", key: str = "") -> None:

@@ -194,35 +194,45 @@ def _book_net(P: dict):
     return layers, _SoftmaxWithLoss()
 
 
-def _model_gradient(P: dict, x, t, bug: str):
-    """The gradients a known mistake gives (a dict), or the exception it
-    raises, as (type name, message)."""
+def _model_gradient(P: dict, x, t, bugs: frozenset):
+    """The gradients a network with the known mistakes `bugs` gives (a
+    dict), or the exception it raises, as (type name, message).  bugs: any
+    combination of the keys of GRADIENT_MISTAKES and "predict_softmax"."""
     try:
         with quietly():
             layers, last = _book_net(P)
             scores = x.copy()
             for layer in layers.values():
                 scores = layer.forward(scores)
-            if bug == "predict_softmax":
+            if "predict_softmax" in bugs:
                 scores = softmax(scores)
             last.forward(scores, t.copy())
             dout = last.backward(1)
-            if bug == "last_layer_dout_unused":
+            if "last_layer_dout_unused" in bugs:
                 dout = 1
             order = list(layers.values())
-            if bug != "forward_order":
+            if "forward_order" not in bugs:
                 order.reverse()
             for layer in order:
-                if bug == "not_propagated":
+                if "not_propagated" in bugs:
                     layer.backward(dout)
                 else:
                     dout = layer.backward(dout)
             first, second = layers["Affine1"], layers["Affine2"]
-            if bug == "wrong_layer":
+            if "wrong_layer" in bugs:
                 first, second = second, first
             return {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
     except Exception as exc:  # noqa: BLE001 -- the model of a mistake may raise, as the student's code does
         return (type(exc).__name__, str(exc))
+
+
+def _gradient_variants(P: dict, x, t) -> list[tuple[frozenset, object]]:
+    """(bugs, model) for every combination of the known backward mistakes,
+    each with and without a softmax in predict (graded in the predict cell)."""
+    names = list(GRADIENT_MISTAKES)
+    combos = [frozenset(b for i, b in enumerate(names) if mask >> i & 1) for mask in range(1 << len(names))]
+    return [(bugs | extra, _model_gradient(P, x, t, bugs | extra))
+            for bugs in combos for extra in (frozenset(), frozenset({"predict_softmax"}))]
 
 
 # ----------------------------------------------------- exceptions as evidence ---
@@ -265,6 +275,11 @@ def _outcome(what: str, fn, *args):
         return _Raised(failure, seen["exc"], {})
 
 
+def _as_set(model) -> set:
+    """The exceptions a mistake's model raised: one (type name, message), or a set of them."""
+    return model if isinstance(model, set) else {model}
+
+
 def _settle(raised: list, cases: list, mistakes: dict) -> None:
     """When the student's code raised on some inputs: name a mistake whose
     model raised the same exception with the same message on each of them
@@ -274,7 +289,7 @@ def _settle(raised: list, cases: list, mistakes: dict) -> None:
         return
     failing = [c for c in cases if not c.ok]
     for key, mistake in mistakes.items():
-        if all(r.models.get(key) == r.exc for r in raised) and all(c.matched.get(key) for c in failing):
+        if all(r.exc in _as_set(r.models.get(key)) for r in raised) and all(c.matched.get(key) for c in failing):
             fail(mistake.en, mistake.ja, f"{raised[0].exc[0]}: {raised[0].exc[1]}", key=mistake.key)
     raise raised[0].failure
 
@@ -502,22 +517,34 @@ def check_gradient(TwoLayerNet) -> None:
             _set_params(net, P)
             call("TwoLayerNet.predict(x)", (net, "predict"), x)
             grads = _outcome("TwoLayerNet.gradient(x, t)", (net, "gradient"), x, t)
-            models = {bug: _model_gradient(P, x, t, bug) for bug in GRADIENT_MISTAKES}
+            # mistakes compose: a key's model is every combination of mistakes that includes it
+            variants = _gradient_variants(P, x, t)
             if isinstance(grads, _Raised):
-                grads.models = {GRADIENT_MISTAKES[bug].key: m for bug, m in models.items()}
+                grads.models = {m.key: {model for bugs, model in variants if bug in bugs and isinstance(model, tuple)}
+                                for bug, m in GRADIENT_MISTAKES.items()}
                 raised.append(grads)
                 continue
             expected = refnet.gradient(P, x, t)
-            excused = _model_gradient(P, x, t, "predict_softmax")
+            excused = [model for bugs, model in variants if bugs == {"predict_softmax"} and isinstance(model, dict)]
             for key in PARAMS:
-                mistakes = [Mistake(m.key, m.en, m.ja, _model_value(models[bug], key)) for bug, m in GRADIENT_MISTAKES.items()]
+                mistakes = [Mistake(m.key, m.en, m.ja, _any_model([model for bugs, model in variants if bug in bugs], key))
+                            for bug, m in GRADIENT_MISTAKES.items()]
                 expect_close(f"TwoLayerNet.gradient(x, t)['{key}'] for x {x.shape}, t {t.shape}, "
                              f"W1 {P['W1'].shape}, W2 {P['W2'].shape}",
                              _grad_item(grads, key), expected[key], mistakes=mistakes,
-                             excused=[Mistake("net.predict_softmax", "", "", excused[key])]
-                             if isinstance(excused, dict) else [],
+                             excused=[Mistake("net.predict_softmax", "", "", model[key]) for model in excused],
                              gradient_check=_own_loss_gradient(net, P, key, x, t))
         _settle(raised, cases, {m.key: m for m in GRADIENT_MISTAKES.values()})
+
+
+def _any_model(models: list, key: str):
+    """A mistake's model for one parameter: matches the value any of the
+    combinations `models` gives (those that raised rule themselves out:
+    the student's code did not raise here), or None if none gives one."""
+    values = [np.asarray(m[key], dtype=np.float64) for m in models if isinstance(m, dict) and m.get(key) is not None]
+    if not values:
+        return _never if models else None
+    return lambda got: any(got.shape == v.shape and np.allclose(got, v, rtol=RTOL, atol=ATOL) for v in values)
 
 
 # ---------------------------------------------------------------- accuracy ---
