@@ -125,6 +125,22 @@ def _random_params(rng, d: int, h: int, c: int) -> dict:
             "W2": rng.normal(size=(h, c)) * 0.7, "b2": rng.normal(size=c) * 0.5}
 
 
+def _net_case(rng, d: int, h: int, c: int, n: int) -> tuple[dict, np.ndarray]:
+    """(parameters, x of shape (n, d)) where every sample has an active and
+    an inactive hidden unit, none within 0.1 of ReLU's kink.  Drawn again
+    until that holds: with every hidden unit of a sample dead, a backward
+    pass that skips a layer or the mask gives the right gradient by
+    accident, and the draw, not the code, would decide the verdict."""
+    for _ in range(1000):
+        P = _random_params(rng, d, h, c)
+        x = rng.normal(size=(n, d))
+        a1 = x @ P["W1"] + P["b1"]
+        active = a1 > 0
+        if np.all(np.abs(a1) >= 0.1) and np.all(active.any(axis=1)) and np.all((~active).any(axis=1)):
+            return P, x
+    raise RuntimeError("no network case with live and dead hidden units was drawn")  # never with h >= 2
+
+
 def _labels(rng, n: int, c: int) -> np.ndarray:
     return rng.integers(0, c, size=n)
 
@@ -380,8 +396,7 @@ def check_predict(TwoLayerNet) -> None:
     rng = rng_for("net_predict")
     with all_cases():
         for (d, h, c), n in [((4, 5, 3), 1), ((4, 5, 3), 6), ((3, 3, 3), 4), ((6, 2, 5), 2)]:
-            P = _random_params(rng, d, h, c)
-            x = rng.normal(size=(n, d))
+            P, x = _net_case(rng, d, h, c, n)
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
             got = call("TwoLayerNet.predict(x)", (net, "predict"), x)
@@ -417,8 +432,8 @@ def check_loss(TwoLayerNet) -> None:
     with all_cases():
         for (d, h, c), n, one_hot in [((4, 5, 3), 1, False), ((4, 5, 3), 5, True), ((3, 6, 4), 4, False),
                                       ((3, 6, 4), 1, True)]:
-            P = _random_params(rng, d, h, c)
-            x, x_before = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+            P, x = _net_case(rng, d, h, c, n)
+            x_before = rng.normal(size=(n, d))
             labels = _labels(rng, n, c)
             t = _targets(labels, c, one_hot)
             net = _new_net(TwoLayerNet, d, h, c)
@@ -509,8 +524,7 @@ def check_gradient(TwoLayerNet) -> None:
     with all_cases() as cases:
         for (d, h, c), n, one_hot in [((3, 3, 3), 4, False), ((3, 3, 3), 1, True), ((4, 5, 3), 3, True),
                                       ((5, 4, 6), 1, False)]:
-            P = _random_params(rng, d, h, c)
-            x = rng.normal(size=(n, d))
+            P, x = _net_case(rng, d, h, c, n)
             labels = _labels(rng, n, c)
             t = _targets(labels, c, one_hot)
             net = _new_net(TwoLayerNet, d, h, c)
@@ -575,8 +589,7 @@ def check_accuracy(TwoLayerNet) -> None:
     with all_cases() as cases:
         for (d, h, c), n, right, one_hot in [((4, 5, 3), 5, 3, False), ((4, 5, 3), 3, 1, True),
                                              ((3, 6, 4), 8, 6, True), ((3, 6, 4), 4, 1, False)]:
-            P = _random_params(rng, d, h, c)
-            x = rng.normal(size=(n, d))
+            P, x = _net_case(rng, d, h, c, n)
             predicted = refnet.predict(P, x).argmax(axis=1)
             labels = np.where(np.arange(n) < right, predicted, (predicted + 1 + rng.integers(0, c - 1, size=n)) % c)
             order = rng.permutation(n)
@@ -625,8 +638,7 @@ def check_sgd_steps(TwoLayerNet) -> None:
     TwoLayerNet.loss."""
     rng = rng_for("net_sgd")
     d, h, c, n = 4, 6, 3, 8
-    P = _random_params(rng, d, h, c)
-    x = rng.normal(size=(n, d))
+    P, x = _net_case(rng, d, h, c, n)
     labels = _labels(rng, n, c)
     net = _new_net(TwoLayerNet, d, h, c)
     _set_params(net, P)
