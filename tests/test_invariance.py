@@ -149,3 +149,51 @@ def test_the_issues_case_cannot_vary_any_more():
                        if check.startswith("ch4.cross_entropy")))
     assert seen == {((False, ("cee.mean_over_classes",)), (True, ()), (True, ()),
                      (False, ("cee.no_delta",)), (True, ()))}
+
+
+def test_the_judge_agrees_with_the_in_process_verdicts(tmp_path):
+    """Every distinct code of the invariance test, once through the judge:
+    its socket, codec and proxies (the student's side served here, as a
+    sandboxed kernel serves it) give the in-process outcome, each case under
+    another of the salts."""
+    from bpkit.judging.judge import Judge
+    from bpkit.probe import ask_judge
+
+    disagree = []
+    for i, (check, obj_name, source, entries) in enumerate(CASES):
+        obj = student_object(entries, check, obj_name)
+        salt = SALTS[i % len(SALTS)]
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        with Judge(folder, timeout=10.0, salt=salt) as judge, collecting_notes([]):
+            told = ask_judge(judge.path, check, obj)
+            (mine,) = judge.verdicts[check]
+        judged = (mine.passed, tuple(_KEY.findall(mine.message)))
+        if judged != outcome(check, obj, salt) or told.get("passed") is not mine.passed:
+            disagree.append((check, entries[0], judged, outcome(check, obj, salt)))
+    assert not disagree
+    assert len(CASES) > 400
+
+
+def test_the_issues_notebook_scores_the_same_for_six_student_ids(tmp_path):
+    """The issue's notebook (cross-entropy divided by N*C, no 1e-7) handed in
+    under six student ids, graded through the real pipeline (sandbox, judge,
+    a course secret): the same score and the same reasons for all six."""
+    from bpkit.course import Course
+    from bpkit.pipeline import grade_assignment
+    from bpkit.sample import write_submission
+    from conftest import copy_course
+
+    root = copy_course(tmp_path / "course")
+    cells = student_cells("pair_cee_mean_over_classes_no_delta", CATALOGUE)
+    students = ["s1", "s2", "s3", "s4", "s5", "s6"]
+    for student in students:
+        write_submission(root / "release", "ch4_gradients", cells, root / "submitted" / student / "ch4_gradients")
+    results = grade_assignment(Course(root), "ch4_gradients", feedback=False, workers=2, log=lambda m: None)
+    assert (root / ".bpkit-secret").is_file()  # inputs drawn per student from the course secret
+    assert len(results) == 6 and all(r.ok for r in results)
+    seen = {(r.score, tuple(sorted((c, r.reasons.get(c)) for c in r.failed))) for r in results}
+    expected = {"cross_entropy_finite_for_zero_probability": "cee.no_delta",
+                "cross_entropy_one_hot_matches_book_examples": "cee.mean_over_classes"}
+    lost = sum(results[0].cells[c][1] for c in expected)
+    assert seen == {(results[0].max_score - lost, tuple(sorted(expected.items())))}
