@@ -751,17 +751,48 @@ def _expect_work(f, got, shape: tuple, name: str) -> None:
              key="numgrad.no_work")
 
 
+def _plus_slope(f, x0: np.ndarray):
+    """f + sum(x - x0): the same value as f at x0, a gradient larger by 1
+    everywhere.  A numerical gradient of it differs from the one of f in
+    every element (by 1, or h**2 with `/ 2 * h`, or a row's count when a row
+    is shifted at once); an answer computed from f at x0 alone does not."""
+    return lambda x: f(x) + float(np.sum(np.asarray(x, dtype=np.float64) - x0))
+
+
+def _expect_f_at_perturbed_points(got, got_sloped, shape: tuple, name: str) -> None:
+    """The answer must depend on f's values away from x: the student's
+    answer for f and for _plus_slope(f) must differ in every element."""
+    try:
+        a, b = (np.asarray(v, dtype=np.float64) for v in (got, got_sloped))
+    except (TypeError, ValueError):
+        return  # not numbers: the value cells say what is wrong
+    if a.shape != tuple(shape) or b.shape != tuple(shape) or not np.all(np.isfinite(a) & np.isfinite(b)):
+        return
+    same = np.isclose(a, b, rtol=1e-6, atol=0.0)
+    if np.any(same):
+        fail(f"numerical_gradient gave the same answer at {int(same.sum())} of {a.size} elements of {name} for f and "
+             "for f + sum(x - x0), which has the same value at x but a gradient larger by 1 everywhere: the answer "
+             "must come from f(x + h) and f(x - h) for each element, not from f at x alone.",
+             f"f と f + sum(x - x0)（x での値は同じで、勾配はどこでも 1 大きい）に対して、numerical_gradient が {name} の "
+             f"{a.size} 要素のうち {int(same.sum())} 要素で同じ答えを返しました。答えは各要素の f(x + h) と f(x - h) から"
+             "計算してください。x での f の値だけからは求まりません。",
+             key="numgrad.no_work")
+
+
 @over_all_cases
 def check_numerical_gradient_restores_x(numerical_gradient) -> None:
     """numerical_gradient leaves x exactly as it found it."""
     rng = rng_for("numgrad_restores")
 
-    def run(x):
+    def run(x, sloped: bool = False):
         x_in = x.copy()
-        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
+        f = guarded(_cubic(np.ones_like(x)), x.shape)
+        f = _counted(_plus_slope(f, x) if sloped else f)
         return x, x_in, f, call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
 
-    x = rng.normal(size=(3, 4))
+    # Tiny values (about 1e-200): any h > 0, even one too small to change an ordinary x (graded as
+    # numgrad.zero in the value cells), changes them, so the work is seen whatever h is.
+    x = rng.normal(size=(3, 4)) * 1e-200
     x, x_in, f, got = _matrix_or_vector(run, x, x.ravel())
     # x + h - h may differ from x in its last bit (a row restored from a view
     # does that); leaving x changed means a difference of the order of h.
@@ -771,8 +802,9 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
              "numerical_gradient が x を変えたままにしています。f(x+h) と f(x-h) を計算した後、"
              "x[idx] = tmp_val で元の値に戻してください。",
              key="numgrad.not_restored")
-    # ... and did the work: a function that never evaluates f leaves x alone too.
+    # ... and did the work: a function that never evaluates f, or only at x, leaves x alone too.
     _expect_work(f, got, x.shape, "x")
+    _expect_f_at_perturbed_points(got, run(x, sloped=True)[3], x.shape, "x")
 
 
 def _describe_answer(got) -> str:
@@ -826,6 +858,10 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
              "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。",
              key="numgrad.copies_x")
     _expect_work(f, got, W0.shape, "net.W")
+    W_sloped = W0.copy()
+    sloped = _plus_slope(lambda _w: loss_of(W_sloped), W0)  # reads W, like f, plus a slope
+    _expect_f_at_perturbed_points(got, call("numerical_gradient(f, net.W)", numerical_gradient,
+                                            guarded(sloped, W0.shape), InOut(W_sloped)), W0.shape, "net.W")
     # This cell grades one behaviour: f sees the in-place changes.  So the
     # answer is compared with the student's own answer for the same loss
     # written as a function of its argument (f = lambda w: loss(w)): a
