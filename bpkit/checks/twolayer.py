@@ -202,11 +202,13 @@ class _SoftmaxWithLoss:
         return dx / n
 
 
-def _book_net(P: dict):
+def _book_net(P: dict, relu_on_scores: bool = False):
     layers = OrderedDict()
     layers["Affine1"] = _Affine(P["W1"].copy(), P["b1"].copy())
     layers["Relu1"] = _Relu()
     layers["Affine2"] = _Affine(P["W2"].copy(), P["b2"].copy())
+    if relu_on_scores:
+        layers["Relu2"] = _Relu()
     return layers, _SoftmaxWithLoss()
 
 
@@ -216,7 +218,7 @@ def _model_gradient(P: dict, x, t, bugs: frozenset):
     combination of the keys of GRADIENT_MISTAKES and "predict_softmax"."""
     try:
         with quietly():
-            layers, last = _book_net(P)
+            layers, last = _book_net(P, relu_on_scores="relu_on_scores" in bugs)
             scores = x.copy()
             for layer in layers.values():
                 scores = layer.forward(scores)
@@ -244,11 +246,16 @@ def _model_gradient(P: dict, x, t, bugs: frozenset):
 
 def _gradient_variants(P: dict, x, t) -> list[tuple[frozenset, object]]:
     """(bugs, model) for every combination of the known backward mistakes,
-    each with and without a softmax in predict (graded in the predict cell)."""
+    each also with a softmax in predict (graded in the predict cell) or a
+    ReLU after Affine2 (graded in the init cell)."""
     names = list(GRADIENT_MISTAKES)
     combos = [frozenset(b for i, b in enumerate(names) if mask >> i & 1) for mask in range(1 << len(names))]
     return [(bugs | extra, _model_gradient(P, x, t, bugs | extra))
-            for bugs in combos for extra in (frozenset(), frozenset({"predict_softmax"}))]
+            for bugs in combos for extra in (frozenset(), *map(frozenset, EXCUSED_IN_GRADIENT))]
+
+
+#: Mistakes of other cells a gradient may show: (bug of _model_gradient,) -> key.
+EXCUSED_IN_GRADIENT = {("predict_softmax",): "net.predict_softmax", ("relu_on_scores",): "net.layer_names"}
 
 
 # ----------------------------------------------------- exceptions as evidence ---
@@ -321,15 +328,77 @@ WEIGHT_STD_IGNORED = Mistake(
     None)
 
 
+#: The layers of the book's network, in order (the init cell's visible example asserts these names).
+LAYER_NAMES = ["Affine1", "Relu1", "Affine2"]
+
+
+def keys_of(mapping) -> list | None:
+    """The keys of the student's dict (net.layers, net.params) in their
+    order, or None if it is not a dict."""
+    try:
+        if getattr(type(mapping), "_bpkit_remote", False):
+            return mapping._keys()
+        if isinstance(mapping, dict):
+            return [k if isinstance(k, (str, int)) else f"<{type(k).__name__}>" for k in list(mapping)[:64]]
+    except Exception:  # noqa: BLE001 -- not a dict, or one that cannot list its keys
+        return None
+    return None
+
+
+def _expect_the_books_structure(net) -> None:
+    """params holds exactly W1, b1, W2, b2, and layers is an OrderedDict of
+    Affine1, Relu1, Affine2 in that order, as the init cell's example asserts."""
+    extra = [k for k in keys_of(_params_of(net)) or [] if k not in PARAMS]
+    if extra:
+        fail(f"TwoLayerNet.params should hold exactly 'W1', 'b1', 'W2' and 'b2', but it also holds {extra}.",
+             f"TwoLayerNet.params には 'W1', 'b1', 'W2', 'b2' だけを入れます。ほかに {extra} が入っています。",
+             key="net.extra_params")
+    try:
+        layers = net.layers
+    except AttributeError:
+        layers = None
+    names = keys_of(layers) if layers is not None else None
+    if names != LAYER_NAMES:
+        got = (f"its keys are {names}" if names is not None else
+               "it has no attribute layers" if layers is None else "net.layers is not a dict")
+        got_ja = (f"キーが {names} になっています" if names is not None else
+                  "layers 属性がありません" if layers is None else "net.layers が辞書ではありません")
+        fail(f"TwoLayerNet.layers should be an OrderedDict of the layers 'Affine1', 'Relu1' and 'Affine2', in "
+             f"that order, but {got}. Name them as the book does: self.layers['Affine1'] = Affine(...), "
+             "self.layers['Relu1'] = Relu(), self.layers['Affine2'] = Affine(...) (other code, e.g. the gradient "
+             "check, reads them by these names).",
+             f"TwoLayerNet.layers は 'Affine1', 'Relu1', 'Affine2' の順にレイヤを入れた OrderedDict であるべきですが、"
+             f"{got_ja}。書籍のとおり self.layers['Affine1'] = Affine(...)、self.layers['Relu1'] = Relu()、"
+             "self.layers['Affine2'] = Affine(...) と名前を付けてください（勾配の確認などのコードがこの名前で読みます）。",
+             key="net.layer_names")
+
+
+def _new_net_by_keywords(TwoLayerNet, d: int, h: int, c: int, std: float):
+    """TwoLayerNet(input_size=d, hidden_size=h, output_size=c, weight_init_std=std),
+    as the init cell's example and the book's training code call it."""
+    what = f"TwoLayerNet(input_size={d}, hidden_size={h}, output_size={c}, weight_init_std={std})"
+    keywords = Mistake(
+        "net.constructor_keywords",
+        f"{what} raised TypeError: the constructor's parameters must have the book's names, "
+        "def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01), because the book's "
+        "code (and the notebook) passes them by name.",
+        f"{what} が TypeError になりました。書籍のコード（とノートブック）は名前で渡すので、コンストラクタの引数は書籍と"
+        "同じ名前 def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01) にしてください。",
+        None)
+    return call(what, TwoLayerNet, input_size=d, hidden_size=h, output_size=c, weight_init_std=std,
+                hints={TypeError: lambda exc: keywords if "keyword" in str(exc) else None})
+
+
 def check_init(TwoLayerNet) -> None:
     """TwoLayerNet(D, H, C, weight_init_std) holds W1 (D, H), b1 (H,), W2 (H, C),
     b2 (C,) in params: Gaussian weights of standard deviation weight_init_std,
-    zero biases."""
+    zero biases; its layers are Affine1, Relu1, Affine2; the constructor's
+    parameters have the book's names."""
     d, h, c = 30, 40, 10
     shapes = _shapes(d, h, c)
     measured = {}
     for std in (0.01, 0.5):
-        net = _new_net(TwoLayerNet, d, h, c, std)
+        net = _new_net(TwoLayerNet, d, h, c, std) if std == 0.01 else _new_net_by_keywords(TwoLayerNet, d, h, c, std)
         params = _params_of(net)
         for key in PARAMS:
             value = _param(params, key, shapes[key])
@@ -342,6 +411,7 @@ def check_init(TwoLayerNet) -> None:
                      key="net.bias_not_zero")
             if key.startswith("W"):
                 measured[std, key] = (float(np.std(value)), float(np.mean(value)), value.size)
+        _expect_the_books_structure(net)
     wrong = [(std, key) for (std, key), (s, m, size) in measured.items()
              if abs(s / std - 1) > 0.2 or abs(m) > 5 * std / np.sqrt(size)]
     if not wrong:
@@ -401,7 +471,7 @@ def check_predict(TwoLayerNet) -> None:
             _set_params(net, P)
             got = call("TwoLayerNet.predict(x)", (net, "predict"), x)
             expect_close(f"TwoLayerNet.predict(x) for x {x.shape}, W1 {P['W1'].shape}, W2 {P['W2'].shape}", got,
-                         refnet.predict(P, x), mistakes=_predict_mistakes(P, x))
+                         refnet.predict(P, x), mistakes=_predict_mistakes(P, x), excused=[_relu_on_scores(P, x)])
 
 
 # -------------------------------------------------------------------- loss ---
@@ -410,10 +480,18 @@ def _loss_of_scores(scores, labels) -> float:
     return float(cross_entropy_error(softmax(scores), labels))
 
 
+def _relu_on_scores(P: dict, x: np.ndarray) -> Mistake:
+    """The scores of a network with an extra ReLU after Affine2: a wrong
+    structure, graded in the init cell (net.layer_names), excused elsewhere."""
+    return Mistake("net.layer_names", "", "", np.maximum(refnet.predict(P, x), 0))
+
+
 def _excused_predict(P: dict, x: np.ndarray, labels: np.ndarray) -> list[Mistake]:
     """The loss a network whose predict has one of predict's known mistakes
-    gives: that mistake costs points in the predict cell only."""
-    return [Mistake(m.key, m.en, m.ja, _loss_of_scores(m.value, labels)) for m in _predict_mistakes(P, x)]
+    (or the init cell's extra ReLU) gives: that mistake costs points in its
+    own cell only."""
+    return [Mistake(m.key, m.en, m.ja, _loss_of_scores(m.value, labels))
+            for m in [*_predict_mistakes(P, x), _relu_on_scores(P, x)]]
 
 
 LOSS_STALE = Mistake(
@@ -539,14 +617,15 @@ def check_gradient(TwoLayerNet) -> None:
                 raised.append(grads)
                 continue
             expected = refnet.gradient(P, x, t)
-            excused = [model for bugs, model in variants if bugs == {"predict_softmax"} and isinstance(model, dict)]
+            excused = [(EXCUSED_IN_GRADIENT[tuple(bugs)], model) for bugs, model in variants
+                       if tuple(bugs) in EXCUSED_IN_GRADIENT and isinstance(model, dict)]
             for key in PARAMS:
                 mistakes = [Mistake(m.key, m.en, m.ja, _any_model([model for bugs, model in variants if bug in bugs], key))
                             for bug, m in GRADIENT_MISTAKES.items()]
                 expect_close(f"TwoLayerNet.gradient(x, t)['{key}'] for x {x.shape}, t {t.shape}, "
                              f"W1 {P['W1'].shape}, W2 {P['W2'].shape}",
                              _grad_item(grads, key), expected[key], mistakes=mistakes,
-                             excused=[Mistake("net.predict_softmax", "", "", model[key]) for model in excused],
+                             excused=[Mistake(k, "", "", model[key]) for k, model in excused],
                              gradient_check=_own_loss_gradient(net, P, key, x, t))
         _settle(raised, cases, {m.key: m for m in GRADIENT_MISTAKES.values()})
 
@@ -620,7 +699,9 @@ def check_accuracy(TwoLayerNet) -> None:
                                 "割合にしてください。", float(right))]
             expect_close(f"TwoLayerNet.accuracy(x, t) for x {x.shape}, t {t.shape}", got, right / n, scalar=True,
                          mistakes=mistakes,
-                         excused=[Mistake("net.predict_sigmoid", "", "", float(np.mean(sig.argmax(axis=1) == labels)))])
+                         excused=[Mistake("net.predict_sigmoid", "", "", float(np.mean(sig.argmax(axis=1) == labels))),
+                                  Mistake("net.layer_names", "", "",  # ties at 0: argmax picks the first, as np.argmax does
+                                          float(np.mean(_relu_on_scores(P, x).value.argmax(axis=1) == labels)))])
         _settle(raised, cases, {ACCURACY_NO_ARGMAX.key: ACCURACY_NO_ARGMAX})
 
 
