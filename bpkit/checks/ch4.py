@@ -9,8 +9,8 @@ import numpy as np
 
 import reference as ref
 from bpkit.checks.core import (ATOL, CALLBACK_REFUSED, RTOL, CheckFailure, InOut, Mistake, Variant, call, expect_close,
-                               expect_unchanged, fail, gives, guarded, hard_coded, over_all_cases, quietly, rng_for,
-                               simulate, split_variants)
+                               expect_unchanged, fail, gives, guarded, hard_coded, one_number, over_all_cases, quietly,
+                               rng_for, simulate, split_variants)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -240,7 +240,7 @@ def _explained(value, y, t, allowed: frozenset | None) -> bool:
     """Is `value` cross_entropy_error(y, t) computed in one of the known
     ways whose mistakes are all in `allowed` (None: any known way)?"""
     try:
-        got = float(value)
+        got = one_number(value)
     except (TypeError, ValueError):
         return False
     return any(v.value is not None and np.isfinite(v.value) and (allowed is None or v.keys <= allowed)
@@ -392,6 +392,13 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
                 fail(swapped.en, swapped.ja, str(exc).splitlines()[0], key=swapped.key)
             return
         raise
+    if cell == "one_hot" and isinstance(got, np.ndarray) and got.ndim > 0 and got.size == 1:
+        # the loss is one number: graded here (the examples of the labels and single-sample cells assert it too)
+        fail(f"{what} should be one number (a float or a 0-d value), but it is an array of shape {got.shape}: "
+             "sum without keepdims, or index the single element out.",
+             f"{what} は 1 つの数（float か 0 次元の値）であるべきですが、形状 {got.shape} の配列でした。"
+             "keepdims を使わずに和を取るか、要素を取り出してください。",
+             key="wrong_type")
     alternatives, mistakes = split_variants(_cee_variants(y, t), [_CEE_BY_KEY[k] for k in owned if k in _CEE_BY_KEY])
     hard = hard_coded(0.3566748010815999, 0.2899091136979087)
     expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True, alternatives=alternatives,
@@ -472,7 +479,7 @@ def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.n
 
 def _scalar_or_fail(got) -> float:
     try:
-        return float(got)
+        return one_number(got)
     except (TypeError, ValueError):
         fail(f"cross_entropy_error should return a single number, but it returned {_short(got)}.",
              f"cross_entropy_error は 1 つの数を返すべきですが、{_short(got)} を返しました。",

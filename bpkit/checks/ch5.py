@@ -58,8 +58,10 @@ def _away_from_zero(rng, shape) -> np.ndarray:
 def check_mul_layer(MulLayer) -> None:
     """MulLayer.forward multiplies; backward returns (dout * y, dout * x)."""
     rng = rng_for("mul")
-    for shape in [(), (3,), (2, 4)]:
-        x, y, dout = (rng.normal(size=shape) for _ in range(3))
+    # Python numbers first, as in the book's apple example (MulLayer().forward(100, 2), backward(1)), then arrays
+    numbers = (int(rng.integers(50, 200)), int(rng.integers(2, 9)), 1)
+    for shape in [None, (), (3,), (2, 4)]:
+        x, y, dout = numbers if shape is None else (rng.normal(size=shape) for _ in range(3))
         layer = call("MulLayer()", MulLayer)
         expect_close("MulLayer.forward(x, y)", call("MulLayer.forward", (layer, "forward"), x, y), x * y)
         dx, dy = _pair("MulLayer.backward(dout)", call("MulLayer.backward", (layer, "backward"), dout))

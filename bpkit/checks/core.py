@@ -55,6 +55,7 @@ __all__ = [
     "rng_for",
     "seeded",
     "expect_close",
+    "one_number",
     "all_cases",
     "over_all_cases",
     "expect_unchanged",
@@ -351,7 +352,7 @@ def gives(fn: Callable, args: tuple, expected: Any, *, scalar: bool = False,
     try:
         got = call("", fn, *args)
         if scalar:
-            return bool(np.isclose(float(got), float(expected), rtol=rtol, atol=atol))
+            return bool(np.isclose(one_number(got), float(expected), rtol=rtol, atol=atol))
         got = np.asarray(got, dtype=np.float64)
         return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
     except (CheckFailure, TypeError, ValueError):
@@ -395,13 +396,25 @@ def rng_for(name: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
+def one_number(got: Any) -> float:
+    """got as a float: a Python or NumPy number, a 0-d array, or an array
+    holding one number (NumPy 2 refuses float() of shape (1,); whether a
+    loss may be such an array is for the cell that grades it to say).
+    TypeError or ValueError for anything else."""
+    if isinstance(got, np.ndarray) and got.size == 1 and got.ndim > 0:
+        if got.dtype.kind not in "biuf":
+            raise TypeError(f"an array of dtype {got.dtype}")
+        got = got.reshape(())
+    return float(got)
+
+
 def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
     if got is None:
         fail(f"{what} returned None: did you forget `return`?",
              f"{what} が None を返しました。`return` を書き忘れていませんか？", key="returned_none")
     if scalar:
         try:
-            value = float(got)
+            value = one_number(got)
         except (TypeError, ValueError):
             fail(f"{what} should be a single number, but it is {_describe(got)}.",
                  f"{what} は 1 つの数（スカラー）であるべきですが、{_describe(got)} でした。", key="wrong_type")

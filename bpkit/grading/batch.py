@@ -56,7 +56,7 @@ from bpkit.course import id_problem
 from bpkit.grading.intake import Limits, Refused, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
 from bpkit.grading.records import failure_summary
-from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
+from bpkit.grading.verdicts import annotate, apply_verdicts, graded_with, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
 __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES",
@@ -227,8 +227,9 @@ def _grade_one(student: str) -> WorkerResult:
     with timings.stage("annotate"):
         folder = course.autograded(student, assignment)
         if judge is not None:
-            record = apply_verdicts(result.grades, judge, _once("grade_cells", lambda: _grade_cells(course, assignment)))
-            annotate(record.write(folder), record.cells)
+            cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
+            record = apply_verdicts(result.grades, judge, cells)
+            annotate(record.write(folder), record.cells, graded_with(cells))
         else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
             annotate(folder, {name: {} for name in result.grades})
     return result
