@@ -41,6 +41,8 @@ __all__ = [
     "note",
     "collecting_notes",
     "hard_coded",
+    "finite_differences",
+    "huge",
     "Variant",
     "split_variants",
     "quietly",
@@ -103,6 +105,33 @@ def hard_coded(*examples) -> Mistake:
         "from the arguments instead of returning a fixed number.",
         "結果が例題の値と同じですが、今回の入力は例題とは違います。決まった値を返すのではなく、引数から計算してください。",
         matches)
+
+
+def finite_differences(what: str, formula: str, value: Any) -> Mistake:
+    """A backward pass computed by finite differences (numerical_gradient of
+    the forward pass) instead of backpropagation.  value: what finite
+    differences give on a case where they cannot reach the tolerance (a step
+    of h = 1e-4 is lost to floating point there: zeros, or multiples of a
+    coarse step), and, on the ordinary cases, the right answer (they agree
+    there), so an answer wrong elsewhere is never taken for this mistake."""
+    return Mistake(
+        "finite_differences",
+        f"{what} is computed by finite differences (numerical_gradient of the forward pass), not by "
+        f"backpropagation: on inputs where a step of h = 1e-4 is lost to floating point, it gives what finite "
+        f"differences give there, not the gradient {formula} gives exactly. This chapter grades backprop: "
+        f"compute {what} with its formula, {formula}, and keep numerical_gradient to check it.",
+        f"{what} が誤差逆伝播ではなく数値微分（順伝播の numerical_gradient）で計算されています。h = 1e-4 のずらしが"
+        f"浮動小数点では消えてしまう入力では、{formula} が与える正確な勾配ではなく、数値微分の値になります。この章で"
+        f"採点するのは誤差逆伝播です。{what} は式 {formula} で計算し、numerical_gradient は確認に使ってください。",
+        value)
+
+
+def huge(rng: np.random.Generator, shape) -> np.ndarray:
+    """Random values of either sign with magnitudes in [2**45, 2**46): there
+    x + 1e-4 == x in float64 (the spacing of doubles is 2**-7), so finite
+    differences with h = 1e-4 see no change at all, while a formula that
+    does not depend on x (dout @ W.T, dout * y, the ReLU mask) is exact."""
+    return rng.choice([-1.0, 1.0], size=shape) * 2.0 ** 45 * (1.0 + rng.random(size=shape))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 import reference.network as refnet
 from bpkit.checks.core import (ATOL, RTOL, CheckFailure, Mistake, all_cases, call, central_difference, expect_close,
-                               fail, quietly, relative_error, rng_for)
+                               fail, finite_differences, huge, quietly, relative_error, rng_for)
 from reference.functions import cross_entropy_error, sigmoid, softmax
 
 __all__ = [
@@ -596,14 +596,21 @@ def _own_loss_gradient(net, P: dict, key: str, x, t):
 
 def check_gradient(TwoLayerNet) -> None:
     """TwoLayerNet.gradient(x, t) returns the backprop gradient of every
-    parameter: forward, lastLayer.backward, then the layers in reverse."""
+    parameter: forward, lastLayer.backward, then the layers in reverse.
+    The last case has inputs so large that the loss is flat to finite
+    differences (net.numerical_gradient gives zeros there, backprop does not):
+    backprop must be earned."""
     rng = rng_for("net_gradient")
     raised = []
     with all_cases() as cases:
         for (d, h, c), n, one_hot in [((3, 3, 3), 4, False), ((3, 3, 3), 1, True), ((4, 5, 3), 3, True),
-                                      ((5, 4, 6), 1, False)]:
-            P, x = _net_case(rng, d, h, c, n)
-            labels = _labels(rng, n, c)
+                                      ((5, 4, 6), 1, False), SATURATED]:
+            earned = (d, h, c) == SATURATED[0]
+            if earned:
+                P, x, labels = _saturated_net_case(rng, d, h, c, n)
+            else:
+                P, x = _net_case(rng, d, h, c, n)
+                labels = _labels(rng, n, c)
             t = _targets(labels, c, one_hot)
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
@@ -617,17 +624,58 @@ def check_gradient(TwoLayerNet) -> None:
                 raised.append(grads)
                 continue
             expected = refnet.gradient(P, x, t)
+            numeric = {key: np.zeros_like(P[key]) for key in PARAMS} if earned else _reference_finite_differences(P, x, t)
             excused = [(EXCUSED_IN_GRADIENT[tuple(bugs)], model) for bugs, model in variants
                        if tuple(bugs) in EXCUSED_IN_GRADIENT and isinstance(model, dict)]
             for key in PARAMS:
                 mistakes = [Mistake(m.key, m.en, m.ja, _any_model([model for bugs, model in variants if bug in bugs], key))
                             for bug, m in GRADIENT_MISTAKES.items()]
+                mistakes.append(finite_differences("TwoLayerNet.gradient", "backprop through the layers in reverse",
+                                                   numeric[key]))
                 expect_close(f"TwoLayerNet.gradient(x, t)['{key}'] for x {x.shape}, t {t.shape}, "
-                             f"W1 {P['W1'].shape}, W2 {P['W2'].shape}",
+                             f"W1 {P['W1'].shape}, W2 {P['W2'].shape}" + (", x around 1e13" if earned else ""),
                              _grad_item(grads, key), expected[key], mistakes=mistakes,
                              excused=[Mistake(k, "", "", model[key]) for k, model in excused],
-                             gradient_check=_own_loss_gradient(net, P, key, x, t))
+                             gradient_check=None if earned else _own_loss_gradient(net, P, key, x, t))
         _settle(raised, cases, {m.key: m for m in GRADIENT_MISTAKES.values()})
+
+
+#: ((D, H, C), N, one-hot) of the case where the loss is flat to finite differences.
+SATURATED = ((3, 4, 3), 4, False)
+
+
+def _saturated_net_case(rng, d: int, h: int, c: int, n: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(parameters, x, labels) with x around 1e13 (core.huge): the scores are
+    so far apart (every gap above 1e11) that softmax is exactly one-hot, and
+    stays so when any parameter moves by h = 1e-4 (the scores then move by
+    about 1e9), so the loss is flat to finite differences; backprop's
+    gradient is not zero, as half the samples' true class is not the one
+    they predict.  Every sample has a live and a dead hidden unit."""
+    for _ in range(1000):
+        P = _random_params(rng, d, h, c)
+        x = huge(rng, (n, d))
+        a1 = x @ P["W1"] + P["b1"]
+        active = a1 > 0
+        scores = np.sort(refnet.predict(P, x), axis=1)
+        if np.all(active.any(axis=1)) and np.all((~active).any(axis=1)) and np.all(np.diff(scores, axis=1) > 1e11):
+            top = refnet.predict(P, x).argmax(axis=1)
+            labels = np.where(np.arange(n) < n // 2, top, (top + rng.integers(1, c, size=n)) % c)
+            order = rng.permutation(n)
+            return P, x[order], labels[order]
+    raise RuntimeError("no saturated network case was drawn")  # never: most draws qualify
+
+
+def _reference_finite_differences(P: dict, x, t) -> dict:
+    """The central differences (h = 1e-4, as net.numerical_gradient) of the
+    reference's loss for each parameter: what a gradient computed by finite
+    differences gives on an ordinary case (close to backprop's, but not
+    equal: the 1e-7 in the loss)."""
+    numeric = {}
+    for key in PARAMS:
+        def loss_of(value, key=key):
+            return refnet.loss({**P, key: value}, x, t)
+        numeric[key] = central_difference(loss_of, P[key], h=1e-4)
+    return numeric
 
 
 def _any_model(models: list, key: str):
