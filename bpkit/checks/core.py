@@ -57,6 +57,7 @@ __all__ = [
     "rng_for",
     "seeded",
     "expect_close",
+    "is_right",
     "one_number",
     "all_cases",
     "over_all_cases",
@@ -574,6 +575,18 @@ def over_all_cases(check: Callable) -> Callable:
         with all_cases():
             check(student)
     return judged
+
+
+def is_right(got: Any, expected: Any, scalar: bool = False) -> bool:
+    """Would expect_close accept `got` as `expected` itself?  (A check may
+    skip building the models of mistakes for an answer that is right.)"""
+    try:
+        value = np.asarray(one_number(got) if scalar else got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if isinstance(got, np.ndarray) and got.dtype.kind not in "biuf":
+        return False
+    return _matches(value, np.asarray(expected, dtype=np.float64))
 
 
 def expect_close(what: str, got: Any, expected: Any, *,
