@@ -800,9 +800,7 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
         f = _counted(_plus_slope(f, x) if sloped else f)
         return x, x_in, f, call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
 
-    # Tiny values (about 1e-200): any h > 0, even one too small to change an ordinary x (graded as
-    # numgrad.zero in the value cells), changes them, so the work is seen whatever h is.
-    x = rng.normal(size=(3, 4)) * 1e-200
+    x = rng.normal(size=(3, 4))
     x, x_in, f, got = _matrix_or_vector(run, x, x.ravel())
     # x + h - h may differ from x in its last bit (a row restored from a view
     # does that); leaving x changed means a difference of the order of h.
@@ -814,7 +812,10 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
              key="numgrad.not_restored")
     # ... and did the work: a function that never evaluates f, or only at x, leaves x alone too.
     _expect_work(f, got, x.shape, "x")
-    _expect_f_at_perturbed_points(got, run(x, sloped=True)[3], x.shape, "x")
+    # On tiny values (about 1e-200) any h > 0 changes x, even one too small to change an ordinary x
+    # (graded as numgrad.zero in the value cells), so the work is seen whatever h is.
+    tiny = rng.normal(size=x.shape) * 1e-200
+    _expect_f_at_perturbed_points(run(tiny)[3], run(tiny, sloped=True)[3], x.shape, "x")
 
 
 def _describe_answer(got) -> str:
