@@ -21,7 +21,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bpkit.checks import registry  # noqa: E402
 from bpkit.judging.judge import CALL_TIMEOUT, Judge, callback_budget  # noqa: E402
 from bpkit.probe import ask_judge  # noqa: E402
 
