@@ -9,8 +9,8 @@ import numpy as np
 
 import reference as ref
 from bpkit.checks.core import (ATOL, CALLBACK_REFUSED, RTOL, CheckFailure, InOut, Mistake, Variant, call, expect_close,
-                               expect_unchanged, fail, gives, guarded, hard_coded, is_right, one_number, over_all_cases, quietly,
-                               rng_for, simulate, split_variants)
+                               expect_unchanged, fail, gives, guarded, hard_coded, is_right, one_number,
+                               over_all_cases, quietly, rng_for, simulate, split_variants)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -220,8 +220,8 @@ def _cee_variants(y: np.ndarray, t: np.ndarray) -> list[Variant]:
         for sign_keys, sign in ((frozenset(), -1.0), (frozenset({"cee.wrong_sign"}), 1.0)):
             for norm_keys, norm in ((frozenset(), 1.0 / n), (frozenset({"cee.no_batch_mean"}), 1.0),
                                     (frozenset({"cee.mean_over_classes"}), 1.0 / (n * c))):
-                bases = ((frozenset(), 1.0), (frozenset({"cee.log10"}), 1.0 / _LN10)) if log_factor else ((frozenset(), 1.0),)
-                for base_keys, base in bases:
+                bases = ((frozenset(), 1.0), (frozenset({"cee.log10"}), 1.0 / _LN10))
+                for base_keys, base in (bases if log_factor else bases[:1]):
                     variants.append(Variant(sign * norm * base * total,
                                             frozenset(keys | sign_keys | norm_keys | base_keys)))
     return variants
@@ -379,7 +379,8 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
         hints[IndexError] = _confirmed(CEE_NO_RESHAPE, cross_entropy_error, yb,
                                        t.reshape(1, t.size) if t.size == y.size else labels_b)
     elif t.shape != y.shape:  # labels: ... with one-hot t
-        hints[ValueError] = _confirmed(CEE_ONE_HOT_ONLY, cross_entropy_error, y, np.eye(y.shape[1], dtype=int)[labels_b])
+        hints[ValueError] = _confirmed(CEE_ONE_HOT_ONLY, cross_entropy_error, y,
+                                       np.eye(y.shape[1], dtype=int)[labels_b])
     elif y.shape[0] not in (1, y.shape[-1]):  # one-hot: ... with labels
         hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b)
     swapped_here = "cee.swapped_arguments" in owned
