@@ -136,9 +136,11 @@ class _Session:
                         value = None
                     elif request["op"] == "names":  # for "did you mean ...?" hints
                         value = sorted(n for n in dir(target) if not n.startswith("_"))[:MAX_ITEMS]
+                    elif request["op"] == "keys":  # a dict's keys, in order (net.layers' names)
+                        value = _keys(target)
                     else:
                         args = self._decode_args(request.get("args", []), blobs)
-                        value = target(*args)
+                        value = target(*args, **_keywords(request.get("kwargs")))
                 reply = {"ok": True, "value": self.codec.encode(value, reply_blobs)}
             except Exception as exc:  # the student's exception, reported by name
                 reply_blobs = []
@@ -147,6 +149,31 @@ class _Session:
             send(self.sock, reply, reply_blobs)
 
 
+
+
+def _keywords(kwargs) -> dict:
+    """The keyword arguments of a call: identifiers to plain numbers, at most 8."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict) or len(kwargs) > 8 or not all(
+            isinstance(k, str) and k.isidentifier() and len(k) <= 40 and isinstance(v, (int, float))
+            and not isinstance(v, bool) for k, v in kwargs.items()):
+        raise TypeError("keyword arguments are identifiers with plain numbers")
+    return dict(kwargs)
+
+
+def _keys(target) -> list:
+    """The keys of a dict (or OrderedDict) in their order: strings and small
+    integers as they are, anything else by its type's name; at most MAX_ITEMS."""
+    if not isinstance(target, dict):
+        raise TypeError(f"a {type(target).__name__} has no keys")
+    keys = []
+    for key in list(target.keys())[:MAX_ITEMS]:
+        try:
+            keys.append(_item_key(key))
+        except TypeError:
+            keys.append(f"<{type(key).__name__[:40]}>")
+    return keys
 
 
 def _item_key(key):

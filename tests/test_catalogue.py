@@ -100,3 +100,108 @@ def test_the_gradebook_holds_every_catalogue_submission(graded):
         for assignment in ASSIGNMENTS:
             graded_ids = {s.student.id for s in gb.find_assignment(assignment).submissions}
             assert graded_ids == {e for e in ENTRIES if assignment_of(e) == assignment}
+
+
+# ------------------------------------------------ the judge covers each cell's whole promise ---
+# Everything a grade cell's visible example asserts is checked by its hidden check, or graded by
+# another cell, which the note then names (issue 21).
+
+def test_a_visible_example_that_failed_in_a_cell_the_judge_passed_is_explained_by_a_failed_cell(graded):
+    from bpkit.grading.verdicts import VISIBLE_ONLY_UNEXPLAINED
+
+    root, results = graded
+    unexplained = []
+    for entry in ENTRIES:
+        expected = expectations(entry)
+        (path,) = (root / "autograded" / entry / assignment_of(entry)).glob("*.ipynb")
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade") or meta["grade_id"] in expected:
+                continue
+            if not [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]:
+                continue
+            note = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+            named = re.findall(r"`(\w+)`", note.split("\n")[0])
+            if VISIBLE_ONLY_UNEXPLAINED in note or not named or not set(named) <= set(expected):
+                unexplained.append((entry, meta["grade_id"], named))
+    assert not unexplained
+
+
+def _only_definitions(source: str) -> bool:
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) or (
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body)
+
+
+def visible_failures(entry: str) -> set[str]:
+    """The grade cells of the entry's notebook whose visible example (the
+    cell without its hidden tests) fails with the entry's code, run in
+    order in-process with the notebook's definitions and common/."""
+    import contextlib
+    import io
+    import sys
+
+    from bpkit.checks.core import quietly
+
+    assignment = assignment_of(entry)
+    (path,) = (ROOT / "source" / assignment).glob("*.ipynb")
+    cells = student_cells(entry, CATALOGUE)
+    names: dict = {}
+    failed = set()
+    sys.path.insert(0, str(path.parent))
+    try:
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code":
+                continue
+            if meta.get("solution"):
+                source = cells.get(meta["grade_id"])
+                if source is None:  # left as the stub
+                    source = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError",
+                                    cell.source, flags=re.S)
+            elif meta.get("grade"):
+                source = cell.source.split("### END HIDDEN TESTS")[-1]
+            elif _only_definitions(cell.source):
+                source = cell.source
+            else:
+                continue  # "try it" cells and the training run
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), quietly():
+                    exec(compile(source, f"<{entry}:{meta.get('grade_id')}>", "exec"), names)
+            except Exception:  # noqa: BLE001 -- a failing example (or cell) is what we look for
+                if meta.get("grade"):
+                    failed.add(meta["grade_id"])
+    finally:
+        sys.path.remove(str(path.parent))
+        for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+            sys.modules.pop(name)
+    return failed
+
+
+def test_every_cells_visible_example_is_broken_by_some_entry_and_then_graded():
+    """For every grade cell, some entry breaks what its visible example
+    asserts; each such entry either loses that cell or (the judge passed it)
+    loses a cell that grades the same code, which the note names (see the
+    test above)."""
+    from bpkit.checks import registry
+    from bpkit.grading.verdicts import graded_with
+
+    by_notebook: dict = {}
+    for cell in registry.grade_cells(ROOT):
+        by_notebook.setdefault(cell.notebook, {})[cell.grade_id] = cell
+    related = {g: r for cells in graded_with(by_notebook).values() for g, r in cells.items()}
+    broken: dict[str, list[str]] = {g: [] for g in related}
+    unexplained = []
+    for entry in ENTRIES:
+        expected = expectations(entry)
+        for grade_id in visible_failures(entry):
+            broken[grade_id].append(entry)
+            if grade_id not in expected and not set(related[grade_id]) & set(expected):
+                unexplained.append((entry, grade_id))
+    assert not unexplained
+    assert not [g for g, entries in broken.items() if not entries], "cells whose visible example no entry breaks"

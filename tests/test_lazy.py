@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bpkit.checks import registry
-from bpkit.checks.core import CheckFailure, seeded
+from bpkit.checks.core import CheckFailure, collecting_notes, seeded
 
 # Many salts: a lazy answer that matches a mistake's model only for some draws (a constant 0.0 and
 # label 0) passes a cell for a few percent of students, which three salts would miss.
@@ -149,3 +149,192 @@ def test_the_lazy_catalogue_covers_every_check_and_every_kind():
     covered = {check for check, _, _ in CASES}
     assert covered == set(registry.checks())
     assert len(CASES) >= 150
+
+
+# ------------------------------------------ answers that skip the computation (issue 20) ---
+# Three more families, each tried against every check: a table of answers keyed by the shapes of
+# the arguments (harvested from the reference under another salt, as a student could harvest the
+# hidden inputs of a public seed), the right shape filled with one entry of the input, and, for the
+# numerical gradient, f evaluated at x alone.  Every cell must need the computation it grades.
+
+import copy
+
+import reference as ref
+import reference.layers as ref_layers
+import reference.network as ref_network
+
+HARVEST = b"harvested/elsewhere"
+_METHODS = ("forward", "backward", "predict", "loss", "accuracy", "gradient")
+_STORED = ("dW", "db")
+
+
+def reference_for(check_name: str):
+    """The reference function or class a check grades (by the check's name)."""
+    module, behaviour = check_name.split(".")
+    if module == "twolayer":
+        return ref_network.TwoLayerNet
+    candidates = {"softmax_with_loss": ref_layers.SoftmaxWithLoss, "softmax": ref.softmax,
+                  "cross_entropy": ref.cross_entropy_error, "numerical_gradient": ref.numerical_gradient,
+                  "mul": ref_layers.MulLayer, "add": ref_layers.AddLayer, "relu": ref_layers.Relu,
+                  "sigmoid": ref_layers.Sigmoid, "affine": ref_layers.Affine}
+    return candidates[next(k for k in sorted(candidates, key=len, reverse=True) if behaviour.startswith(k))]
+
+
+def _signature(args) -> tuple:
+    """What a table can key on: each argument's shape and kind of number."""
+    return tuple((np.shape(a), np.asarray(a).dtype.kind) if isinstance(a, (np.ndarray, np.generic, int, float))
+                 else type(a).__name__ for a in args)
+
+
+def _first_array(args):
+    return next((np.asarray(a) for a in args if isinstance(a, np.ndarray) and a.size > 1), np.zeros(2))
+
+
+def _one_entry(value, args):
+    """`value`'s structure, every number replaced by one entry of the first array argument."""
+    entry = float(_first_array(args).flat[1])
+    if isinstance(value, dict):
+        return {k: _one_entry(v, args) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_one_entry(v, args) for v in value)
+    if isinstance(value, np.ndarray):
+        return np.full(value.shape, entry)
+    return None if value is None else entry
+
+
+def table_answer(check_name: str):
+    """A student whose code returns, for arguments of given shapes, the
+    reference's answer recorded for arguments of those shapes under the salt
+    HARVEST: a lookup table, no computation."""
+    real = reference_for(check_name)
+    table: dict = {}
+    if not isinstance(real, type):
+        def recording(*args):
+            value = real(*args)
+            table.setdefault(("call", _signature(args)), copy.deepcopy(value))
+            return value
+
+        with seeded(HARVEST):
+            registry.get(check_name).function(recording)  # the reference passes every check
+
+        def replay(*args):
+            return copy.deepcopy(table.get(("call", _signature(args))))
+        return replay
+
+    def wrapped(name, record):
+        def method(self, *args):
+            key = (name, _signature(args))
+            if record:
+                value = getattr(real, name)(self, *args)
+                table.setdefault(key, (copy.deepcopy(value), {a: copy.deepcopy(getattr(self, a, None)) for a in _STORED}))
+                return value
+            value, stored = table.get(key, (None, {}))
+            for attribute, kept in stored.items():
+                if kept is not None:
+                    setattr(self, attribute, copy.deepcopy(kept))
+            return copy.deepcopy(value)
+        return method
+
+    recording = type("Recording", (real,), {n: wrapped(n, True) for n in _METHODS if hasattr(real, n)})
+    with seeded(HARVEST), collecting_notes([]):
+        registry.get(check_name).function(recording)  # the reference passes every check
+    return type("Table", (real,), {n: wrapped(n, False) for n in _METHODS if hasattr(real, n)})
+
+
+def one_entry_answer(check_name: str):
+    """A student whose answers have the right shapes (and dicts, tuples) but
+    every number is one entry of the input: y.flat[1] for a loss."""
+    real = reference_for(check_name)
+    if not isinstance(real, type):
+        def one_entry(*args):
+            arrays = [a for a in args if not callable(a)]
+            return _one_entry(real(*[a for a in args]) if not any(callable(a) for a in args)
+                              else np.zeros_like(arrays[0]), arrays)
+        return one_entry
+
+    def wrapped(name):
+        def method(self, *args):
+            value = getattr(real, name)(self, *args)
+            for attribute in _STORED:
+                if getattr(self, attribute, None) is not None:
+                    setattr(self, attribute, _one_entry(getattr(self, attribute), args))
+            return _one_entry(value, args)
+        return method
+    return type("OneEntry", (real,), {n: wrapped(n) for n in _METHODS if hasattr(real, n)})
+
+
+def f_at_x_twice(f, x):
+    """numerical_gradient that evaluates f twice at x and returns f(x) everywhere."""
+    f(x)
+    return np.full(np.shape(x), float(f(x)))
+
+
+def f_at_x_after_perturbing(f, x):
+    """numerical_gradient that perturbs every element in place, evaluates f
+    there and restores x, but returns f(x) everywhere."""
+    for idx in np.ndindex(np.shape(x)):
+        tmp_val = x[idx]
+        x[idx] = tmp_val + 1e-4
+        f(x)
+        x[idx] = tmp_val - 1e-4
+        f(x)
+        x[idx] = tmp_val
+    return np.full(np.shape(x), float(f(x)))
+
+
+def f_at_x_per_element(f, x):
+    """numerical_gradient that evaluates f at x, unperturbed, twice per element."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(np.shape(x)):
+        grad[idx] = (f(x) - f(x)) / 2e-4 + f(x)
+    return grad
+
+
+class AccuracyTable(ref_network.TwoLayerNet):
+    """The issue's TwoLayerNet: right parameters, but accuracy from a table of
+    the hidden cases' answers keyed by x.shape."""
+
+    def accuracy(self, x, t):
+        return {(5, 4): 3 / 5, (3, 4): 1 / 3, (8, 3): 6 / 8, (4, 3): 1 / 4}.get(x.shape, 0.5)
+
+
+def skipping_answers(check_name: str) -> list:
+    """(kind, answer) of the families above that apply to this check."""
+    module, behaviour = check_name.split(".")
+    answers = []
+    if check_name != "twolayer.init":  # the right parameters (a function of the shapes) are what init grades
+        answers += [("one-entry", one_entry_answer(check_name)), ("table", table_answer(check_name))]
+    if behaviour.startswith("numerical_gradient"):
+        answers += [("f-at-x-twice", f_at_x_twice), ("f-at-x-per-element", f_at_x_per_element),
+                    ("f-at-x-after-perturbing", f_at_x_after_perturbing)]
+    if check_name == "twolayer.accuracy":
+        answers.append(("accuracy-table", AccuracyTable))
+    return answers
+
+
+SKIPPING = [(check.name, kind, answer) for check in registry.checks().values()
+            for kind, answer in skipping_answers(check.name)]
+#: Salts other than the one the tables were harvested under.
+OTHER_SALTS = [b""] + [f"course-{i % 3}/student-{i}".encode() for i in range(1, 24)]
+
+
+@pytest.mark.parametrize("check,kind,answer", SKIPPING, ids=[f"{c}-{k}" for c, k, _ in SKIPPING])
+def test_an_answer_that_skips_the_computation_fails_every_grade_cell_for_every_salt(check, kind, answer):
+    passed = []
+    for salt in OTHER_SALTS:
+        try:
+            with seeded(salt):
+                registry.get(check).function(answer)
+            passed.append(salt)
+        except CheckFailure:
+            pass
+    assert not passed, f"{kind} passed {check} for {len(passed)} of {len(OTHER_SALTS)} salts"
+
+
+def test_each_family_of_skipped_computation_is_tried_on_every_check():
+    for kind, exempt in (("one-entry", {"twolayer.init"}), ("table", {"twolayer.init"})):
+        covered = {check for check, k, _ in SKIPPING if k == kind}
+        missing = set(registry.checks()) - covered - exempt
+        assert not missing, f"no {kind} answer for {sorted(missing)}"
+    numerical = {c for c in registry.checks() if c.split(".")[1].startswith("numerical_gradient")}
+    assert numerical and numerical <= {check for check, k, _ in SKIPPING if k == "f-at-x-twice"}

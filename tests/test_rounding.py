@@ -106,8 +106,8 @@ def nudged(obj):
     """obj whose every result, stored gradient and callback value is nudged."""
     if isinstance(obj, type):
         class Nudged:
-            def __init__(self, *args):
-                self._inner = obj(*args)
+            def __init__(self, *args, **kwargs):  # TwoLayerNet(input_size=...) passes keywords
+                self._inner = obj(*args, **kwargs)
 
             def __dir__(self):
                 return dir(self._inner)

@@ -8,8 +8,9 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import (over_all_cases, CALLBACK_REFUSED, CheckFailure, InOut, Mistake, call, guarded, expect_close, expect_unchanged, fail,
-                               gives, hard_coded, rng_for, simulate)
+from bpkit.checks.core import (ATOL, CALLBACK_REFUSED, RTOL, CheckFailure, InOut, Mistake, Variant, call, expect_close,
+                               expect_unchanged, fail, gives, guarded, hard_coded, is_right, one_number,
+                               over_all_cases, quietly, rng_for, simulate, split_variants)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -176,84 +177,120 @@ def _as_batch(y, t):
     return y, t
 
 
-# Known wrong cross-entropy implementations, run on the same inputs as the student's.
+# The cross-entropy family.  A student's cross_entropy_error is one of many
+# known ways of computing the loss: each a combination of independent
+# choices (how the true class is picked, the 1e-7, the base of the log, the
+# normalisation, the sign), each wrong choice a known mistake graded in one
+# cell.  _cee_variants lists them all on the case's inputs, so a cell
+# accepts every combination of mistakes graded elsewhere and names its own
+# mistakes in any combination (core.split_variants): the verdict and the key
+# never depend on which inputs were drawn.
 
-def _cee_labels_only(y, t):
-    """The label version without the one-hot test (the learner's 6.21)."""
-    y, t = _as_batch(y, t)
-    n = y.shape[0]
-    return -np.sum(np.log(y[np.arange(n), t] + DELTA)) / n
-
-
-def _cee_one_hot_only(y, t):
-    y, t = _as_batch(y, t)
-    return -np.sum(t * np.log(y + DELTA)) / y.shape[0]
-
-
-def _cee_labels(y, t):
-    y, t = _as_batch(y, t)
-    return y, (t.argmax(axis=1) if t.size == y.size else t.reshape(-1))
+#: How log(y) is kept finite: + 1e-7 (the book), np.clip (as correct), or not at all.
+_LOGS = ((frozenset(), lambda v: np.log(v + DELTA)),
+         (frozenset(), lambda v: np.log(np.clip(v, DELTA, None))),
+         (frozenset({"cee.no_delta"}), np.log))
+_LN10 = float(np.log(10.0))
 
 
-def _cee_sum(y, t):
-    y, t = _cee_labels(y, t)
-    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + DELTA))
+def _cee_variants(y: np.ndarray, t: np.ndarray) -> list[Variant]:
+    """Every known way to compute cross_entropy_error(y, t): the reference
+    (with + 1e-7 or np.clip) and every combination of the known mistakes,
+    each with its value on these inputs (None where that way raises)."""
+    yb, tb = _as_batch(y, t)
+    n, c = yb.shape
+    one_hot = tb.shape == yb.shape
+    labels = tb.argmax(axis=1) if one_hot else tb.reshape(-1)
+    rows = np.arange(n)
+    form_key = "cee.labels_only" if one_hot else "cee.one_hot_only"
+    sums = []  # (keys, sum over the batch before sign, normalisation and log base, log base is a factor)
+    for log_keys, log in _LOGS:
+        picked = yb[rows, labels]
+        sums.append((log_keys, _quiet_sum(lambda: log(picked)), True))
+        sums.append((log_keys | {"cee.index_and_multiply"}, _quiet_sum(lambda: labels * log(picked)), True))
+        # one-hot t used as labels (the 6.21 example), or labels multiplied as if one-hot
+        sums.append((log_keys | {form_key}, _quiet_sum(lambda: log(yb[rows, tb]) if one_hot else tb * log(yb)), True))
+        for base_keys, base in ((frozenset(), 1.0), (frozenset({"cee.log10"}), _LN10)):
+            plus_keys = log_keys | base_keys | {"cee.plus_instead_of_times"} | (set() if one_hot else {form_key})
+            sums.append((plus_keys, _quiet_sum(lambda: tb + log(yb) / base), False))
+    variants = []
+    for keys, total, log_factor in sums:
+        if total is None:
+            continue
+        for sign_keys, sign in ((frozenset(), -1.0), (frozenset({"cee.wrong_sign"}), 1.0)):
+            for norm_keys, norm in ((frozenset(), 1.0 / n), (frozenset({"cee.no_batch_mean"}), 1.0),
+                                    (frozenset({"cee.mean_over_classes"}), 1.0 / (n * c))):
+                bases = ((frozenset(), 1.0), (frozenset({"cee.log10"}), 1.0 / _LN10))
+                for base_keys, base in (bases if log_factor else bases[:1]):
+                    variants.append(Variant(sign * norm * base * total,
+                                            frozenset(keys | sign_keys | norm_keys | base_keys)))
+    return variants
 
 
-def _cee_mean_all(y, t):
-    y, t = _cee_labels(y, t)
-    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + DELTA)) / y.size
-
-
-def _cee_log10(y, t):
-    y, t = _cee_labels(y, t)
-    return -np.mean(np.log10(y[np.arange(y.shape[0]), t] + DELTA))
-
-
-def _cee_wrong_sign(y, t):
-    return -ref.cross_entropy_error(y, t)
-
-
-def _cee_index_and_multiply(y, t):
-    """Picks the true class with the label and multiplies by the label too."""
-    y, labels = _cee_labels(y, t)
-    return -np.sum(labels * np.log(y[np.arange(y.shape[0]), labels] + DELTA)) / y.shape[0]
-
-
-def _cee_plus(y, t):
-    """t + log(y) instead of t * log(y) (one-hot form)."""
-    y, t = _as_batch(y, t)
-    if t.shape != y.shape:
+def _quiet_sum(compute) -> float | None:
+    """sum(compute()) as a float, or None where that computation raises."""
+    try:
+        with quietly():
+            return float(np.sum(compute()))
+    except Exception:  # noqa: BLE001 -- that way of computing the loss raises for these inputs
         return None
-    return -np.sum(t + np.log(y + DELTA)) / y.shape[0]
 
 
-def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2, y, t):
-    """A hint (see core.call) naming `mistake` only if the student's function
-    gives the right loss for (y2, t2), the same loss in another form."""
+def _explained(value, y, t, allowed: frozenset | None) -> bool:
+    """Is `value` cross_entropy_error(y, t) computed in one of the known
+    ways whose mistakes are all in `allowed` (None: any known way)?"""
+    try:
+        got = one_number(value)
+    except (TypeError, ValueError):
+        return False
+    return any(v.value is not None and np.isfinite(v.value) and (allowed is None or v.keys <= allowed)
+               and np.isclose(got, v.value, rtol=RTOL, atol=ATOL) for v in _cee_variants(y, t))
+
+
+def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2):
+    """A hint (see core.call) naming `mistake` only if the student's function,
+    given the same loss in the form the mistake's fix would handle (y2, t2),
+    computes it in a known way (right, or with mistakes graded anywhere)."""
     def hint(_exc) -> Mistake | None:
-        return mistake if gives(cross_entropy_error, (y2, t2), ref.cross_entropy_error(y, t), scalar=True) else None
+        try:
+            got = call("", cross_entropy_error, y2, t2)
+        except CheckFailure:
+            return None
+        return mistake if _explained(got, y2, t2, None) else None
     return hint
 
 
-def _swapped(cross_entropy_error, y, t) -> Mistake:
+def _swapped(cross_entropy_error, y, t, allowed: frozenset | None) -> Mistake:
     """cee.swapped_arguments, confirmed by a second call: the student's
-    function gives the right loss when called with (t, y) (for one sample,
-    also as a batch of one)."""
-    forms = [(t, y)] + ([tuple(reversed(_as_batch(y.copy(), t.copy())))] if y.ndim == 1 else [])
+    function called with (t, y) (for one sample, also as a batch of one)
+    computes the loss in a known way whose other mistakes are all in
+    `allowed` (None: any)."""
+    forms = [(t, y, y, t)]
+    if y.ndim == 1:
+        yb, tb = _as_batch(y.copy(), t.copy())
+        forms.append((tb, yb, yb, tb))
 
     def matches(_got) -> bool:
-        expected = ref.cross_entropy_error(y, t)
-        return any(gives(cross_entropy_error, form, expected, scalar=True) for form in forms)
-    return Mistake(
-        "cee.swapped_arguments",
-        "cross_entropy_error takes its arguments in the other order: it is called as cross_entropy_error(y, t) "
-        "(the network's output first, then the target), and your function gives the right loss when called with "
-        "(t, y). Write def cross_entropy_error(y, t).",
-        "cross_entropy_error の引数の順番が逆です。呼び出しは cross_entropy_error(y, t)（ネットワークの出力が先、"
-        "教師データが後）ですが、あなたの関数は (t, y) の順で呼ぶと正しい損失になります。"
-        "def cross_entropy_error(y, t) としてください。",
-        matches)
+        for first, second, y_, t_ in forms:
+            try:
+                got = call("", cross_entropy_error, first, second)
+            except CheckFailure:
+                continue
+            if _explained(got, y_, t_, allowed):
+                return True
+        return False
+    return replace(CEE_SWAPPED, value=matches)
+
+
+CEE_SWAPPED = Mistake(
+    "cee.swapped_arguments",
+    "cross_entropy_error takes its arguments in the other order: it is called as cross_entropy_error(y, t) "
+    "(the network's output first, then the target), and your function gives the loss when called with "
+    "(t, y). Write def cross_entropy_error(y, t).",
+    "cross_entropy_error の引数の順番が逆です。呼び出しは cross_entropy_error(y, t)（ネットワークの出力が先、"
+    "教師データが後）ですが、あなたの関数は (t, y) の順で呼ぶと損失を計算します。"
+    "def cross_entropy_error(y, t) としてください。",
+    None)
 
 
 CEE_LABELS_ONLY = Mistake(
@@ -278,84 +315,115 @@ CEE_NO_RESHAPE = Mistake(
     "先に y = y.reshape(1, y.size)、t = t.reshape(1, t.size) で大きさ 1 のバッチにしてください。",
     None)
 
+#: Mistakes in the loss formula itself; they cost points in the one-hot cell.
+CEE_FORMULA = (
+    Mistake("cee.no_batch_mean",
+            "cross_entropy_error returns the sum over the batch: divide by the batch size N "
+            "(y.shape[0]) so the loss is an average.",
+            "cross_entropy_error がバッチ全体の和を返しています。バッチサイズ N（y.shape[0]）で割って平均にしてください。",
+            None),
+    Mistake("cee.mean_over_classes",
+            "cross_entropy_error averages over every element (samples and classes): divide by the "
+            "batch size N only, not by N*C (np.mean(t * log y) does the latter).",
+            "cross_entropy_error が全要素（サンプルとクラス）で平均しています。N*C ではなくバッチサイズ N だけで割ってください"
+            "（np.mean(t * log y) は N*C で割ってしまいます）。",
+            None),
+    Mistake("cee.log10",
+            "cross_entropy_error uses log10: the loss uses the natural logarithm np.log.",
+            "cross_entropy_error が log10 を使っています。損失には自然対数 np.log を使います。",
+            None),
+    Mistake("cee.wrong_sign",
+            "cross_entropy_error has the wrong sign: the loss is -log(y), which is never negative.",
+            "cross_entropy_error の符号が逆です。損失は -log(y) で、負になることはありません。",
+            None),
+    Mistake("cee.index_and_multiply",
+            "cross_entropy_error both picks the true class with y[np.arange(N), t] and multiplies by t: with "
+            "labels that weights each sample by its class number (class 0 counts for nothing). Use one or "
+            "the other: t * np.log(y) for one-hot t, or y[np.arange(N), t] for labels.",
+            "cross_entropy_error が y[np.arange(N), t] で正解クラスを取り出したうえに、さらに t を掛けています。"
+            "ラベルでは各サンプルがクラス番号で重み付けされます（クラス 0 は数えられません）。one-hot なら "
+            "t * np.log(y)、ラベルなら y[np.arange(N), t] と、どちらか一方だけを使ってください。",
+            None),
+    Mistake("cee.plus_instead_of_times",
+            "cross_entropy_error adds t to log(y) instead of multiplying: the loss is -sum(t * log(y)) / N.",
+            "cross_entropy_error が log(y) に t を掛けずに足しています。損失は -sum(t * log(y)) / N です。",
+            None),
+)
 
-def _cee_formula_mistakes(y: np.ndarray, t: np.ndarray) -> list[Mistake]:
-    """Mistakes in the loss formula itself; they cost points in the one-hot cell."""
-    return [
-        Mistake("cee.no_batch_mean",
-                "cross_entropy_error returns the sum over the batch: divide by the batch size N "
-                "(y.shape[0]) so the loss is an average.",
-                "cross_entropy_error がバッチ全体の和を返しています。バッチサイズ N（y.shape[0]）で割って平均にしてください。",
-                None if y.ndim == 1 or y.shape[0] == 1 else simulate(_cee_sum, y, t)),
-        Mistake("cee.mean_over_classes",
-                "cross_entropy_error averages over every element (samples and classes): divide by the "
-                "batch size N only, not by N*C (np.mean(t * log y) does the latter).",
-                "cross_entropy_error が全要素（サンプルとクラス）で平均しています。N*C ではなくバッチサイズ N だけで割ってください"
-                "（np.mean(t * log y) は N*C で割ってしまいます）。",
-                simulate(_cee_mean_all, y, t)),
-        Mistake("cee.log10",
-                "cross_entropy_error uses log10: the loss uses the natural logarithm np.log.",
-                "cross_entropy_error が log10 を使っています。損失には自然対数 np.log を使います。",
-                simulate(_cee_log10, y, t)),
-        Mistake("cee.wrong_sign",
-                "cross_entropy_error has the wrong sign: the loss is -log(y), which is never negative.",
-                "cross_entropy_error の符号が逆です。損失は -log(y) で、負になることはありません。",
-                simulate(_cee_wrong_sign, y, t)),
-        Mistake("cee.index_and_multiply",
-                "cross_entropy_error both picks the true class with y[np.arange(N), t] and multiplies by t: with "
-                "labels that weights each sample by its class number (class 0 counts for nothing). Use one or "
-                "the other: t * np.log(y) for one-hot t, or y[np.arange(N), t] for labels.",
-                "cross_entropy_error が y[np.arange(N), t] で正解クラスを取り出したうえに、さらに t を掛けています。"
-                "ラベルでは各サンプルがクラス番号で重み付けされます（クラス 0 は数えられません）。one-hot なら "
-                "t * np.log(y)、ラベルなら y[np.arange(N), t] と、どちらか一方だけを使ってください。",
-                simulate(_cee_index_and_multiply, y, t)),
-        Mistake("cee.plus_instead_of_times",
-                "cross_entropy_error adds t to log(y) instead of multiplying: the loss is -sum(t * log(y)) / N.",
-                "cross_entropy_error が log(y) に t を掛けずに足しています。損失は -sum(t * log(y)) / N です。",
-                simulate(_cee_plus, y, t)),
-    ]
+#: The mistakes each cross-entropy cell grades, in the order it names them
+#: (cee.no_delta is graded by the zero-probability cell); every other known
+#: mistake, alone or combined, passes in that cell.
+CEE_OWNED = {
+    "one_hot": ("hard_coded", "cee.labels_only", "cee.swapped_arguments", *(m.key for m in CEE_FORMULA)),
+    "labels": ("hard_coded", "cee.one_hot_only"),
+    "single": ("hard_coded", "cee.no_reshape_1d"),
+}
+_CEE_KEYS = frozenset(key for keys in CEE_OWNED.values() for key in keys) | {"cee.no_delta"}
+_CEE_BY_KEY = {m.key: m for m in (CEE_LABELS_ONLY, CEE_ONE_HOT_ONLY, CEE_NO_RESHAPE, *CEE_FORMULA)}
 
 
 def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cell: str) -> None:
     """Call the student's function on copies of (y, t) and judge the loss.
 
-    cell: "one_hot", "labels" or "single" -- which grade cell is asking.
-    Each known mistake costs points in one cell only and is excused elsewhere.
+    cell: "one_hot", "labels" or "single" -- which grade cell is asking
+    (CEE_OWNED: the mistakes it grades; it excuses every other one, alone
+    or combined).
     """
+    owned = CEE_OWNED[cell]
+    elsewhere = _CEE_KEYS - set(owned)
     # Each hint is named only if a second call confirms it: the same loss in
-    # the form the mistake's fix would handle comes out right.
+    # the form the mistake's fix would handle comes out in a known way.
     hints = {}
     yb, labels_b = _cee_labels(y, t)
     if y.ndim == 1:  # ... as a batch of one
         hints[IndexError] = _confirmed(CEE_NO_RESHAPE, cross_entropy_error, yb,
-                                       t.reshape(1, t.size) if t.size == y.size else labels_b, y, t)
+                                       t.reshape(1, t.size) if t.size == y.size else labels_b)
     elif t.shape != y.shape:  # labels: ... with one-hot t
         hints[ValueError] = _confirmed(CEE_ONE_HOT_ONLY, cross_entropy_error, y,
-                                       np.eye(y.shape[1], dtype=int)[labels_b], y, t)
+                                       np.eye(y.shape[1], dtype=int)[labels_b])
     elif y.shape[0] not in (1, y.shape[-1]):  # one-hot: ... with labels
-        hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b, y, t)
-    swapped = _swapped(cross_entropy_error, y, t)
+        hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b)
+    swapped_here = "cee.swapped_arguments" in owned
+    swapped = _swapped(cross_entropy_error, y, t, None if swapped_here else elsewhere)
     try:
         got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
     except CheckFailure as exc:  # swapped arguments cost points in the one-hot cell only
         if "[raised]" in str(exc).splitlines() and swapped.value(None):
-            if cell == "one_hot":
+            if swapped_here:
                 fail(swapped.en, swapped.ja, str(exc).splitlines()[0], key=swapped.key)
             return
         raise
-    formula = _cee_formula_mistakes(y, t)
-    form = (replace(CEE_LABELS_ONLY, value=simulate(_cee_labels_only, y, t)) if t.shape == y.shape
-            else replace(CEE_ONE_HOT_ONLY, value=simulate(_cee_one_hot_only, y, t)))
-    owned_keys = {"one_hot": {"cee.labels_only", "hard_coded", "cee.swapped_arguments", *(m.key for m in formula)},
-                  "labels": {"cee.one_hot_only", "hard_coded"},
-                  "single": {"hard_coded"}}[cell]
-    known = [form, *formula, swapped, hard_coded(0.3566748010815999, 0.2899091136979087)]
-    y2, labels = _cee_labels(y, t)
-    # np.clip(y, 1e-7, None) is an equally correct way to keep log finite.
-    clipped = -np.mean(np.log(np.clip(y2[np.arange(y2.shape[0]), labels], DELTA, None)))
-    expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True, alternatives=[clipped],
-                 mistakes=[m for m in known if m.key in owned_keys],
-                 excused=[m for m in known if m.key not in owned_keys])
+    if cell == "one_hot" and isinstance(got, np.ndarray) and got.ndim > 0 and got.size == 1:
+        # the loss is one number: graded here (the examples of the labels and single-sample cells assert it too)
+        fail(f"{what} should be one number (a float or a 0-d value), but it is an array of shape {got.shape}: "
+             "sum without keepdims, or index the single element out.",
+             f"{what} は 1 つの数（float か 0 次元の値）であるべきですが、形状 {got.shape} の配列でした。"
+             "keepdims を使わずに和を取るか、要素を取り出してください。",
+             key="wrong_type")
+    if is_right(got, ref.cross_entropy_error(y, t), scalar=True):  # right: no need for the models of mistakes
+        expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True)
+        return
+    alternatives, mistakes = split_variants(_cee_variants(y, t), [_CEE_BY_KEY[k] for k in owned if k in _CEE_BY_KEY])
+    hard = hard_coded(0.3566748010815999, 0.2899091136979087)
+    expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True, alternatives=alternatives,
+                 mistakes=[hard, *mistakes, *([swapped] if swapped_here else [])],
+                 excused=[] if swapped_here else [swapped])
+
+
+def _cee_labels(y, t):
+    y, t = _as_batch(y, t)
+    return y, (t.argmax(axis=1) if t.size == y.size else t.reshape(-1))
+
+
+def _class_labels(rng, n: int, c: int) -> np.ndarray:
+    """n class labels: their values are fixed, only their order is drawn.
+    A batch holds class 0, class 1 and a class >= 2 (a single sample: the
+    last class), so a loss weighted by the label (cee.index_and_multiply)
+    is never the right one, nor zero, whatever the draw."""
+    if n == 1:
+        return np.array([c - 1])
+    pattern = [c - 1, 0, 1] + list(range(2, c - 1))
+    return rng.permutation(np.resize(pattern, n))
 
 
 @over_all_cases
@@ -364,7 +432,7 @@ def check_cross_entropy_one_hot(cross_entropy_error) -> None:
     rng = rng_for("cee_one_hot")
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
-        t = np.eye(c, dtype=int)[rng.integers(0, c, size=n)]
+        t = np.eye(c, dtype=int)[_class_labels(rng, n, c)]
         _check_cee(f"cross_entropy_error(y, t) for one-hot t of shape {t.shape}", cross_entropy_error, y, t,
                    "one_hot")
 
@@ -375,7 +443,7 @@ def check_cross_entropy_labels(cross_entropy_error) -> None:
     rng = rng_for("cee_labels")
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
-        t = rng.integers(0, c, size=n)
+        t = _class_labels(rng, n, c)
         _check_cee(f"cross_entropy_error(y, t) for labels t of shape ({n},)", cross_entropy_error, y, t,
                    "labels")
 
@@ -386,9 +454,9 @@ def check_cross_entropy_1d(cross_entropy_error) -> None:
     rng = rng_for("cee_1d")
     for c in (3, 10):
         y = _probabilities(rng, 1, c)[0]
-        # never class 0: with label 0, models that weight the loss by the label
-        # (t * log y[t], labels * log y) predict 0, the answer of a constant function
-        label = int(rng.integers(1, c))
+        # never class 0 or 1: with label 0 a loss weighted by the label is 0 (the answer of a constant
+        # function), with label 1 it is the right one
+        label = int(rng.integers(2, c))
         for t, kind in ((np.eye(c, dtype=int)[label], f"one-hot t of shape ({c},)"),
                         (np.array(label), "a single integer label")):
             _check_cee(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
@@ -415,7 +483,7 @@ def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.n
 
 def _scalar_or_fail(got) -> float:
     try:
-        return float(got)
+        return one_number(got)
     except (TypeError, ValueError):
         fail(f"cross_entropy_error should return a single number, but it returned {_short(got)}.",
              f"cross_entropy_error は 1 つの数を返すべきですが、{_short(got)} を返しました。",
@@ -426,51 +494,46 @@ def _short(value) -> str:
     return repr(value)[:80]
 
 
-def _expect_computed(first: float, second: float) -> None:
-    """Two inputs whose losses differ (one where the most probable class is
-    the true one, one where it is not) must not give the same number: a
-    function that returns a constant has not computed anything."""
-    if np.isclose(first, second, rtol=1e-6, atol=1e-9):  # the inputs' losses differ by far more
-        fail(f"cross_entropy_error returned the same value, {first!r}, for two inputs whose losses differ "
-             "(the true class is the most probable one in one of them and not in the other): the loss must be "
-             "computed from y and t.",
-             f"損失の異なる 2 つの入力（一方は正解クラスの確率が最大、もう一方はそうでない）に対して、cross_entropy_error が"
-             f"同じ値 {first!r} を返しました。損失は y と t から計算してください。",
-             key="constant")
-
-
-def _right_and_wrong(n: int = 4, c: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(labels, y_right, y_wrong): in y_right every sample's most probable
-    class is its true class (probability 0.9), in y_wrong a wrong one is
-    (and the true class has 0.02), so no sum or product over the entries
-    coincides."""
-    labels = np.arange(n) % c
-    y_right = np.full((n, c), 0.1 / (c - 1))
-    y_right[np.arange(n), labels] = 0.9
-    y_wrong = np.full((n, c), 0.08 / (c - 2))
-    y_wrong[np.arange(n), labels] = 0.02
-    y_wrong[np.arange(n), (labels + 1) % c] = 0.9
-    return labels, y_right, y_wrong
+def _expect_each_sample_counts(cross_entropy_error) -> None:
+    """The loss depends on every sample: moving probability away from one
+    sample's true class, the other samples unchanged, changes the answer,
+    for each sample in turn.  Every known way of computing the loss, right
+    or wrong, does that (the labels are never 0, which a loss weighted by
+    the label would ignore); a constant, a function of the shapes or of a
+    few entries of y does not."""
+    labels = np.array([1, 3, 2])
+    base = np.full((3, 4), 0.5 / 3)
+    base[np.arange(3), labels] = 0.5
+    first = _scalar_or_fail(_run_either_form("cross_entropy_error(y, t)", cross_entropy_error, base, labels)[3])
+    for i in range(3):
+        y = base.copy()
+        y[i, labels[i]] = 0.2
+        y[i, (labels[i] + 1) % 4] += 0.3
+        value = _scalar_or_fail(_run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)[3])
+        if np.isclose(value, first, rtol=1e-6, atol=1e-9):  # every known formula changes by more than 1e-2
+            fail(f"cross_entropy_error returned the same value, {first!r}, when the probability of sample {i}'s "
+                 "true class went from 0.5 to 0.2 (the other samples unchanged): the loss must be computed from "
+                 "every sample of y and t.",
+                 f"サンプル {i} の正解クラスの確率を 0.5 から 0.2 に変えても（他のサンプルはそのまま）、cross_entropy_error が"
+                 f"同じ値 {first!r} を返しました。損失は y と t のすべてのサンプルから計算してください。",
+                 key="constant")
 
 
 @over_all_cases
 def check_cross_entropy_zero_probability(cross_entropy_error) -> None:
     """cross_entropy_error stays finite when the true class has probability 0."""
-    losses = []
-    for y, labels in ((np.array([[0.0, 0.4, 0.6], [0.1, 0.0, 0.9]]), np.array([0, 1])),
+    for y, labels in ((np.array([[0.4, 0.0, 0.6], [0.1, 0.9, 0.0]]), np.array([1, 2])),
                       (np.array([[0.0, 0.3, 0.2, 0.5], [0.1, 0.7, 0.1, 0.1]]), np.array([0, 1]))):
         _, _, _, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
-        value = _scalar_or_fail(got)
-        if not np.isfinite(value):
+        if not np.isfinite(_scalar_or_fail(got)):
             fail("cross_entropy_error returned inf when the true class has probability 0: log(0) is -inf. "
                  "Add a tiny delta inside the log: np.log(y + 1e-7).",
                  "正解クラスの確率が 0 のとき cross_entropy_error が inf を返しました。log(0) は -inf です。"
                  "log の中に小さな値を足してください：np.log(y + 1e-7)。",
                  key="cee.no_delta")
-        losses.append(value)
-    # Any finite value computed from the input passes: the formula itself is
-    # graded in its own cells (so a wrong sign or log10 costs points there).
-    _expect_computed(*losses)
+    # Any finite value computed from every sample passes: the formula itself
+    # is graded in its own cells (so a wrong sign or log10 costs points there).
+    _expect_each_sample_counts(cross_entropy_error)
 
 
 @over_all_cases
@@ -478,15 +541,12 @@ def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
     """cross_entropy_error does not modify y or t."""
     rng = rng_for("cee_keeps")
     y = _probabilities(rng, 4, 5)
-    labels = rng.integers(0, 5, size=4)
+    labels = _class_labels(rng, 4, 5)
     t, y_in, t_in, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
     expect_unchanged("cross_entropy_error (argument y)", y, y_in)
     expect_unchanged("cross_entropy_error (argument t)", t, t_in)
     # ... and computes something: a constant leaves every input alone too.
-    labels, y_right, y_wrong = _right_and_wrong()
-    first, second = (_scalar_or_fail(_run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y_, labels)[3])
-                     for y_ in (y_right, y_wrong))
-    _expect_computed(first, second)
+    _expect_each_sample_counts(cross_entropy_error)
 
 
 # ---------------------------------------------------- numerical gradient ---
@@ -702,14 +762,43 @@ def _expect_work(f, got, shape: tuple, name: str) -> None:
              key="numgrad.no_work")
 
 
+def _plus_slope(f, x0: np.ndarray):
+    """f + sum(x - x0): the same value as f at x0, a gradient larger by 1
+    everywhere.  A numerical gradient of it differs from the one of f in
+    every element (by 1, or h**2 with `/ 2 * h`, or a row's count when a row
+    is shifted at once); an answer computed from f at x0 alone does not."""
+    return lambda x: f(x) + float(np.sum(np.asarray(x, dtype=np.float64) - x0))
+
+
+def _expect_f_at_perturbed_points(got, got_sloped, shape: tuple, name: str) -> None:
+    """The answer must depend on f's values away from x: the student's
+    answer for f and for _plus_slope(f) must differ in every element."""
+    try:
+        a, b = (np.asarray(v, dtype=np.float64) for v in (got, got_sloped))
+    except (TypeError, ValueError):
+        return  # not numbers: the value cells say what is wrong
+    if a.shape != tuple(shape) or b.shape != tuple(shape) or not np.all(np.isfinite(a) & np.isfinite(b)):
+        return
+    same = np.isclose(a, b, rtol=1e-6, atol=0.0)
+    if np.any(same):
+        fail(f"numerical_gradient gave the same answer at {int(same.sum())} of {a.size} elements of {name} for f and "
+             "for f + sum(x - x0), which has the same value at x but a gradient larger by 1 everywhere: the answer "
+             "must come from f(x + h) and f(x - h) for each element, not from f at x alone.",
+             f"f と f + sum(x - x0)（x での値は同じで、勾配はどこでも 1 大きい）に対して、numerical_gradient が {name} の "
+             f"{a.size} 要素のうち {int(same.sum())} 要素で同じ答えを返しました。答えは各要素の f(x + h) と f(x - h) から"
+             "計算してください。x での f の値だけからは求まりません。",
+             key="numgrad.no_work")
+
+
 @over_all_cases
 def check_numerical_gradient_restores_x(numerical_gradient) -> None:
     """numerical_gradient leaves x exactly as it found it."""
     rng = rng_for("numgrad_restores")
 
-    def run(x):
+    def run(x, sloped: bool = False):
         x_in = x.copy()
-        f = _counted(guarded(_cubic(np.ones_like(x)), x.shape))
+        f = guarded(_cubic(np.ones_like(x)), x.shape)
+        f = _counted(_plus_slope(f, x) if sloped else f)
         return x, x_in, f, call("numerical_gradient(f, x)", numerical_gradient, f, InOut(x_in))
 
     x = rng.normal(size=(3, 4))
@@ -722,8 +811,12 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
              "numerical_gradient が x を変えたままにしています。f(x+h) と f(x-h) を計算した後、"
              "x[idx] = tmp_val で元の値に戻してください。",
              key="numgrad.not_restored")
-    # ... and did the work: a function that never evaluates f leaves x alone too.
+    # ... and did the work: a function that never evaluates f, or only at x, leaves x alone too.
     _expect_work(f, got, x.shape, "x")
+    # On tiny values (about 1e-200) any h > 0 changes x, even one too small to change an ordinary x
+    # (graded as numgrad.zero in the value cells), so the work is seen whatever h is.
+    tiny = rng.normal(size=x.shape) * 1e-200
+    _expect_f_at_perturbed_points(run(tiny)[3], run(tiny, sloped=True)[3], x.shape, "x")
 
 
 def _describe_answer(got) -> str:
@@ -777,6 +870,10 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
              "x のコピーではなく x そのものをその場で（x[idx] = tmp_val + h）変更してください。",
              key="numgrad.copies_x")
     _expect_work(f, got, W0.shape, "net.W")
+    W_sloped = W0.copy()
+    sloped = _plus_slope(lambda _w: loss_of(W_sloped), W0)  # reads W, like f, plus a slope
+    _expect_f_at_perturbed_points(got, call("numerical_gradient(f, net.W)", numerical_gradient,
+                                            guarded(sloped, W0.shape), InOut(W_sloped)), W0.shape, "net.W")
     # This cell grades one behaviour: f sees the in-place changes.  So the
     # answer is compared with the student's own answer for the same loss
     # written as a function of its argument (f = lambda w: loss(w)): a

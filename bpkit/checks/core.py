@@ -41,6 +41,10 @@ __all__ = [
     "note",
     "collecting_notes",
     "hard_coded",
+    "finite_differences",
+    "huge",
+    "Variant",
+    "split_variants",
     "quietly",
     "call",
     "guarded",
@@ -53,6 +57,8 @@ __all__ = [
     "rng_for",
     "seeded",
     "expect_close",
+    "is_right",
+    "one_number",
     "all_cases",
     "over_all_cases",
     "expect_unchanged",
@@ -100,6 +106,82 @@ def hard_coded(*examples) -> Mistake:
         "from the arguments instead of returning a fixed number.",
         "結果が例題の値と同じですが、今回の入力は例題とは違います。決まった値を返すのではなく、引数から計算してください。",
         matches)
+
+
+def finite_differences(what: str, formula: str, value: Any) -> Mistake:
+    """A backward pass computed by finite differences (numerical_gradient of
+    the forward pass) instead of backpropagation.  value: what finite
+    differences give on a case where they cannot reach the tolerance (a step
+    of h = 1e-4 is lost to floating point there: zeros, or multiples of a
+    coarse step), and, on the ordinary cases, the right answer (they agree
+    there), so an answer wrong elsewhere is never taken for this mistake."""
+    return Mistake(
+        "finite_differences",
+        f"{what} is computed by finite differences (numerical_gradient of the forward pass), not by "
+        f"backpropagation: on inputs where a step of h = 1e-4 is lost to floating point, it gives what finite "
+        f"differences give there, not the gradient {formula} gives exactly. This chapter grades backprop: "
+        f"compute {what} with its formula, {formula}, and keep numerical_gradient to check it.",
+        f"{what} が誤差逆伝播ではなく数値微分（順伝播の numerical_gradient）で計算されています。h = 1e-4 のずらしが"
+        f"浮動小数点では消えてしまう入力では、{formula} が与える正確な勾配ではなく、数値微分の値になります。この章で"
+        f"採点するのは誤差逆伝播です。{what} は式 {formula} で計算し、numerical_gradient は確認に使ってください。",
+        value)
+
+
+def huge(rng: np.random.Generator, shape) -> np.ndarray:
+    """Random values of either sign with magnitudes in [2**45, 2**46): there
+    x + 1e-4 == x in float64 (the spacing of doubles is 2**-7), so finite
+    differences with h = 1e-4 see no change at all, while a formula that
+    does not depend on x (dout @ W.T, dout * y, the ReLU mask) is exact."""
+    return rng.choice([-1.0, 1.0], size=shape) * 2.0 ** 45 * (1.0 + rng.random(size=shape))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a student's code may compute an answer: its value on the
+    case's inputs (None where that way raises) and the keys of the known
+    mistakes it makes (an empty set: a correct way).
+
+    Mistakes compose: one function may make several at once (a mean over
+    N*C *and* no 1e-7), and each grade cell grades only its own.  A check
+    lists every combination it knows, and split_variants() turns them into
+    what that cell accepts and what it names, so no draw of the inputs can
+    decide whether a mistake graded elsewhere costs points here."""
+
+    value: Any
+    keys: frozenset = frozenset()
+
+
+def _any_value(values: list) -> Any:
+    """A Mistake model (or an alternative) matching any of `values`, or None
+    if there is none (that model predicts nothing for this input)."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values if v is not None]
+    arrays = [a for a in arrays if np.all(np.isfinite(a))]
+    if not arrays:
+        return None
+    if all(a.shape == () for a in arrays):
+        stacked = np.array(arrays)
+        return lambda got: got.shape == () and bool(np.any(np.isclose(got, stacked, rtol=RTOL, atol=ATOL)))
+    return lambda got: any(got.shape == a.shape and np.allclose(got, a, rtol=RTOL, atol=ATOL) for a in arrays)
+
+
+def split_variants(variants: Iterable[Variant], owned: Iterable[Mistake]) -> tuple[list, list[Mistake]]:
+    """(alternatives, mistakes) for expect_close, from every known way of
+    computing one answer.
+
+    - owned: the mistakes this cell grades (their key, en, ja; the value is
+      ignored), in the order they are named.
+    - alternatives: [a model matching every variant that makes none of the
+      owned mistakes] -- correct, or wrong only in ways graded in another cell.
+    - mistakes: for each owned key, a Mistake whose model matches every
+      variant making that mistake, alone or with any others (so an answer
+      with two mistakes of this cell is named by the first one it shows)."""
+    variants = list(variants)
+    owned = list(owned)
+    keys = {m.key for m in owned}
+    allowed = _any_value([v.value for v in variants if not v.keys & keys])
+    mistakes = [Mistake(m.key, m.en, m.ja, _any_value([v.value for v in variants if m.key in v.keys]))
+                for m in owned]
+    return ([allowed] if allowed is not None else []), mistakes
 
 
 def fail(en: str, ja: str, detail: str = "", key: str = "") -> None:
@@ -300,7 +382,7 @@ def gives(fn: Callable, args: tuple, expected: Any, *, scalar: bool = False,
     try:
         got = call("", fn, *args)
         if scalar:
-            return bool(np.isclose(float(got), float(expected), rtol=rtol, atol=atol))
+            return bool(np.isclose(one_number(got), float(expected), rtol=rtol, atol=atol))
         got = np.asarray(got, dtype=np.float64)
         return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
     except (CheckFailure, TypeError, ValueError):
@@ -344,13 +426,25 @@ def rng_for(name: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
+def one_number(got: Any) -> float:
+    """got as a float: a Python or NumPy number, a 0-d array, or an array
+    holding one number (NumPy 2 refuses float() of shape (1,); whether a
+    loss may be such an array is for the cell that grades it to say).
+    TypeError or ValueError for anything else."""
+    if isinstance(got, np.ndarray) and got.size == 1 and got.ndim > 0:
+        if got.dtype.kind not in "biuf":
+            raise TypeError(f"an array of dtype {got.dtype}")
+        got = got.reshape(())
+    return float(got)
+
+
 def _as_float_array(what: str, got: Any, scalar: bool) -> np.ndarray:
     if got is None:
         fail(f"{what} returned None: did you forget `return`?",
              f"{what} が None を返しました。`return` を書き忘れていませんか？", key="returned_none")
     if scalar:
         try:
-            value = float(got)
+            value = one_number(got)
         except (TypeError, ValueError):
             fail(f"{what} should be a single number, but it is {_describe(got)}.",
                  f"{what} は 1 つの数（スカラー）であるべきですが、{_describe(got)} でした。", key="wrong_type")
@@ -481,6 +575,18 @@ def over_all_cases(check: Callable) -> Callable:
         with all_cases():
             check(student)
     return judged
+
+
+def is_right(got: Any, expected: Any, scalar: bool = False) -> bool:
+    """Would expect_close accept `got` as `expected` itself?  (A check may
+    skip building the models of mistakes for an answer that is right.)"""
+    try:
+        value = np.asarray(one_number(got) if scalar else got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if isinstance(got, np.ndarray) and got.dtype.kind not in "biuf":
+        return False
+    return _matches(value, np.asarray(expected, dtype=np.float64))
 
 
 def expect_close(what: str, got: Any, expected: Any, *,

@@ -44,6 +44,7 @@ __all__ = [
     "get",
     "functions",
     "checks_in_cell",
+    "objects_in_cell",
     "mistake_keys",
     "keys_in_source",
     "generic_keys",
@@ -61,6 +62,7 @@ _MODULE_NAMES = "|".join(MODULES)
 #: A well-formed check name: one of MODULES, a dot, a behaviour.
 NAME = re.compile(rf"^(?:{_MODULE_NAMES})\.\w{{1,60}}$")
 _CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULE_NAMES})\.\w+)["']""")
+_CHECKED_OBJECT = re.compile(rf"""\bcheck\(\s*["'](?:{_MODULE_NAMES})\.\w+["']\s*,\s*(\w+)""")
 _PREFIX = "check_"
 
 
@@ -110,6 +112,12 @@ def functions() -> dict[str, Callable[[object], None]]:
 def checks_in_cell(source: str) -> list[str]:
     """The check names a (trusted, instructor's) grade cell calls."""
     return _CHECK_CALL.findall(source)
+
+
+def objects_in_cell(source: str) -> list[str]:
+    """The names of the student's objects a grade cell hands to its checks
+    (``check("ch5.relu_backward", Relu)`` -> ``Relu``)."""
+    return _CHECKED_OBJECT.findall(source)
 
 
 # ------------------------------------------------------------ mistake keys ---
@@ -226,6 +234,7 @@ class GradeCell:
     grade_id: str
     checks: tuple[str, ...]
     points: float
+    objects: tuple[str, ...] = ()  # the student's objects its checks grade (Relu, TwoLayerNet, ...)
 
 
 def grade_cells(root, assignment: str | None = None) -> list[GradeCell]:
@@ -242,7 +251,8 @@ def grade_cells(root, assignment: str | None = None) -> list[GradeCell]:
             if is_grade(cell) and not is_solution(cell):
                 meta = cell.metadata["nbgrader"]
                 found.append(GradeCell(path.parent.name, path.stem, meta["grade_id"],
-                                       tuple(checks_in_cell(cell.source)), float(meta.get("points") or 0)))
+                                       tuple(checks_in_cell(cell.source)), float(meta.get("points") or 0),
+                                       tuple(objects_in_cell(cell.source))))
     return found
 
 

@@ -56,7 +56,7 @@ from bpkit.course import id_problem
 from bpkit.grading.intake import Limits, Refused, check_timestamp, take_in, tree_hash
 from bpkit.grading.gradebook import GradebookWriter, scratch_gradebooks_without_fsync, template_gradebook
 from bpkit.grading.records import NOT_GRADED_FILE, failure_summary, record_intake_notes, record_not_graded
-from bpkit.grading.verdicts import annotate, apply_verdicts, judged_only
+from bpkit.grading.verdicts import annotate, apply_verdicts, graded_with, judged_only
 from bpkit.isolation.kernelspec import fork_kernelspec_dir, sandbox_kernelspec_dir
 
 __all__ = ["WorkerResult", "grade_submissions", "submission_hash", "MARKER", "WORKER_MEMORY_BYTES", "worker_memory_bytes",
@@ -238,8 +238,9 @@ def _grade_one(student: str) -> WorkerResult:
     with timings.stage("annotate"):
         folder = course.autograded(student, assignment)
         if judge is not None:
-            record = apply_verdicts(result.grades, judge, _once("grade_cells", lambda: _grade_cells(course, assignment)))
-            annotate(folder, record.cells, record)  # adds the grading side's reasons and findings to the record
+            cells = _once("grade_cells", lambda: _grade_cells(course, assignment))
+            record = apply_verdicts(result.grades, judge, cells)
+            annotate(folder, record.cells, record, graded_with(cells))  # adds the grading side's reasons and findings
             record.write(folder)
         else:  # --no-sandbox: no verdicts, but formgrader still shows no [data] line or kit frames
             annotate(folder, {name: {} for name in result.grades})

@@ -22,7 +22,8 @@ from bpkit.grading.root_cause import explain_name_errors
 from bpkit.preprocessors.feedback_summary import HEATMAP_METADATA, keep_heatmap_data, tidy_error
 from bpkit.probe import NOT_PASSED
 
-__all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "kit_keys", "NOT_RUN", "NOT_CHECKED", "VISIBLE_ONLY"]
+__all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "kit_keys", "graded_with", "visible_only_note",
+           "NOT_RUN", "NOT_CHECKED", "VISIBLE_ONLY", "VISIBLE_ONLY_UNEXPLAINED", "COST_LIMIT_KEY"]
 
 
 def cell_verdict(judge, names, unreached: str) -> CellVerdict:
@@ -45,6 +46,9 @@ def refusals(judge) -> list[Finding]:
                                              "the grader stopped answering this notebook"))
     return found
 
+
+#: The key of a check a resource cap stopped (bpkit.judging.judge.CostLimit): never an integrity finding.
+COST_LIMIT_KEY = "cost_limit"
 
 NOT_RUN = ("This cell never ran: the notebook's kernel stopped before it (killed, out of memory or time).\n"
            "このセルは実行されませんでした。その前にカーネルが停止しました（強制終了、メモリ不足または時間切れ）。\n"
@@ -85,12 +89,13 @@ def apply_verdicts(grades: dict[str, dict[str, float | None]], judge, grade_cell
     returns the record (verdicts and findings).
 
     A cell the judge failed scores zero, whatever the notebook showed (a
-    pass there is an integrity finding).  A cell the judge passed keeps its
-    points even if the cell's visible example failed in the notebook: the
-    hidden check is the grade, and a visible example that fails while the
-    behaviour it illustrates passes is failing because of a mistake graded
-    in another cell (e.g. an Affine.backward whose dx raises, in the dW
-    cell), which must not cost points twice."""
+    pass there is an integrity finding, unless a cost cap stopped the
+    check: that is never one).  A cell the judge passed keeps its points
+    even if the cell's visible example failed in the notebook: the hidden
+    check covers everything the example asserts, so such a failure comes
+    from code graded in another cell (e.g. an Affine.backward whose dx
+    raises, in the dW cell), which must not cost points twice; annotate's
+    note names that cell when it failed, and claims nothing otherwise."""
     record = JudgeRecord(findings=refusals(judge))
     for notebook, scores in grades.items():
         for grade_id, score in scores.items():
@@ -101,7 +106,7 @@ def apply_verdicts(grades: dict[str, dict[str, float | None]], judge, grade_cell
             verdict.in_notebook = score
             record.cells.setdefault(notebook, {})[grade_id] = verdict
             if not verdict.passed:
-                if score:
+                if score and f"[{COST_LIMIT_KEY}]" not in verdict.message.splitlines():  # a cost, not misconduct
                     record.findings.append(Finding(notebook, grade_id, (verdict.message.splitlines() or [""])[0],
                                                    score))
                 scores[grade_id] = 0.0
@@ -111,10 +116,43 @@ def apply_verdicts(grades: dict[str, dict[str, float | None]], judge, grade_cell
 
 
 VISIBLE_ONLY = ("Note: this cell's visible example failed, but the grader's hidden check of the behaviour it "
-                "grades passed, so the cell keeps its points: the failure comes from a mistake graded in another "
-                "cell.\n"
+                "grades passed, so the cell keeps its points: the example also runs code graded in {cells_en}, "
+                "which did not pass, and the failure comes from that mistake.\n"
                 "注意：このセルの表示されている例は失敗しましたが、このセルが採点する動作の隠しテストには合格したので、得点は"
-                "そのままです。失敗の原因は別のセルで採点される誤りです。\n")
+                "そのままです。この例は {cells_ja} で採点されるコードも実行しており、そのセルは不合格でした。失敗の原因は"
+                "その誤りです。\n")
+VISIBLE_ONLY_UNEXPLAINED = (
+    "Note: this cell's visible example failed, but the grader's hidden check of the behaviour it grades passed, "
+    "so the cell keeps its points. No other cell that grades the same code failed, so the error above is the only "
+    "clue: read it, and tell your instructor if you think the example is wrong.\n"
+    "注意：このセルの表示されている例は失敗しましたが、このセルが採点する動作の隠しテストには合格したので、得点は"
+    "そのままです。同じコードを採点する他のセルはすべて合格しているので、手がかりは上のエラーだけです。エラーを読み、"
+    "例が間違っていると思う場合は先生に知らせてください。\n")
+
+
+def visible_only_note(failed_elsewhere: list[str]) -> str:
+    """The note for a cell the judge passed whose visible example failed:
+    naming the cells that grade the same code and did not pass (a claim
+    made only when there is one), else saying no such cell failed."""
+    if not failed_elsewhere:
+        return VISIBLE_ONLY_UNEXPLAINED
+    cells = ", ".join(f"`{c}`" for c in failed_elsewhere)
+    return VISIBLE_ONLY.format(cells_en=f"the cell{'s' if len(failed_elsewhere) > 1 else ''} {cells}",
+                               cells_ja=f"セル {cells}")
+
+
+def graded_with(grade_cells: dict) -> dict[str, dict[str, tuple[str, ...]]]:
+    """notebook -> grade id -> the other grade cells of that notebook whose
+    checks grade the same student object (Affine, TwoLayerNet, ...): where a
+    visible example's failure may come from.  grade_cells: notebook ->
+    grade id -> the registry's GradeCell (read from source/)."""
+    related: dict[str, dict[str, tuple[str, ...]]] = {}
+    for notebook, cells in grade_cells.items():
+        for grade_id, cell in cells.items():
+            objects = set(getattr(cell, "objects", ()) or ())
+            related.setdefault(notebook, {})[grade_id] = tuple(
+                other for other, o in cells.items() if other != grade_id and objects & set(getattr(o, "objects", ()) or ()))
+    return related
 
 
 def _judged_error(cell, message: str):
@@ -126,10 +164,12 @@ def _judged_error(cell, message: str):
     return nbformat.v4.new_output("error", ename="CheckFailure", evalue=text, traceback=[f"CheckFailure: {text}"])
 
 
-def annotate(folder: Path, cells: dict[str, dict[str, CellVerdict]], record: JudgeRecord | None = None) -> None:
+def annotate(folder: Path, cells: dict[str, dict[str, CellVerdict]], record: JudgeRecord | None = None,
+             related: dict | None = None) -> None:
     """Put the judge's diagnosis into the graded notebook (for feedback and
     formgrader), cell by cell (_annotate_cell); cells: notebook -> grade id -> verdict ({} for
-    none, as with --no-sandbox); every graded cell's errors
+    none, as with --no-sandbox); related: graded_with(grade cells), for the
+    note of a cell whose visible example failed; every graded cell's errors
     then lose their ``[data]`` lines (moved to the cell's metadata) and the
     kit's own traceback frames (bpkit/probe.py, the checks), so formgrader
     shows what the feedback shows; and a NameError caused by an earlier
@@ -152,9 +192,12 @@ def annotate(folder: Path, cells: dict[str, dict[str, CellVerdict]], record: Jud
         if record is not None:
             changed = _student_text_only(nb, notebook, record) or changed
         for cell in nb.cells:
-            verdict = verdicts.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            verdict = verdicts.get(grade_id)
             if verdict:
-                changed = _annotate_cell(cell, verdict) or changed
+                others = (related or {}).get(notebook, {}).get(grade_id, ())
+                failed = [o for o in others if o in verdicts and not verdicts[o].passed]
+                changed = _annotate_cell(cell, verdict, failed) or changed
         changed = _tidy_errors(nb) or changed
         before = {id(o): o.get("evalue") for c in nb.cells for o in c.get("outputs", [])
                   if o.get("output_type") == "error"}
@@ -237,9 +280,10 @@ def kit_keys() -> frozenset[str]:
                              "judged", "grader_memory", "not_implemented", "wrote to stderr", "failed", "cell deleted"})
 
 
-def _annotate_cell(cell, verdict: CellVerdict) -> bool:
+def _annotate_cell(cell, verdict: CellVerdict, failed_elsewhere: list[str] = ()) -> bool:
     """One judged grade cell: the checks' notes (no points lost) as printed
-    output; for a pass, a note if the cell's visible example failed; for a
+    output; for a pass, a note if the cell's visible example failed (naming
+    failed_elsewhere, the cells grading the same code that did not pass); for a
     failure, the judge's diagnosis in place of the probe's placeholder (the
     sandbox is told pass/fail only) or, for a cell that shows no error of its
     own, as a new error output.  Returns whether the cell changed."""
@@ -251,7 +295,7 @@ def _annotate_cell(cell, verdict: CellVerdict) -> bool:
         changed = True
     if verdict.passed:
         if verdict.in_notebook is not None and errors:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=VISIBLE_ONLY))
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=visible_only_note(list(failed_elsewhere))))
             changed = True
         return changed
     placeholder = [o for o in errors if o.get("evalue") == NOT_PASSED]

@@ -30,7 +30,8 @@ from bpkit.judging.wire import (MAX_KEY, SOCKET_NAME, Codec, ProtocolError, erro
                                 receive, send, take_blob)
 from bpkit.timings import stage
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "GraderOutOfMemory", "CALL_TIMEOUT", "MAX_REFUSED"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "GraderOutOfMemory", "CostLimit", "CALL_TIMEOUT", "MAX_REFUSED",
+           "callback_budget"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0
@@ -40,8 +41,18 @@ MAX_REFUSED = 8
 #: Elements of an array the judge assigns into the sandbox (parameters of a small network).
 MAX_ASSIGN = 100_000
 #: Calls of one of the check's own functions (e.g. f of numerical_gradient) the
-#: student's code may make per element of the arrays it was given, plus a few.
-CALLBACKS_PER_ELEMENT, CALLBACKS_EXTRA = 8, 64
+#: student's code may make in one call: CALLBACKS_PER_SQUARE per square of the
+#: number of elements it was given, and at least CALLBACKS_MIN.  A numerical
+#: gradient needs 2 per element; one that repeats the whole pass for every
+#: element (O(n^2), slow but correct) needs 2 n^2, 288 for the largest x of
+#: the checks (12 elements), so the cap is 14 times that.  It exists to stop
+#: storms of callbacks (a judge kept busy), never correct code.
+CALLBACKS_PER_SQUARE, CALLBACKS_MIN = 16, 4096
+
+
+def callback_budget(size: int) -> int:
+    """Calls of a check's function allowed in one call given `size` elements."""
+    return max(CALLBACKS_MIN, CALLBACKS_PER_SQUARE * size * size)
 
 
 class GraderOutOfMemory(BaseException):
@@ -54,12 +65,24 @@ class GraderOutOfMemory(BaseException):
 
 
 class SandboxGone(BaseException):
-    """The sandbox stopped answering (timeout, closed, or not plain data).
+    """The sandbox stopped answering (closed, or not plain data).
 
     A BaseException, so the checks' own ``except Exception`` (which turns a
     student's exception into a named mistake) lets it through.
     args: (English reason, Japanese reason).
     """
+
+
+class CostLimit(SandboxGone):
+    """A resource cap stopped the check (time for one answer, time for the
+    whole check, calls of the check's own function): a matter of cost, never
+    of misconduct.  args: (English, Japanese), each naming the cap and the
+    numbers; the verdict's key is ``cost_limit``, which is never an integrity
+    finding (bpkit.grading.verdicts)."""
+
+
+COST_NOT_MISCONDUCT = ("This is about the cost of the check, not about misconduct",
+                       "これはチェックにかかる量の問題で、不正を疑うものではありません")
 
 
 def _gone_stopped() -> SandboxGone:
@@ -94,8 +117,16 @@ class Remote:
         self._connection, self._key = connection, key
         self.remote_type = remote_type
 
-    def __call__(self, *args):
-        return self._connection.request({"op": "call", "target": self._key}, args)
+    def __call__(self, *args, **kwargs):
+        """Call it with plain data; keyword arguments (numbers only, such as
+        TwoLayerNet(input_size=...)) go by value, never mirrored back."""
+        header = {"op": "call", "target": self._key}
+        if kwargs:
+            if len(kwargs) > 8 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                          for v in kwargs.values()):
+                raise TypeError("the judge passes at most 8 keyword arguments, numbers only")
+            header["kwargs"] = {str(k)[:40]: float(v) if isinstance(v, float) else int(v) for k, v in kwargs.items()}
+        return self._connection.request(header, args)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):  # no RPC for NumPy's and Python's protocol probes
@@ -118,6 +149,14 @@ class Remote:
         header = {"op": "assign", "target": self._key, ("name" if attribute else "key"): key}
         return self._connection.request(header, value=value)
 
+    def _keys(self) -> list:
+        """The keys of a dict in the sandbox, in order (strings and small
+        integers; other keys as "<type>"); TypeError if it is no dict."""
+        keys = self._connection.request({"op": "keys", "target": self._key})
+        if not isinstance(keys, list):
+            raise TypeError("not a list of keys")
+        return [k if isinstance(k, int) and not isinstance(k, bool) else str(k)[:MAX_KEY] for k in keys]
+
     def __dir__(self) -> list[str]:
         """The object's public attribute names (for "did you mean ...?")."""
         names = self._connection.request({"op": "names", "target": self._key})
@@ -136,6 +175,8 @@ class _Callback:
     function: object
     shapes: tuple[tuple[int, ...], ...]
     left: int
+    budget: int = 0
+    size: int = 0
 
 
 class _Connection:
@@ -143,9 +184,11 @@ class _Connection:
 
     deadline: time.monotonic() by which the whole check must be over."""
 
-    def __init__(self, sock: socket.socket, timeout: float = CALL_TIMEOUT, deadline: float | None = None):
+    def __init__(self, sock: socket.socket, timeout: float = CALL_TIMEOUT, deadline: float | None = None,
+                 seconds: float | None = None):
         self.sock, self.timeout = sock, timeout
         self.deadline = deadline if deadline is not None else time.monotonic() + 2 * timeout
+        self.seconds = seconds  # the whole check's budget, for the message
         self.callbacks: dict[int, _Callback] = {}
         self._shapes: tuple = ()  # shapes of the array arguments of the call being encoded
         self.codec = Codec(self._make_ref, self._resolve)
@@ -157,7 +200,8 @@ class _Connection:
         if callable(value) and self._shapes:  # a function of the check's, e.g. f for numerical_gradient
             key = len(self.callbacks)
             size = sum(int(np.prod(shape)) for shape in self._shapes)
-            self.callbacks[key] = _Callback(value, self._shapes, CALLBACKS_PER_ELEMENT * size + CALLBACKS_EXTRA)
+            budget = callback_budget(size)
+            self.callbacks[key] = _Callback(value, self._shapes, budget, budget, size)
             return {"t": "callback", "id": key}
         raise TypeError(f"the judge cannot send a {type(value).__name__}")
 
@@ -172,15 +216,17 @@ class _Connection:
     def _receive(self) -> tuple[dict, list[bytes]]:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise _gone_too_long()
+            raise _gone_too_long(self.seconds)
         try:
             self.sock.settimeout(min(self.timeout, left))
             return receive(self.sock)
         except (socket.timeout, TimeoutError):
             if time.monotonic() >= self.deadline:
-                raise _gone_too_long() from None
-            raise SandboxGone(f"the student's code did not answer within {self.timeout:g} s (an endless loop?)",
-                              f"{self.timeout:g} 秒以内に応答がありませんでした（無限ループ？）") from None
+                raise _gone_too_long(self.seconds) from None
+            raise CostLimit(f"your code did not answer within {self.timeout:g} s, the limit for one answer (an endless "
+                            "loop, or far more work than this check needs)",
+                            f"1 回の答えの制限時間 {self.timeout:g} 秒以内にコードが応答しませんでした（無限ループか、"
+                            "このチェックに必要な量をはるかに超える計算）") from None
         except (OSError, ConnectionError):
             raise _gone_stopped() from None
         except (ProtocolError, ValueError, KeyError, TypeError) as exc:
@@ -246,8 +292,11 @@ class _Connection:
             callback = self.callbacks[int(request["id"])]
             callback.left -= 1
             if callback.left < 0:
-                raise SandboxGone("the student's code called the function it was given too many times",
-                                  "渡された関数の呼び出し回数が多すぎます")
+                raise CostLimit(f"your code called the function f it was given more than {callback.budget} times in "
+                                f"one call for {callback.size} elements, the limit (a numerical gradient needs 2 calls "
+                                f"per element, {2 * callback.size} here)",
+                                f"1 回の呼び出しの中で、渡された関数 f を {callback.size} 要素に対して制限の {callback.budget} 回を"
+                                f"超えて呼びました（数値微分に必要なのは 1 要素につき 2 回、ここでは {2 * callback.size} 回です）")
             args = self._callback_args(callback, request.get("args", []), blobs)
             with quietly():
                 value = callback.function(*args)
@@ -289,9 +338,13 @@ ASKED_TWICE = Verdict(False, "This check was asked for more than once while the 
 
 
 
-def _gone_too_long() -> SandboxGone:
-    return SandboxGone("the check took longer than it may (the student's code is too slow, or keeps the grader busy)",
-                       "チェックが制限時間を超えました（コードが遅すぎるか、採点プログラムを占有しています）")
+def _gone_too_long(seconds: float | None = None) -> CostLimit:
+    limit = f"{seconds:g} s" if seconds is not None else "its time limit"
+    limit_ja = f" {seconds:g} 秒" if seconds is not None else ""
+    return CostLimit(f"the whole check took longer than {limit}, the limit for one check (the code is far slower "
+                     "than this check needs)",
+                     f"チェック全体が 1 つのチェックの制限時間{limit_ja}を超えました（このチェックに必要な量よりはるかに"
+                     "遅いコードです）")
 
 
 class Judge:
@@ -375,7 +428,7 @@ class Judge:
             if name in self.verdicts:  # one call is all a grade cell makes: the cell loses its points
                 self.verdicts[name] = [ASKED_TWICE]
             return
-        connection = _Connection(sock, self.timeout, time.monotonic() + self.check_seconds)
+        connection = _Connection(sock, self.timeout, time.monotonic() + self.check_seconds, self.check_seconds)
         verdict = self.run(name, Remote(connection, 0, "object"))
         self.verdicts[name] = [verdict]
         try:
@@ -396,6 +449,12 @@ class Judge:
             return Verdict(False, "The grader ran out of memory while checking this cell; it is graded again.\n"
                                   "採点プログラムがこのセルの確認中にメモリ不足になりました。もう一度採点します。\n"
                                   "[grader_memory]", "\n".join(notes))
+        except CostLimit as exc:
+            en, ja = (exc.args + ("", ""))[:2]
+            return Verdict(False, f"The grader stopped checking because of a limit on cost: {en}. "
+                                  f"{COST_NOT_MISCONDUCT[0]}.\n"
+                                  f"コストの制限により採点を中断しました：{ja}。{COST_NOT_MISCONDUCT[1]}。\n[cost_limit]",
+                           "\n".join(notes))
         except SandboxGone as exc:
             en, ja = (exc.args + ("", ""))[:2]
             return Verdict(False, f"The grader stopped checking: {en}.\n採点を中断しました：{ja}。\n[sandbox]",

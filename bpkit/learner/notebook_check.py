@@ -35,7 +35,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 
 from bpkit.checks import registry
 from bpkit.grading.records import failure_reason, judge_failures, mistake_key
-from bpkit.grading.verdicts import NOT_CHECKED, annotate, apply_verdicts, judged_only
+from bpkit.grading.verdicts import NOT_CHECKED, annotate, apply_verdicts, graded_with, judged_only
 from bpkit.judging.judge import CALL_TIMEOUT, Judge
 from bpkit.judging.wire import ENV as JUDGE_ENV
 from bpkit.learner.outcome import Outcome, from_message
@@ -252,7 +252,7 @@ def _score(run, exercise: Exercise, cells: dict[str, GradedCell], judge, stopped
     nbformat.write(run, folder / f"{exercise.notebook}.ipynb")
     # the judge's diagnosis, the grading side's cause of a cell that failed before its check, tidied
     # errors, NameErrors traced to their cause: as bpkit grade writes them (the record decides, never kernel text)
-    annotate(folder, record.cells, record)
+    annotate(folder, record.cells, record, graded_with(grade_cells))
     run.cells = nbformat.read(folder / f"{exercise.notebook}.ipynb", as_version=4).cells
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in run.cells if is_grade(c) and not is_solution(c)}
     diagnosed = judge_failures(record)

@@ -2,7 +2,7 @@
 # threat: infinite loops
 # softmax never returns for scores around 1000.  The grader stops waiting,
 # nbgrader interrupts the cell, and the next cells run as usual.
-# expect: softmax_no_overflow_for_large_scores sandbox
+# expect: softmax_no_overflow_for_large_scores cost_limit
 
 # %% softmax
 def softmax(x):

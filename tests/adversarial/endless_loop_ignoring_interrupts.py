@@ -3,7 +3,7 @@
 # softmax ignores SIGINT and never returns for scores around 1000.  The
 # kernel cannot be interrupted, so it is killed at the notebook's time limit;
 # the cells checked before keep their points, the ones after never ran.
-# expect: softmax_no_overflow_for_large_scores sandbox
+# expect: softmax_no_overflow_for_large_scores cost_limit
 # expect: cross_entropy_one_hot_matches_book_examples not_run
 # expect: cross_entropy_accepts_integer_labels not_run
 # expect: cross_entropy_accepts_single_sample not_run

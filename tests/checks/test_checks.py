@@ -2,6 +2,8 @@
 mistake fails the check of its behaviour with its own key and a message in
 English and Japanese.  (Fast, in-process; the same mistakes are also graded
 through real notebooks in test_sample_class.py.)"""
+import re
+
 import numpy as np
 import pytest
 
@@ -434,3 +436,92 @@ def test_central_differences_are_accurate_enough_for_the_thresholds():
     layer.forward(x)
     numeric = central_difference(lambda z: np.sum(ref.Sigmoid().forward(z) * dout), x)
     assert relative_error(layer.backward(dout), numeric) < 1e-8
+
+
+# ------------------------------------------------------------- mistakes compose (issue 21) ---
+
+def test_split_variants_accepts_mistakes_graded_elsewhere_and_names_its_own_in_any_combination():
+    from bpkit.checks.core import Mistake, Variant, split_variants
+
+    own = Mistake("own", "en", "ja", None)
+    variants = [Variant(1.0), Variant(2.0, frozenset({"elsewhere"})), Variant(3.0, frozenset({"own"})),
+                Variant(4.0, frozenset({"own", "elsewhere"}))]
+    (accepted,), (named,) = split_variants(variants, [own])
+    assert [accepted(np.asarray(v)) for v in (1.0, 2.0, 3.0, 4.0)] == [True, True, False, False]
+    assert [named.value(np.asarray(v)) for v in (1.0, 2.0, 3.0, 4.0)] == [False, False, True, True]
+    assert named.key == "own"
+
+
+@pytest.mark.parametrize("wrong, owner, key", [
+    (_cee_with(divide=lambda y: y.size, delta=0), "check_cross_entropy_one_hot", "cee.mean_over_classes"),
+    # two mistakes of the same cell: the first of its list is named
+    (_cee_with(log=np.log10, divide=lambda y: 1), "check_cross_entropy_one_hot", "cee.no_batch_mean"),
+])
+def test_two_mistakes_in_one_function_cost_only_their_own_cells(wrong, owner, key):
+    for name in ("check_cross_entropy_one_hot", "check_cross_entropy_labels", "check_cross_entropy_1d"):
+        if name == owner:
+            with pytest.raises(CheckFailure, match=rf"\[{re.escape(key)}\]"):
+                getattr(ch4, name)(wrong)
+        else:
+            assert getattr(ch4, name)(wrong) is None, name
+
+
+# ------------------------------------------------------------- backprop must be earned (issue 20) ---
+
+def _finite_difference_layer(layer):
+    """A reference layer whose backward is the central difference (h = 1e-4)
+    of its own forward pass, as with the given common/gradient.py."""
+    class ByFiniteDifferences(layer):
+        def forward(self, *args):
+            self._inputs = [np.array(a, dtype=float) for a in args]
+            return super().forward(*args)
+
+        def backward(self, dout=1):
+            inputs = self._inputs
+            if layer is ref.SoftmaxWithLoss:
+                return ref.numerical_gradient(lambda x_: layer().forward(x_, inputs[1]) * dout, inputs[0].copy())
+            if layer is ref.Affine:
+                W, b, x = self.W.copy(), self.b.copy(), inputs[0].reshape(inputs[0].shape[0], -1)
+                out = lambda x_, W_, b_: np.sum((x_ @ W_ + b_) * dout)  # noqa: E731
+                self.dW = ref.numerical_gradient(lambda W_: out(x, W_, b), W)
+                self.db = ref.numerical_gradient(lambda b_: out(x, W, b_), b)
+                return ref.numerical_gradient(lambda x_: out(x_, W, b), x.copy()).reshape(inputs[0].shape)
+            grads = []
+            for i in range(len(inputs)):
+                def f(v, i=i):
+                    args = [v if j == i else a for j, a in enumerate(inputs)]
+                    return np.sum(layer().forward(*args) * dout)
+                grads.append(ref.numerical_gradient(f, inputs[i].copy()))
+            return tuple(grads) if len(grads) > 1 else grads[0]
+    return ByFiniteDifferences
+
+
+BACKWARD_CHECKS = ["check_mul_layer", "check_add_layer", "check_relu_backward", "check_sigmoid_backward",
+                   "check_affine_backward_dx", "check_affine_backward_dW", "check_affine_backward_db",
+                   "check_softmax_with_loss_backward"]
+
+
+@pytest.mark.parametrize("name", BACKWARD_CHECKS)
+def test_a_backward_pass_by_finite_differences_fails_with_finite_differences(name):
+    with pytest.raises(CheckFailure, match=r"\[finite_differences\]"):
+        getattr(ch5, name)(_finite_difference_layer(target_for(name)))
+
+
+def test_a_network_gradient_by_finite_differences_fails_and_backprop_passes():
+    from bpkit.checks import twolayer
+    import reference.network as network
+
+    class ByFiniteDifferences(network.TwoLayerNet):
+        def gradient(self, x, t):
+            return {key: ref.numerical_gradient(lambda _: self.loss(x, t), self.params[key]) for key in self.params}
+
+    with pytest.raises(CheckFailure, match=r"\[finite_differences\]"):
+        twolayer.check_gradient(ByFiniteDifferences)
+    assert twolayer.check_gradient(network.TwoLayerNet) is None
+
+
+def test_huge_values_are_beyond_the_reach_of_a_step_of_h():
+    from bpkit.checks.core import huge
+
+    x = huge(np.random.default_rng(0), (1000,))
+    assert np.all(x + 1e-4 == x) and np.all(x - 1e-4 == x) and np.all(np.abs(x) >= 2.0 ** 45)

@@ -15,7 +15,7 @@ import reference as ref
 import reference.layers as layers
 import reference.network as network
 from bpkit.checks import registry
-from bpkit.judging.judge import MAX_ASSIGN, Judge, Remote, _Connection
+from bpkit.judging.judge import MAX_ASSIGN, Judge, Remote, _Connection, callback_budget
 from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
 from conftest import ROOT
 
@@ -116,8 +116,8 @@ def test_an_answer_that_never_comes_fails_the_check_after_the_timeout(tmp_path):
         got = verdict(judge, "ch4.softmax_1d", lambda x: time.sleep(6) or x)
     assert got["passed"] is False  # what the notebook is told
     (v,) = judge.verdicts["ch4.softmax_1d"]  # what counts: the timeout's own message, not a late answer
-    assert not v.passed and "did not answer within 2 s" in v.message and "[sandbox]" in v.message
-    assert "2 秒以内に応答がありませんでした" in v.message
+    assert not v.passed and "did not answer within 2 s" in v.message and "[cost_limit]" in v.message
+    assert "制限時間 2 秒以内にコードが応答しませんでした" in v.message and "not about misconduct" in v.message
 
 
 def test_a_kernel_that_hangs_up_mid_check_fails_it(judge):
@@ -250,14 +250,44 @@ def test_a_storm_of_callbacks_ends_the_check(judge):
         return ref.numerical_gradient(f, x)
 
     got = verdict(judge, "ch4.numerical_gradient_nd", storm)
-    assert not got["passed"] and "too many times" in got["message"] and "[sandbox]" in got["message"]
+    assert not got["passed"] and "[cost_limit]" in got["message"] and "[sandbox]" not in got["message"]
+    # the message names the cap and the numbers, in both languages, and says it is about cost
+    cap = callback_budget(6)
+    assert f"more than {cap} times in one call for 6 elements" in got["message"]
+    assert f"6 要素に対して制限の {cap} 回" in got["message"]
+    assert "not about misconduct" in got["message"] and "不正を疑うものではありません" in got["message"]
+
+
+def _quadratic_numerical_gradient(repeats: int = 1):
+    """A correct numerical gradient that repeats the whole pass for every
+    element (O(n^2) calls of f), `repeats` times over."""
+    def numerical_gradient(f, x):
+        grad = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            for _ in range(repeats):
+                whole = ref.numerical_gradient(f, x)
+            grad[idx] = whole[idx]
+        return grad
+    return numerical_gradient
+
+
+@pytest.mark.parametrize("name", [n for n in registry.checks() if n.startswith("ch4.numerical_gradient")])
+def test_a_slow_but_correct_numerical_gradient_passes_with_a_wide_margin(tmp_path, name):
+    # O(n^2) calls of f, and four times that: the cap on calls is about cost, never about correct code
+    for repeats in (1, 4):
+        (tmp_path / str(repeats)).mkdir()
+        with Judge(tmp_path / str(repeats), timeout=ANSWER_SECONDS) as judge:
+            got = verdict(judge, name, _quadratic_numerical_gradient(repeats))
+            assert got["passed"], (repeats, got["message"])
+    assert 4 * 2 * 12 ** 2 <= callback_budget(12)  # 12 elements: the largest x of the checks
 
 
 def test_a_check_has_a_time_budget_as_a_whole(tmp_path):
     # each answer comes well within the per-answer timeout; together they outlast the check's budget
     with Judge(tmp_path, timeout=ANSWER_SECONDS, check_seconds=3.0) as judge:
         got = verdict(judge, "ch4.softmax_batch", lambda x: time.sleep(1.0) or ref.softmax(x))
-        assert not got["passed"] and "longer than it may" in got["message"]
+        assert not got["passed"] and "longer than 3 s, the limit for one check" in got["message"]
+        assert "制限時間 3 秒を超えました" in got["message"] and "[cost_limit]" in got["message"]
 
 
 def test_a_pickled_array_is_never_loaded():
