@@ -61,7 +61,7 @@ def test_the_visible_only_note_names_a_cell_only_when_one_grading_the_same_code_
         graded_notebook(folder, cell.notebook, cell.grade_id)
         verdicts = {g: CellVerdict(g not in failed, True, "" if g not in failed else "wrong\n違う\n[wrong_values]",
                                    in_notebook=0.0 if g == cell.grade_id else 1.0) for g in BY_NOTEBOOK[cell.notebook]}
-        annotate(folder, {cell.notebook: verdicts}, RELATED)
+        annotate(folder, {cell.notebook: verdicts}, related=RELATED)
         return notes_of(folder, cell.notebook, cell.grade_id)
 
     # nothing else failed: no claim that another cell grades the failure
