@@ -13,6 +13,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from bpkit.grading.records import failure_reason
+from bpkit.sample import student_cells
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
