@@ -76,7 +76,7 @@ def test_solution_and_reference_give_the_same_values(ch4_solution, ch5_solution)
     assert np.allclose(ours.dW, theirs.dW) and np.allclose(ours.db, theirs.db)
 
 
-def test_given_common_functions_agree_with_the_reference():
+def test_given_common_functions_agree_with_the_reference(capsys):
     sys.path.insert(0, str(ROOT / "source" / "ch5_backprop"))
     try:
         for name in ("common", "common.functions", "common.gradient"):
@@ -92,6 +92,15 @@ def test_given_common_functions_agree_with_the_reference():
     assert np.isclose(functions.cross_entropy_error(y, t), ref.cross_entropy_error(y, t))
     f = lambda z: np.sum(z ** 3)  # noqa: E731
     assert np.allclose(gradient.numerical_gradient(f, x.copy()), ref.numerical_gradient(f, x.copy()))
+    # gradient_check prints one line per gradient and never raises (a Try-it cell checks them all)
     gradient.gradient_check("x**3", 3 * x ** 2, lambda z: z ** 3, x.copy())
-    with pytest.raises(AssertionError, match="数値微分"):
-        gradient.gradient_check("wrong", 2 * x ** 2, lambda z: z ** 3, x.copy())
+    gradient.gradient_check("wrong", 2 * x ** 2, lambda z: z ** 3, x.copy())
+    gradient.gradient_check("transposed", 3 * x.T ** 2, lambda z: z ** 3, x.copy())
+    gradient.gradient_check("missing", None, lambda z: z ** 3, x.copy())
+    lines = capsys.readouterr().out.splitlines()
+    right, wrong, transposed, missing = (next(line for line in lines if line.startswith(f"{name}:"))
+                                         for name in ("x**3", "wrong", "transposed", "missing"))
+    assert right.startswith("x**3: OK / 一致")
+    assert wrong.startswith("wrong: differs") and "数値微分" in wrong and "OK" not in wrong
+    assert transposed.startswith("transposed: shape (4, 3), but the gradient has shape (3, 4)") and "形状" in transposed
+    assert missing.startswith("missing: None") and "self に保存されていません" in missing

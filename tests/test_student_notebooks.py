@@ -40,7 +40,10 @@ def test_the_header_says_how_to_run_what_to_install_and_how_to_hand_in(assignmen
     for needed in ("Shift+Enter", "Run All", "stops at the first test cell that fails", "すべて実行",
                    "NumPy", "Jupyter", "nbgrader is needed only for the *Validate* button", "Validate",
                    "How to hand in", "提出のしかた", f"`{path.name}`", f"`{assignment}/`",
-                   "scores zero", "0 点"):
+                   "scores zero", "0 点",
+                   # where the feedback is: nbgrader's "view feedback" opens a folder named by the time
+                   "Your feedback / フィードバック", "*view feedback*", "「view feedback」",
+                   f"`{path.stem}.html`", "Trust HTML"):
         assert needed in header, needed
     # The given common/ package is named where the assignment has one.
     assert ("`common/`" in header.split("How to hand in")[1]) == (path.parent / "common").is_dir()
@@ -89,3 +92,32 @@ def test_the_japanese_not_implemented_diagnosis_names_the_function_without_engli
     # Apart from the function's name and the line to replace, no English words.
     rest = japanese.removeprefix(name).replace("`raise NotImplementedError`", "")
     assert not re.search(r"[A-Za-z]{2,}", rest), japanese
+
+
+def _columns(line: str) -> int:
+    """Columns a line takes in a monospace editor: East Asian wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+#: JupyterLab 4 at a 1 400 px wide window, file browser open, shows 121 columns of a code cell
+#: (measured in Chromium: 951 px of 13 px DejaVu Sans Mono); wrapped lines keep well inside that.
+CODE_COLUMNS = 100
+#: A grade cell's first line is its one-line docstring, the behaviour's name (kept on one line), and the
+#: stub's `raise NotImplementedError(...)` line is nbgrader's code_stub: both must still fit on screen.
+ONE_LINE_COLUMNS = 120
+
+
+@pytest.mark.parametrize("assignment", sorted(RELEASED))
+def test_no_code_line_needs_horizontal_scrolling_at_1400_px(assignment):
+    too_wide = []
+    for cell in _cells(RELEASED[assignment]):
+        if cell.cell_type != "code":
+            continue
+        for number, line in enumerate(cell.source.splitlines()):
+            one_line = (number == 0 and cell.metadata.get("nbgrader", {}).get("grade") and line.startswith('"""')
+                        or line.lstrip().startswith("raise NotImplementedError("))
+            if _columns(line) > (ONE_LINE_COLUMNS if one_line else CODE_COLUMNS):
+                too_wide.append(line)
+    assert not too_wide, too_wide
