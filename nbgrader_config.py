@@ -44,9 +44,10 @@ os.environ["BPKIT_INPLACE_DOUT"] = "warn"
 # outputs dropped), a summary table with each behaviour's diagnosis in English
 # and Japanese (and heatmaps), then hidden tests removed (their code and the
 # tracebacks that would show it).  FeedbackExporter is nbgrader's feedback
-# page with markdown cells cleaned after rendering, their TeX as MathML (no
-# MathJax, renders offline), test cells named by behaviour, and a
-# Content-Security-Policy that lets no script run.
+# page laid out for the student (score and table first, answers and failed
+# tests open, the rest folded, labels in English and Japanese), markdown
+# cleaned after rendering, TeX as MathML (no MathJax, renders offline), and
+# a Content-Security-Policy that lets no script run.
 c.GenerateFeedback.exporter_class = "bpkit.preprocessors.FeedbackExporter"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

@@ -2,8 +2,7 @@
 (the real Jupyter server with nbgrader's formgrader, in headless Chromium)
 shows the judge's diagnosis without the heatmap's ``[data]`` line or the
 kit's traceback frames; feedback pages and the class report render math as
-MathML with the network off; nbgrader's test-cell links are named by
-behaviour; a scalar answer gets no heatmap; feedback folders hold only the
+MathML with the network off; test cells are named by behaviour; a scalar answer gets no heatmap; feedback folders hold only the
 feedback pages; the report shows unanswered stubs apart from mistakes."""
 from __future__ import annotations
 
@@ -134,11 +133,10 @@ def test_feedback_folders_hold_only_the_feedback_pages(demo_course):
 
 def test_feedback_names_each_test_cell_by_the_behaviour_it_grades(demo_course):
     text = feedback_page(demo_course["path"], "fujita", "ch5_backprop").read_text(encoding="utf-8")
-    links = re.findall(r'<li><a href="#([\w-]+)">([^<]*)</a>', text)
-    assert len(links) >= 10, links
-    assert ">Test cell</a>" not in text
-    assert all(name and name != "Test cell" for _, name in links)
-    assert any(name.startswith("Affine.backward") for _, name in links), links
+    names = re.findall(r'Test / テスト: <span class="bpkit-behaviour">([^<]*)</span>', text)
+    assert len(names) >= 10, names
+    assert "Test cell" not in text and "Grade cell:" not in text
+    assert all(names) and any(name.startswith("Affine.backward") for name in names), names
 
 
 def test_feedback_pages_load_no_script_and_keep_a_strict_policy(demo_course):

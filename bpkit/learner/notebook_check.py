@@ -298,6 +298,7 @@ def write_page(result: CheckRun, dest: Path) -> Path:
 
     import nbgrader
     from bpkit.preprocessors import FeedbackExporter, FeedbackSummary, HideHiddenTests, SanitizeFeedback
+    from bpkit.preprocessors.feedback_page import SHOW
 
     nb = nbformat.from_dict(json.loads(json.dumps(result.notebook)))
     outcomes = {o.grade_id: o for o in result.outcomes}
@@ -312,7 +313,7 @@ def write_page(result: CheckRun, dest: Path) -> Path:
             f"（{stamp}、隠しテストの入力はあなた自身のシードから）。成績ではありません。")
     if result.stopped:
         note += f"\n\n**Stopped / 停止:** {result.stopped}"
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(note, metadata={SHOW: True}))  # never folded
     resources = {"nbgrader": {"notebook": result.exercise.notebook, "score": result.score,
                               "max_score": result.max_score, "late_penalty": 0}}
     for step in (CSSHTMLHeaderPreprocessor(), SanitizeFeedback(), FeedbackSummary(), HideHiddenTests()):

@@ -7,7 +7,8 @@ from bpkit.preprocessors.hide_hidden_tests import HideHiddenTests
 from bpkit.preprocessors.limit_output_size import LimitOutputSize
 from bpkit.preprocessors.limited_execute import LimitedExecute
 from bpkit.preprocessors.remove_duplicate_grade_ids import RemoveDuplicateGradeIds
-from bpkit.preprocessors.sanitize_feedback import FeedbackExporter, SanitizeFeedback
+from bpkit.preprocessors.feedback_page import FeedbackExporter
+from bpkit.preprocessors.sanitize_feedback import SanitizeFeedback
 from bpkit.preprocessors.sanitize_graded import SanitizeGraded
 from bpkit.preprocessors.self_check_cells import SelfCheckCells
 

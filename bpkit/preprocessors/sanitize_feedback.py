@@ -11,31 +11,22 @@ it through.  Here:
   drops every other output type that is not plain data (JavaScript, SVG,
   widgets, PDF, ...), and cleans raw cells.  It runs before FeedbackSummary,
   whose table escapes what it shows itself.
-- FeedbackExporter (nbgrader's HTML exporter for feedback, with nbgrader's
-  own feedback template) cleans each markdown cell after it is rendered,
-  with the same allow-list, turns its TeX into MathML (bpkit.mathml: no
-  MathJax, nothing from a CDN, so math renders offline), names each test
-  cell of nbgrader's list at the top by the behaviour it grades, and adds a
-  Content-Security-Policy that lets no script run at all.
+- clean_html (the allow-list) and add_csp (a Content-Security-Policy that
+  lets no script run at all) are what the page's exporter,
+  bpkit.preprocessors.feedback_page.FeedbackExporter, cleans each markdown
+  cell with after rendering and puts first in the page's head.
 """
 from __future__ import annotations
 
-import html
 import re
 
 import bleach
-from jinja2 import DictLoader
-from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets import Bool
-from nbgrader.utils import is_grade, is_solution
 
-from bpkit.mathml import math_in_html
-
-__all__ = ["SanitizeFeedback", "FeedbackExporter", "clean_html", "clean_output_metadata", "FEEDBACK_CSP", "TAGS",
-           "IMAGE_TYPES",
-           "ATTRIBUTES", "PROTOCOLS"]
+__all__ = ["SanitizeFeedback", "clean_html", "clean_output_metadata", "add_csp", "FEEDBACK_CSP", "TAGS",
+           "IMAGE_TYPES", "ATTRIBUTES", "PROTOCOLS"]
 
 TAGS = sorted(bleach.ALLOWED_TAGS | {
     "p", "div", "span", "br", "hr", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "img", "table", "thead", "tbody",
@@ -148,43 +139,3 @@ def add_csp(header) -> str:
     """The page's <head> with the policy as its first element and without
     its scripts (nbgrader's template loads MathJax from a CDN there)."""
     return _SCRIPT.sub("", str(header)).replace("<head>", "<head>\n" + CSP_META, 1)
-
-
-def name_test_cells(body, nb) -> str:
-    """nbgrader's list of links at the top of the page ("Test cell (Score:
-    1 / 1)") with each test cell named by the behaviour it grades (the grade
-    cell's docstring, as in the kit's table)."""
-    from bpkit.preprocessors.feedback_summary import behaviour_of
-
-    body = str(body)
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if is_grade(cell) and not is_solution(cell) and meta.get("grade_id"):
-            link = f'<a href="#{meta["grade_id"]}">'
-            body = body.replace(f"{link}Test cell</a>", f"{link}{html.escape(behaviour_of(cell))}</a>", 1)
-    return body
-
-
-TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block header -%}{{ super() | bpkit_add_csp }}{%- endblock header -%}
-{% block markdowncell scoped %}{{ super() | bpkit_clean_html | bpkit_mathml }}{% endblock markdowncell %}
-{%- block body -%}{{ super() | bpkit_name_test_cells(nb) }}{%- endblock body -%}
-"""
-
-
-class FeedbackExporter(HTMLExporter):
-    """nbgrader's feedback page (its template, extended): markdown cells
-    cleaned after rendering with their math as MathML, test cells named by
-    behaviour, and a Content-Security-Policy without script."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.extra_loaders = [DictLoader({"bpkit_feedback.html.j2": TEMPLATE}), *self.extra_loaders]
-        self.template_file = "bpkit_feedback.html.j2"
-
-    def default_filters(self):
-        yield from super().default_filters()
-        yield ("bpkit_clean_html", clean_html)
-        yield ("bpkit_add_csp", add_csp)
-        yield ("bpkit_mathml", math_in_html)
-        yield ("bpkit_name_test_cells", name_test_cells)

@@ -1,18 +1,15 @@
-"""SanitizeFeedback and FeedbackExporter: a feedback page carries the
+"""SanitizeFeedback, clean_html and add_csp: a feedback page carries the
 student's outputs and markdown, but no script of theirs runs in it (bleach
 allow-list, script-like outputs dropped, a Content-Security-Policy without
-script), its math is MathML, and nbgrader's test-cell links are named by
-behaviour."""
+script).  The page itself: tests/preprocessors/test_feedback_page.py."""
 from __future__ import annotations
 
-import os
 import re
 
 import nbformat
 import pytest
 
-from bpkit.preprocessors.sanitize_feedback import (FEEDBACK_CSP, FeedbackExporter, SanitizeFeedback, add_csp,
-                                                   clean_html, name_test_cells)
+from bpkit.preprocessors.sanitize_feedback import SanitizeFeedback, add_csp, clean_html
 
 # ----------------------------------------------------------- clean_html ---
 
@@ -131,85 +128,8 @@ def test_does_the_sanitised_notebook_stay_valid():
     nbformat.validate(nb)
 
 
-# --------------------------------------------------- FeedbackExporter ---
-
-def grade_cell(grade_id: str, docstring: str, score: float = 1.0):
-    cell = nbformat.v4.new_code_cell(f'"""{docstring}"""\nassert True')
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": grade_id, "points": 1,
-                                 "score": score, "locked": True}
-    return cell
-
-
-def feedback_exporter() -> FeedbackExporter:
-    """The exporter as `nbgrader generate_feedback` configures it (nbgrader's
-    feedback template and its bootstrap CSS)."""
-    import nbgrader
-    from traitlets.config import Config
-
-    formgrader = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader")
-    config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    config.HTMLExporter.extra_template_basedirs = [os.path.join(formgrader, "templates")]
-    config.HTMLExporter.extra_template_paths = [os.path.join(formgrader, "static", "node_modules", "bootstrap",
-                                                             "dist", "css")]
-    return FeedbackExporter(config=config)
-
-
-HOSTILE_MARKDOWN = ("Softmax: $y_k = \\frac{\\exp(a_k)}{\\sum_i \\exp(a_i)}$ <script>window.PWNED=1</script> "
-                    "<img src=x onerror=alert(1)> [link](javascript:alert(2)) "
-                    "$\\text{</mtext></math><img src=y onerror=alert(3)>}$")
-
-
-@pytest.fixture(scope="module")
-def page() -> str:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN),
-                                         grade_cell("softmax_rows", "softmax sums to one per row."),
-                                         grade_cell("relu_backward", "<i>relu</i> masks the gradient.", score=0)])
-    body, _ = feedback_exporter().from_notebook_node(
-        nb, resources={"nbgrader": {"notebook": "layers", "score": 1, "max_score": 2, "late_penalty": 0}})
-    return body
-
-
-def test_does_the_feedback_page_carry_a_policy_without_script_as_the_first_element_of_its_head(page):
-    head = page.split("<head>", 1)[1].lstrip()
-    assert head.startswith("<meta ") and 'http-equiv="Content-Security-Policy"' in head.split(">", 1)[0]
-    assert f'content="{FEEDBACK_CSP}"' in head.split(">", 1)[0]
-    assert "default-src 'none'" in FEEDBACK_CSP and "script-src" not in FEEDBACK_CSP
-
-
-def test_does_the_feedback_page_hold_no_script_and_load_nothing_from_elsewhere(page):
-    assert "<script" not in page.lower()  # nbgrader's template loads MathJax from a CDN in a script
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
-
-
-def test_does_a_script_in_a_markdown_cell_survive_only_as_text(page):
-    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in page
-    assert not re.search(r"<[a-z][^>]*\son\w+=", page) and 'href="javascript' not in page.lower()
-
-
-def test_is_the_math_of_a_markdown_cell_mathml(page):
-    assert "<math" in page and "<mfrac>" in page and "\\frac" not in page
-
-
-def test_are_nbgraders_test_cell_links_named_by_behaviour_and_escaped(page):
-    links = dict(re.findall(r'<li><a href="#([^"]+)">([^<]*)</a>', page))
-    assert links["softmax_rows"] == "softmax sums to one per row."
-    assert ">Test cell</a>" not in page and "<i>relu</i>" not in page
-    assert "&lt;i&gt;relu&lt;/i&gt; masks the gradient." in page
-
-
 def test_does_add_csp_put_the_policy_first_and_drop_the_heads_scripts():
     header = add_csp('<html>\n<head>\n<title>t</title>\n<script src="https://cdn/mathjax.js"></script>\n'
                      "<SCRIPT type='text/x-mathjax-config'>\nMathJax.Hub.Config({})\n</SCRIPT >\n</head>")
     assert header.startswith('<html>\n<head>\n<meta http-equiv="Content-Security-Policy"')
     assert "script" not in header.lower() and "<title>t</title>" in header
-
-
-def test_does_name_test_cells_rename_only_test_cells_and_only_their_own_link():
-    answer = nbformat.v4.new_code_cell("x = 1")
-    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "free", "points": 1}
-    nb = nbformat.v4.new_notebook(cells=[grade_cell("a", "first behaviour."), answer, grade_cell("b", "second.")])
-    body = ('<a href="#a">Test cell</a> <a href="#free">Test cell</a> <a href="#b">Test cell</a> '
-            '<a href="#a">Test cell</a>')
-    assert name_test_cells(body, nb) == ('<a href="#a">first behaviour.</a> <a href="#free">Test cell</a> '
-                                         '<a href="#b">second.</a> <a href="#a">Test cell</a>')
