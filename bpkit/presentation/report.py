@@ -89,6 +89,16 @@ def collect(course: Course, assignment: str) -> ClassResults:
 
 # ----------------------------------------------------------------- figures ---
 
+def _japanese_font() -> str | None:
+    """A font family matplotlib can draw Japanese with (`bash setup.sh`
+    installs Noto CJK), or None: the figures' labels are then English only
+    rather than missing glyphs."""
+    from matplotlib import font_manager
+
+    names = sorted({f.name for f in font_manager.fontManager.ttflist if "CJK JP" in f.name})
+    return next((n for n in names if "Sans" in n), names[0] if names else None)
+
+
 def _figures(results: ClassResults) -> dict[str, bytes]:
     import io
 
@@ -96,6 +106,12 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    japanese = _japanese_font()
+
+    def label(en: str, ja: str) -> str:
+        return f"{en} / {ja}" if japanese else en
 
     def png(fig) -> bytes:
         buffer = io.BytesIO()
@@ -105,12 +121,22 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
         return buffer.getvalue()
 
     figures = {}
+    style = {"font.family": ["DejaVu Sans", japanese]} if japanese else {}
+    with plt.rc_context(style):
+        _draw(results, figures, png, plt, MaxNLocator, label)
+    return figures
+
+
+def _draw(results: ClassResults, figures: dict, png, plt, MaxNLocator, label) -> None:
+    """The three figures, into figures (name -> PNG); students and cells are
+    counted in whole numbers on their axes."""
     fig, ax = plt.subplots(figsize=(6, 3))
     pct = [100 * s / results.max_score for s in results.scores.values()] if results.max_score else []
     ax.hist(pct, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
-    ax.set_xlabel("score (%)")
-    ax.set_ylabel("students")
-    ax.set_title(mathtext_safe(f"{results.assignment}: score distribution"))
+    ax.set_xlabel(label("score (%)", "得点 (%)"))
+    ax.set_ylabel(label("students", "学生数"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(mathtext_safe(f"{results.assignment}: ") + label("score distribution", "得点分布"))
     figures["score_distribution.png"] = png(fig)
 
     ids = list(results.behaviours)
@@ -118,23 +144,28 @@ def _figures(results: ClassResults) -> dict[str, bytes]:
     rates = [100 * results.pass_rate(i) for i in ids]
     ax.barh([mathtext_safe(i) for i in ids[::-1]], rates[::-1], color="#55a868")
     ax.set_xlim(0, 100)
-    ax.set_xlabel("students passing (%)")
+    ax.set_xlabel(label("students passing (%)", "合格した学生 (%)"))
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title("pass rate per behaviour")
+    ax.set_title(label("pass rate per behaviour", "確認項目ごとの合格率"))
     figures["pass_rates.png"] = png(fig)
 
     common = results.real_mistakes().most_common(10)
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(common), 1) + 1))
     if common:
         ax.barh([mathtext_safe(k) for k, _ in common][::-1], [v for _, v in common][::-1], color="#c44e52")
-    ax.set_xlabel("grade cells lost")
+    ax.set_xlabel(label("grade cells lost", "失点したセル数"))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title("most common diagnoses")
+    ax.set_title(label("most common diagnoses", "よくある誤り"))
     figures["mistakes.png"] = png(fig)
-    return figures
 
 
 # -------------------------------------------------------------------- HTML ---
+
+def _score(score, max_score) -> str:
+    """`18 / 18`, never broken over two lines."""
+    return f"<span class='n'>{score} / {max_score:g}</span>"
+
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in headers)
@@ -168,32 +199,36 @@ def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> st
 
     mean = "-" if numbers["mean_score"] is None else f"{numbers['mean_score']:.2f}"
     median = "-" if numbers["median_score"] is None else f"{numbers['median_score']:g}"
-    overview = _table(["submissions", "graded", "not graded", "mean", "median", "full marks"], [[
+    overview = _table(["submissions / 提出数", "graded / 採点済み", "not graded / 未採点", "mean / 平均",
+                       "median / 中央値", "full marks / 満点"], [[
         str(numbers["submissions"]), str(numbers["graded"]), str(numbers["not_graded"]),
-        f"{mean} / {results.max_score:g}", f"{median} / {results.max_score:g}", str(numbers["full_marks"])]])
-    behaviours = _table(["behaviour", "grade cell", "notebook", "passing"], [
+        _score(mean, results.max_score), _score(median, results.max_score), str(numbers["full_marks"])]])
+    behaviours = _table(["behaviour / 確認項目", "grade cell / 採点セル", "notebook / ノートブック",
+                         "passing / 合格率"], [
         [math_in_html(esc(text)), f"<code>{esc(i)}</code>", esc(results.notebook_of.get(i, "")),
          f"{100 * results.pass_rate(i):.0f}%"] for i, text in results.behaviours.items()])
-    mistakes = _table(["diagnosis", "cells lost", "students", "what they were told"], [
+    mistakes = _table(["diagnosis / 診断", "cells lost / 失点セル数", "students / 学生",
+                       "what they were told / 表示されたメッセージ"], [
         [f"<code>{esc(k)}</code>", str(n), esc(", ".join(results.students_with(k))),
          "<pre>" + esc(results.messages.get(k, "")) + "</pre>"] for k, n in results.real_mistakes().most_common()])
     missing = {k: n for k, n in results.mistakes().items() if k in NOT_ATTEMPTED}
-    not_attempted = (_table(["reason", "cells", "students"], [
+    not_attempted = (_table(["reason / 理由", "cells / セル数", "students / 学生"], [
         [f"<code>{esc(k)}</code>", str(n), esc(", ".join(results.students_with(k)))] for k, n in missing.items()])
-                     if missing else "<p>Every student answered every graded cell.</p>")
-    integrity = (_table(["student", "cell", "evidence"], [[esc(s), esc(c or ""), esc(e)] for s, c, e in
+                     if missing else "<p>Every student answered every graded cell. / "
+                                     "すべての学生が採点対象のセルすべてに解答しました。</p>")
+    integrity = (_table(["student / 学生", "cell / セル", "evidence / 根拠"], [[esc(s), esc(c or ""), esc(e)] for s, c, e in
                                                           results.integrity])
-                 if results.integrity else "<p>None found.</p>")
-    failed = (_table(["student", "why"], [[esc(s), esc(w)] for s, w in results.not_graded.items()])
-              if results.not_graded else "<p>Every submission was graded.</p>")
-    students = _table(["student", "score", "lost points in"], [
-        [esc(s), f"{score:g} / {results.max_score:g}",
-         esc(", ".join(f"{c} ({r})" for c, r in results.reasons.get(s, {}).items())) or "full marks"]
+                 if results.integrity else "<p>None found. / 該当なし。</p>")
+    failed = (_table(["student / 学生", "why / 理由"], [[esc(s), esc(w)] for s, w in results.not_graded.items()])
+              if results.not_graded else "<p>Every submission was graded. / すべての提出物を採点しました。</p>")
+    students = _table(["student / 学生", "score / 得点", "lost points in / 失点した項目"], [
+        [esc(s), _score(f"{score:g}", results.max_score),
+         esc(", ".join(f"{c} ({r})" for c, r in results.reasons.get(s, {}).items())) or "full marks / 満点"]
         for s, score in sorted(results.scores.items())])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 {csp_meta()}
-<title>{esc(results.assignment)} — class report</title>
+<title>{esc(results.assignment)} — class report / クラスの結果</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; width: 100%; }}
@@ -201,16 +236,17 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; ver
 th {{ background: #f3f3f3; }}
 pre {{ white-space: pre-wrap; margin: 0; font-size: 12px; }}
 img {{ max-width: 100%; margin: 0.5em 0; }}
+.n {{ white-space: nowrap; }}
 </style></head><body>
 <h1>{esc(results.assignment)}: class report / クラスの結果</h1>
 {overview}
 <h2>Score distribution / 得点分布</h2>
-{img("score_distribution.png", "score distribution")}
+{img("score_distribution.png", "score distribution / 得点分布")}
 <h2>Pass rate per behaviour / 確認項目ごとの合格率</h2>
-{img("pass_rates.png", "pass rates")}
+{img("pass_rates.png", "pass rates / 合格率")}
 {behaviours}
 <h2>Most common mistakes / よくある誤り</h2>
-{img("mistakes.png", "most common diagnoses")}
+{img("mistakes.png", "most common diagnoses / よくある誤り")}
 {mistakes}
 <h2>Not attempted / 未解答</h2>
 <p>Cells whose stub was left as handed out (<code>raise NotImplementedError</code>): no answer yet, so not counted

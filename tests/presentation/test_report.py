@@ -126,3 +126,94 @@ def test_pages_load_in_chromium_without_errors_and_figures_render(demo_course, b
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / shot))
     assert (ARTIFACTS / shot).stat().st_size > 10_000
+
+
+# ------------------------------------------------------------- language ---
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+#: The page's own headings and labels (never the course's or the student's text): each must carry Japanese.
+LABELS = {
+    "report": "h1, h2, th, body > p, img[alt]",
+    "feedback": (".bpkit-summary h3, th, td.center > span, .nbgrader-label, "
+                 ".bpkit-fold-what, .panel-footer b, a[href='#top'], .bpkit-score"),
+}
+ENGLISH_ONLY = """return Array.from(document.querySelectorAll(arguments[0])).map(e =>
+    e.tagName == 'IMG' ? e.alt : e.innerText.trim()).filter(t => t.length > 0);"""
+
+
+@pytest.mark.parametrize("page, kind, at_least", [
+    ("reports/ch5_backprop/index.html", "report", 20),
+    ("reports/ch4_gradients/index.html", "report", 20),
+    ("feedback/fujita/ch5_backprop/backprop_layers.html", "feedback", 30),
+    ("feedback/chiba/ch4_gradients/losses_and_gradients.html", "feedback", 30),
+])
+def test_no_heading_or_label_of_a_page_is_english_only(demo_course, browser, page, kind, at_least):
+    browser.get((demo_course["path"] / page).as_uri())
+    labels = browser.execute_script(ENGLISH_ONLY, LABELS[kind])
+    assert len(labels) >= at_least, labels
+    assert all(JAPANESE.search(label) for label in labels), [t for t in labels if not JAPANESE.search(t)]
+    lines = browser.execute_script("return document.body.innerText").splitlines()
+    stock = ("Comments:", "No response", "Grade cell:", "(Top)", "Student's answer", "Test cell", "None found.",
+             "Every submission was graded.", "Every student answered")
+    english = [line for line in lines if any(s in line for s in stock) and not JAPANESE.search(line)]
+    assert not english, english
+
+
+def test_a_score_in_the_report_stays_on_one_line(demo_course, browser):
+    browser.set_window_size(700, 1000)  # narrow: a wrapping "18 / 18" would take two lines
+    try:
+        browser.get((demo_course["path"] / "reports/ch5_backprop/index.html").as_uri())
+        heights = browser.execute_script(
+            "return Array.from(document.querySelectorAll('span.n')).map(s => s.getClientRects().length);")
+    finally:
+        browser.set_window_size(1200, 1800)
+    assert len(heights) >= 8 and set(heights) == {1}, heights
+
+
+# ------------------------------------------------------- report (unit) ---
+
+def small_class():
+    from bpkit.presentation.report import ClassResults
+
+    return ClassResults("a1", max_score=18.0, scores={"s1": 18.0, "s2": 9.0, "s3": 18.0},
+                        cells={"s1": {"c1": (2.0, 2.0)}, "s2": {"c1": (0.0, 2.0)}, "s3": {"c1": (2.0, 2.0)}},
+                        reasons={"s2": {"c1": "relu.inverted_mask"}}, behaviours={"c1": "Relu masks."},
+                        not_graded={"s4": "expected layers.ipynb; found layers (1).ipynb"})
+
+
+def test_every_table_header_and_note_of_the_report_is_bilingual():
+    from bpkit.presentation.report import _figures, _html, summary_numbers
+
+    results = small_class()
+    page = _html(results, summary_numbers(results), _figures(results))
+    headers = re.findall(r"<th>(.*?)</th>", page)
+    notes = re.findall(r"^<p>(.*?)</p>$", page, re.MULTILINE | re.DOTALL)
+    assert len(headers) >= 18 and len(notes) >= 3, (headers, notes)
+    assert all(JAPANESE.search(h) for h in headers + notes), [t for t in headers + notes if not JAPANESE.search(t)]
+    assert "None found. / 該当なし。" in page  # no integrity findings in this class
+    assert "found layers (1).ipynb" in page  # the reason grading recorded, whole
+    assert "<span class='n'>18 / 18</span>" in page and ".n { white-space: nowrap; }" in page
+
+
+def test_the_reports_figures_count_students_and_cells_in_whole_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from bpkit.presentation.report import _draw
+
+    ticks = []
+
+    def keep(fig):
+        fig.canvas.draw()
+        ticks.append([list(ax.get_yticks()) + list(ax.get_xticks()) for ax in fig.axes][0])
+        plt.close(fig)
+        return b""
+
+    _draw(small_class(), {}, keep, plt, MaxNLocator, lambda en, ja: en)
+    histogram, _, mistakes = ticks
+    assert histogram and all(float(t).is_integer() for t in histogram), histogram
+    assert all(float(t).is_integer() for t in mistakes), mistakes
