@@ -91,6 +91,8 @@ def test_a_broken_submission_scores_zero_with_a_reason_and_the_batch_goes_on(tmp
     results = {r.student: r for r in grade(course, workers=2)}
     assert not results["zz_broken"].ok and "UnicodeDecodeError" in results["zz_broken"].error
     assert results["zz_renamed"].error == "expected backprop_layers.ipynb; found backprop_layers (1).ipynb"
+    from bpkit.presentation.report import collect  # the report keeps what the command said, whole
+    assert collect(course, ASSIGNMENT).not_graded["zz_renamed"] == results["zz_renamed"].error
     assert results["zz_empty"].error == "expected backprop_layers.ipynb; found no notebook at all"
     assert results["aoki"].score == 18.0 and len(results) == 11
     with Gradebook(course.db_url) as gb:
