@@ -3,6 +3,7 @@ Learners: `bpkit exercises DIR | check NOTEBOOK.ipynb`."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -38,16 +39,20 @@ def _release(args) -> int:
 
 
 def _grade(args) -> int:
+    from bpkit.isolation.sandbox import check_sandbox
     from bpkit.pipeline import grade_and_show
     from bpkit.presentation.console import sandbox_line
 
     console = Console()
     course = Course(_course_dir(args))
     course.check_assignment(args.assignment)
-    console.print(sandbox_line(not args.no_sandbox), style="dim")
+    if not args.no_sandbox:  # the reason it cannot start before anything else; --no-sandbox: main warned once
+        check_sandbox()
+        console.print(sandbox_line(True), style="dim")
     csv = Path(args.csv) if args.csv else course.root / "grades.csv"
     results = grade_and_show(course, args.assignment, console, csv, feedback=not args.no_feedback,
-                             workers=args.workers, force=args.force, sandbox=not args.no_sandbox)
+                             workers=args.workers, force=args.force, sandbox=not args.no_sandbox,
+                             sandbox_checked=True)
     console.print(f"Grades exported to {csv}")
     return 0 if all(r.ok for r in results) else 1
 
@@ -142,20 +147,22 @@ def _sandbox_option(parser: argparse.ArgumentParser) -> None:
                              "course directory, and let the in-notebook tests decide the score")
 
 
+COURSE_HELP = "course directory (default: the current directory; for demo: the course shipped with the kit)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bpkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"bpkit {bpkit.__version__}")
-    parser.add_argument("--course", default=None,
-                        help="course directory (default: the current directory; for demo: the course shipped "
-                             "with the kit)")
+    parser.add_argument("--course", default=None, help=COURSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("release", help="regenerate release/ from source/ (all assignments by default)")
-    p.add_argument("assignments", nargs="*")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="assignments to release (folders of source/; default: every one)")
     p.set_defaults(func=_release)
 
     p = sub.add_parser("grade", help="autograde every submitted/*/ASSIGNMENT/, write feedback and grades.csv")
-    p.add_argument("assignment")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment to grade (a folder of source/)")
     p.add_argument("--csv", help="where to export grades (default: grades.csv in the course)")
     p.add_argument("--no-feedback", action="store_true", help="skip generating feedback HTML")
     p.add_argument("--workers", type=int, default=default_workers(),
@@ -166,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("report", help="write the class report (HTML, PNG figures, CSVs) for ASSIGNMENT")
-    p.add_argument("assignment")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="the graded assignment to report on")
     p.add_argument("--out", help="output directory (default: reports/ASSIGNMENT in the course)")
     p.set_defaults(func=_report)
 
@@ -188,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
     _sandbox_option(p)
     p.set_defaults(func=_demo)
+    for command in sub.choices.values():  # `bpkit grade X --course DIR` as well as `bpkit --course DIR grade X`
+        command.add_argument("--course", default=argparse.SUPPRESS, help=COURSE_HELP)
     return parser
 
 
@@ -220,8 +229,14 @@ def sandbox_advice(args) -> str:
         checkout = (course_root() / "setup.sh").is_file()
     except BundleMissing:
         checkout = False
-    fix = ("`bash setup.sh` installs it" if checkout else
-           "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`) on Linux with user namespaces")
+    missing = shutil.which("bwrap") is None
+    if not missing:  # installed, but the kernel or its policy refuses it: installing again would not help
+        fix = ("bubblewrap is installed but cannot start a sandbox here; it needs unprivileged user namespaces "
+               "(`sysctl kernel.unprivileged_userns_clone`, and on Ubuntu 24.04 an AppArmor profile for bwrap)")
+    elif checkout:
+        fix = "`bash setup.sh` installs it (or `sudo apt-get install bubblewrap`)"
+    else:
+        fix = "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`) on Linux with user namespaces"
     trusted = ("the sample class is the kit's own code: `bpkit demo --no-sandbox` runs it without"
                if args.command == "demo" else "or pass --no-sandbox to run trusted code without it")
     return f"Student code runs only inside the bubblewrap sandbox: {fix}; {trusted}."

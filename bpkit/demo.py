@@ -10,6 +10,7 @@ from rich.console import Console
 
 from bpkit.course import Course
 from bpkit.grading.batch import default_workers
+from bpkit.isolation.sandbox import check_sandbox
 from bpkit.pipeline import grade_and_show
 from bpkit.presentation.console import sandbox_line
 from bpkit.presentation.report import write_report
@@ -44,15 +45,19 @@ def make_scratch_course(course_root: Path, dest: Path) -> Path:
 def run_demo(course_root: Path, workdir: Path | None = None, console: Console | None = None,
              sandbox: bool = True) -> Path:
     console = console or Console()
+    if sandbox:
+        check_sandbox()  # before anything is printed or copied: the reason, and no progress bar
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bpkit-demo-"))
     make_scratch_course(course_root, workdir)
     console.print(f"[bold]Demo course:[/bold] {workdir} "
                   f"({len(sample_students())} sample students)")
-    console.print(sandbox_line(sandbox), style="dim")
+    if sandbox:  # without it, bpkit.cli has warned once already
+        console.print(sandbox_line(sandbox), style="dim")
     course = Course(workdir)
     csv = workdir / "grades.csv"
     for assignment in course.assignments():
-        grade_and_show(course, assignment, console, csv, workers=default_workers(), sandbox=sandbox)
+        grade_and_show(course, assignment, console, csv, workers=default_workers(), sandbox=sandbox,
+                       sandbox_checked=True)
     console.print(f"Grades: {csv}\nFeedback: {workdir / 'feedback'}")
     for assignment in course.assignments():
         console.print(f"Class report: {write_report(course, assignment)}")

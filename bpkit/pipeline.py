@@ -24,7 +24,8 @@ __all__ = ["grade_assignment", "grade_and_show", "write_feedback_pages"]
 
 def grade_assignment(course: Course, assignment: str, students: list[str] | None = None,
                      feedback: bool = True, workers: int = 1, force: bool = False,
-                     on_done=None, log=print, sandbox: bool = True) -> list[StudentResult]:
+                     on_done=None, log=print, sandbox: bool = True,
+                     sandbox_checked: bool = False) -> list[StudentResult]:
     """Autograde each submitted/<student>/<assignment>/ and return the results.
 
     Submissions are graded by `workers` processes (see bpkit.grading.batch); one
@@ -32,10 +33,11 @@ def grade_assignment(course: Course, assignment: str, students: list[str] | None
     A submission that nbgrader cannot grade is reported as failed with the
     reason and scores zero; it never stops the others.
     sandbox: kernels in bubblewrap, scores decided by the judge (bpkit.judging.judge);
-    raises bpkit.isolation.sandbox.SandboxUnavailable if it cannot start.
+    raises bpkit.isolation.sandbox.SandboxUnavailable if it cannot start
+    (sandbox_checked: the caller has just checked it).
     """
     course.check_assignment(assignment)
-    if sandbox:
+    if sandbox and not sandbox_checked:
         check_sandbox()  # refuse before the gradebook is touched
     course.ensure_in_gradebook(assignment)
     students = course.submitted_students(assignment) if students is None else students
@@ -78,14 +80,20 @@ def write_feedback_pages(course: Course, assignment: str, results: list[StudentR
 
 
 def grade_and_show(course: Course, assignment: str, console: Console, csv_path: Path, feedback: bool = True,
-                   workers: int = 1, force: bool = False, sandbox: bool = True) -> list[StudentResult]:
+                   workers: int = 1, force: bool = False, sandbox: bool = True,
+                   sandbox_checked: bool = False) -> list[StudentResult]:
     """Grade one assignment with a progress bar, print the results table
     and the integrity findings, export the grades CSV: what `bpkit grade`
-    does for one assignment and `bpkit demo` for each."""
+    does for one assignment and `bpkit demo` for each.  The sandbox is
+    checked first (unless sandbox_checked), so a machine where it cannot
+    start gets the reason and no progress bar."""
+    if sandbox and not sandbox_checked:
+        check_sandbox()
     students = course.submitted_students(assignment)
     with progress_bar(console, assignment, len(students)) as on_done:
         results = grade_assignment(course, assignment, students, feedback=feedback, workers=workers, force=force,
-                                   on_done=on_done, log=lambda m: console.print(m, style="dim"), sandbox=sandbox)
+                                   on_done=on_done, log=lambda m: console.print(m, style="dim"), sandbox=sandbox,
+                                   sandbox_checked=sandbox)
     print_results(assignment, results, console, flagged_students(results))
     export_csv(course, csv_path)
     return results

@@ -89,3 +89,40 @@ def test_does_the_command_start_without_building_jsonschemas_iri_grammar():
             "print(sys.modules.get('rfc3987_syntax') is None, 'lark' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "False"], done.stderr  # no grammar module was even imported
+
+
+# ------------------------------------------------------- arguments (no grading) ---
+
+def test_is_course_accepted_before_and_after_the_sub_command():
+    from bpkit.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["--course", "a", "grade", "ch4_gradients"]).course == "a"
+    assert parse(["grade", "ch4_gradients", "--course", "b"]).course == "b"
+    assert parse(["report", "--course", "c", "ch4_gradients"]).course == "c"
+    assert parse(["grade", "ch4_gradients"]).course is None
+
+
+def test_does_every_argument_of_every_sub_command_have_help_text():
+    import argparse
+
+    from bpkit.cli import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [(name, action.dest) for name, command in sub.choices.items() for action in command._actions
+               if not action.help]
+    assert len(sub.choices) >= 6 and not missing, missing
+
+
+def test_is_the_sandbox_advice_right_for_how_bwrap_fails(monkeypatch):
+    import argparse
+
+    import bpkit.cli
+
+    args = argparse.Namespace(command="grade")
+    monkeypatch.setattr(bpkit.cli.shutil, "which", lambda name: None)
+    missing = bpkit.cli.sandbox_advice(args)
+    assert "setup.sh" in missing and "apt-get install bubblewrap" in missing  # this is a checkout
+    monkeypatch.setattr(bpkit.cli.shutil, "which", lambda name: "/usr/bin/bwrap")
+    refused = bpkit.cli.sandbox_advice(args)  # installed, but user namespaces are refused
+    assert "installed but cannot start" in refused and "setup.sh" not in refused and "--no-sandbox" in refused

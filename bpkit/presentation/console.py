@@ -19,13 +19,16 @@ __all__ = ["results_table", "print_results", "sandbox_line", "progress_bar"]
 def results_table(assignment: str, results: list[StudentResult], max_notes: int = 3) -> Table:
     """The per-student table.  Every cell is a rich Text (never parsed as
     markup) with control characters shown as escapes: student ids, reasons
-    and errors come from students (an exception class may be named ``[/]``)."""
-    table = Table(title=rich_text(f"{assignment}: {len(results)} submissions"))
-    table.add_column("student")
-    table.add_column("score", justify="right")
-    table.add_column("%", justify="right")
-    table.add_column("cells passed", justify="right")
-    table.add_column("lost points in (reason)")
+    and errors come from students (an exception class may be named ``[/]``).
+    Scores never wrap; a grade id too long for the last column folds onto
+    the next line rather than being cut (80 columns are enough to read it)."""
+    count = len(results)
+    table = Table(title=rich_text(f"{assignment}: {count} submission{'' if count == 1 else 's'}"))
+    table.add_column("student", overflow="fold", max_width=20)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("cells passed", justify="right", no_wrap=True)
+    table.add_column("lost points in (reason)", overflow="fold")
     for r in results:
         if not r.ok:
             table.add_row(rich_text(r.student, 100), "-", "-", "-",

@@ -104,10 +104,13 @@ def test_grade_refuses_without_the_sandbox_and_touches_nothing_unless_told_to_ru
     assert refused.returncode == 2
     assert "cannot grade safely" in refused.stderr and "--no-sandbox" in refused.stderr
     assert "bubblewrap" in refused.stderr
+    # the reason first: no progress bar (0/1) and no line saying student code runs in a sandbox
+    assert "grading ch4_gradients" not in refused.stdout and "sandbox" not in refused.stdout, refused.stdout
     assert not (root / "gradebook.db").exists() and not list((root / "autograded").glob("*"))
     unsafe = subprocess.run(bpkit + ["--no-sandbox"], env=env, capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
     assert "warning: --no-sandbox" in unsafe.stderr and "14 / 14" in unsafe.stdout
+    assert (unsafe.stdout + unsafe.stderr).count("--no-sandbox") == 1  # warned once
     # the notebook's "Check my work" cells ran in the grading kernel and did nothing (never graded)
     import nbformat
 
