@@ -202,3 +202,50 @@ def test_check_my_work_shows_the_named_mistake_and_its_heatmap_inline(jupyterlab
                            ".scrollIntoView()", check)
     time.sleep(0.5)
     _shot(browser, "jupyterlab-check-my-work.png")
+
+
+RUNNABLE = """
+const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+return cells.map((c, i) => [i, c.model.type, c.model.getMetadata('nbgrader') || {}, c.model.sharedModel.getSource()])
+  .filter(([i, type, meta, source]) => type === 'code' && !meta.grade && !source.includes('check_my_work('))
+  .map(([i]) => i);
+"""
+TRY_IT = "# Try it (not graded)"
+
+
+def test_try_it_cells_print_one_line_per_parameter_and_check_every_one(jupyterlab, browser):
+    """A student whose Affine has dW transposed and db summed over everything runs the chapter-5
+    notebook cell by cell (the visible tests fail, so not Run All): each "Try it" cell prints one
+    line per gradient, "OK / 一致" for a right one, and goes on after a wrong one, naming its shape."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shutil.copytree(ROOT / "release" / "ch5_backprop", jupyterlab["home"] / "try_it")
+    browser.get(f"{jupyterlab['url']}/lab/tree/try_it/backprop_layers.ipynb?reset&token={jupyterlab['token']}")
+    WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(NOTEBOOK_READY))
+    fujita = {k: v for k, v in student_cells("fujita").items() if v is not None}
+    assert browser.execute_script(FILL_IN, fujita) >= 5
+    runnable = browser.execute_script(RUNNABLE)  # imports, answers, examples and Try-it cells, in order
+    for index in runnable:
+        browser.execute_script(RUN_CELL, index)
+        WebDriverWait(browser, 120, 0.5).until(lambda d: d.execute_script(EXECUTION_COUNT, index))
+    tries = [i for i in runnable if browser.execute_script(CELL_SOURCE, i).startswith(TRY_IT)]
+    assert len(tries) >= 4, tries
+    shown = {}
+    for index in tries:
+        # the cell's outputs as JupyterLab holds them (it may not draw cells outside the view)
+        WebDriverWait(browser, 30, 0.5).until(lambda d: d.execute_script(CELL_OUTPUTS, index))
+        outputs = browser.execute_script(CELL_OUTPUTS, index)
+        assert not [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"], outputs
+        text = "".join("".join(o["text"]) if isinstance(o.get("text"), list) else o.get("text", "") for o in outputs)
+        shown[index] = [line for line in text.splitlines() if line.strip()]
+        assert shown[index], browser.execute_script(CELL_SOURCE, index)  # a Try-it cell that ran says so
+    affine = next(i for i in tries if "Affine" in browser.execute_script(CELL_SOURCE, i))
+    dx, dW, db = ([line for line in shown[affine] if line.startswith(f"Affine {name}")] for name in ("dx", "dW", "db"))
+    assert len(dx) == len(dW) == len(db) == 1, shown[affine]
+    assert "OK / 一致" in dx[0] and "OK / 一致" not in dW[0] + db[0], shown[affine]
+    assert "(4, 2)" in dW[0] and "形状" in dW[0] and "(2,)" in db[0], shown[affine]
+    assert any("OK / 一致" in line for line in shown[tries[0]]), shown[tries[0]]  # the apples: fujita's are right
+    browser.execute_script("window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node"
+                           ".scrollIntoView()", affine)
+    WebDriverWait(browser, 30, 0.5).until(lambda d: "OK / 一致" in (d.execute_script(RENDERED_TEXT, affine) or ""))
+    _shot(browser, "jupyterlab-try-it-affine.png")  # drawn as the student sees it
