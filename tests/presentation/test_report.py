@@ -217,3 +217,27 @@ def test_the_reports_figures_count_students_and_cells_in_whole_numbers():
     histogram, _, mistakes = ticks
     assert histogram and all(float(t).is_integer() for t in histogram), histogram
     assert all(float(t).is_integer() for t in mistakes), mistakes
+
+
+INLINE_FRACTIONS = """return Array.from(document.querySelectorAll('math:not([display=block]) mfrac')).map(f =>
+    [parseFloat(getComputedStyle(f.children[0]).fontSize), parseFloat(getComputedStyle(f.closest('p, li')).fontSize)]);"""
+PAGE_HEIGHT = "return document.documentElement.scrollHeight;"
+
+
+def test_a_feedback_page_draws_inline_fractions_at_the_size_of_its_text(demo_course, browser):
+    browser.get((demo_course["path"] / "feedback/fujita/ch5_backprop/backprop_layers.html").as_uri())
+    sizes = browser.execute_script(INLINE_FRACTIONS)  # e.g. ∂L/∂out in the instructions
+    assert sizes and all(numerator >= 0.95 * text for numerator, text in sizes), sizes
+
+
+def test_a_feedback_page_folds_what_the_student_does_not_need(demo_course, browser):
+    browser.get((demo_course["path"] / "feedback/fujita/ch5_backprop/backprop_layers.html").as_uri())
+    folded = browser.execute_script(PAGE_HEIGHT)
+    opened = browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true);"
+                                    + PAGE_HEIGHT)
+    assert folded < 0.6 * opened, (folded, opened)
+    failed = browser.execute_script("return Array.from(document.querySelectorAll('.nbgrader-label'))"
+                                    ".filter(l => l.closest('details') === null).map(l => l.innerText);")
+    in_table = browser.execute_script("return Array.from(document.querySelectorAll('.bpkit-summary td.center > span'))"
+                                      ".filter(s => s.innerText.startsWith('fail')).length;")
+    assert in_table > 0 and sum("Test / テスト" in label for label in failed) == in_table, failed  # all open
