@@ -24,7 +24,7 @@ def results_table(assignment: str, results: list[StudentResult], max_notes: int 
     the next line rather than being cut (80 columns are enough to read it)."""
     count = len(results)
     table = Table(title=rich_text(f"{assignment}: {count} submission{'' if count == 1 else 's'}"))
-    table.add_column("student", overflow="fold", max_width=20)
+    table.add_column("student", overflow="fold")
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("cells passed", justify="right", no_wrap=True)
