@@ -195,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
     _sandbox_option(p)
     p.set_defaults(func=_demo)
-    for command in sub.choices.values():  # `bpkit grade X --course DIR` as well as `bpkit --course DIR grade X`
-        command.add_argument("--course", default=argparse.SUPPRESS, help=COURSE_HELP)
+    for name in ("release", "grade", "report", "demo"):  # `bpkit grade X --course DIR`, as `bpkit --course DIR grade X`
+        sub.choices[name].add_argument("--course", default=argparse.SUPPRESS, help=COURSE_HELP)
     return parser
 
 
