@@ -220,7 +220,8 @@ def test_the_reports_figures_count_students_and_cells_in_whole_numbers():
 
 
 INLINE_FRACTIONS = """return Array.from(document.querySelectorAll('math:not([display=block]) mfrac')).map(f =>
-    [parseFloat(getComputedStyle(f.children[0]).fontSize), parseFloat(getComputedStyle(f.closest('p, li')).fontSize)]);"""
+    [parseFloat(getComputedStyle(f.children[0]).fontSize),
+     parseFloat(getComputedStyle(f.closest('p, li')).fontSize)]);"""
 PAGE_HEIGHT = "return document.documentElement.scrollHeight;"
 
 
