@@ -15,11 +15,17 @@ One graded behaviour has three names, and this module ties them together:
   Mistakes a check only *excuses* (``expect_close(..., excused=...)``: graded
   in another cell) are not keys it reports.
 
-:data:`MODULES` is the list of check modules; nothing else in the kit lists
-them.  The judge serves :func:`functions`, the grading side reads
-:func:`grade_cells`, and :func:`markdown_table` renders the table of the
-README's section "Grade cells, checks and mistake keys"
-(``python -m bpkit.checks.registry`` in a course directory prints it).
+:data:`MODULES` is the list of check modules, found on disk: every public
+module of ``bpkit/checks/`` except the machinery (:data:`MACHINERY`), so a
+new ``bpkit/checks/ch6.py`` is registered by existing (a helper module the
+checks share is named with a leading underscore).  Loading the registry
+refuses a check module whose mistake key is computed (an f-string, ``+``,
+``.format``): such a key would silently drop out of the table
+(:class:`RegistryError`, naming the file and line).  The judge serves
+:func:`functions`, the grading side reads :func:`grade_cells`, and
+:func:`markdown_table` renders the table of the README's section "Grade
+cells, checks and mistake keys" (``python -m bpkit.checks.registry`` in a
+course directory prints it; ``--write README.md`` replaces it there).
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import ast
 import functools
 import importlib
 import inspect
+import pkgutil
 import re
 import textwrap
 import types
@@ -38,6 +45,8 @@ from bpkit.checks import core
 
 __all__ = [
     "MODULES",
+    "MACHINERY",
+    "RegistryError",
     "NAME",
     "Check",
     "checks",
@@ -51,18 +60,41 @@ __all__ = [
     "GradeCell",
     "grade_cells",
     "grade_ids",
+    "unknown_checks",
     "markdown_table",
+    "write_table",
 ]
 
+#: The modules of bpkit.checks that are the checks' machinery, not checks.
+MACHINERY = frozenset({"core", "describe", "registry"})
+
+
+class RegistryError(Exception):
+    """The check modules break a rule the registry relies on (a computed
+    mistake key, a check module without checks); the message names the file,
+    the line and the fix, for the course's author."""
+
+
+def _discover() -> tuple[str, ...]:
+    """The public modules of bpkit.checks other than the machinery, in name
+    order: each must hold ``check_<behaviour>`` functions in its ``__all__``."""
+    import bpkit.checks
+
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(bpkit.checks.__path__)
+                        if not info.name.startswith("_") and info.name not in MACHINERY))
+
+
 #: The modules of bpkit.checks that hold checks, each a ``check_<behaviour>``
-#: function listed in the module's ``__all__``.
-MODULES = ("ch4", "ch5", "twolayer")
+#: function listed in the module's ``__all__``: found on disk (_discover).
+MODULES = _discover()
 
 _MODULE_NAMES = "|".join(MODULES)
 #: A well-formed check name: one of MODULES, a dot, a behaviour.
 NAME = re.compile(rf"^(?:{_MODULE_NAMES})\.\w{{1,60}}$")
-_CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULE_NAMES})\.\w+)["']""")
-_CHECKED_OBJECT = re.compile(rf"""\bcheck\(\s*["'](?:{_MODULE_NAMES})\.\w+["']\s*,\s*(\w+)""")
+#: Any check("<module>.<behaviour>", ...) of a grade cell, registered or not (an unknown name is the
+#: author's mistake, reported as such: unknown_checks).
+_CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+\.\w+)["']""")
+_CHECKED_OBJECT = re.compile(r"""\bcheck\(\s*["']\w+\.\w+["']\s*,\s*(\w+)""")
 _PREFIX = "check_"
 
 
@@ -90,11 +122,62 @@ def checks() -> dict[str, Check]:
     found = {}
     for module_name in MODULES:
         module = importlib.import_module(f"bpkit.checks.{module_name}")
-        for name in module.__all__:
-            if name.startswith(_PREFIX):
-                check_name = f"{module_name}.{name[len(_PREFIX):]}"
-                found[check_name] = Check(check_name, getattr(module, name))
+        _refuse_computed_keys(module)
+        names = [name for name in getattr(module, "__all__", ()) if name.startswith(_PREFIX)]
+        if not names:
+            raise RegistryError(f"{_where(module)}: a module of bpkit/checks/ must list its check_<behaviour> "
+                                f"functions in __all__ (it lists none); a helper module the checks share is named "
+                                f"with a leading underscore (bpkit/checks/_{module_name}.py)")
+        for name in names:
+            function = getattr(module, name, None)
+            if not callable(function):
+                raise RegistryError(f"{_where(module)}: __all__ lists {name!r}, which the module does not define")
+            check_name = f"{module_name}.{name[len(_PREFIX):]}"
+            found[check_name] = Check(check_name, function)
     return found
+
+
+def _where(module) -> str:
+    return f"bpkit/checks/{Path(module.__file__).name}"
+
+
+def _computed(node: ast.AST) -> bool:
+    """A string the source computes (an f-string, +, %, .format, .join...):
+    not a literal, not a name or attribute referring to a key spelled elsewhere."""
+    if isinstance(node, ast.Constant):
+        return False
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        return False
+    if isinstance(node, ast.IfExp):  # "a.x" if ... else "a.y": both spelled
+        return _computed(node.body) or _computed(node.orelse)
+    return True
+
+
+def _refuse_computed_keys(module) -> None:
+    """RegistryError for a Mistake(...) or fail(..., key=...) of `module`
+    whose key is computed: the registry reads keys from the source, so such
+    a key would be missing from the table, the catalogue's checks and the
+    report's counts without a word."""
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):  # no source (a frozen build): nothing to read keys from either
+        return
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        keys = [k.value for k in node.keywords if k.arg == "key"]
+        if called == "Mistake" and node.args:
+            keys.append(node.args[0])
+        elif called not in ("Mistake", "fail"):
+            continue
+        for key in keys:
+            if _computed(key):
+                raise RegistryError(
+                    f"{_where(module)}, line {key.lineno}: the mistake key {ast.unparse(key)[:80]} is computed; "
+                    f"the registry reads keys from the source, so it would drop out of the table of keys. "
+                    f"Spell it as a string literal, e.g. Mistake(\"tanh.uses_input\", en, ja, value), or "
+                    f"fail(en, ja, key=\"tanh.uses_input\") (one Mistake per key, picked in code if needed).")
 
 
 def get(name: str) -> Check:
@@ -256,6 +339,13 @@ def grade_cells(root, assignment: str | None = None) -> list[GradeCell]:
     return found
 
 
+def unknown_checks(root, assignment: str | None = None) -> list[tuple[GradeCell, str]]:
+    """(grade cell, name) for every check a grade cell of root/source/ calls
+    that the registry does not know (a typo, or a check not written yet)."""
+    known = checks()
+    return [(cell, name) for cell in grade_cells(root, assignment) for name in cell.checks if name not in known]
+
+
 def grade_ids(root) -> dict[str, tuple[str, ...]]:
     """Check name -> the grade ids of the cells in root/source/ calling it
     (every registered check, with () for one no cell calls)."""
@@ -288,5 +378,30 @@ def markdown_table(root) -> str:
     return "\n".join(lines) + "\n"
 
 
+TABLE_START = "| grade id | check | mistake keys |"
+_GENERIC_LINE = "Any check can also report the generic keys of `bpkit.checks.core`:"
+
+
+def write_table(root, readme) -> bool:
+    """Replace the generated table in `readme` (from its header row to the
+    generic keys' line) with markdown_table(root); returns whether it changed.
+    ValueError if the file holds no such table."""
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    start = text.find(TABLE_START)
+    end = text.find("\n", text.find(_GENERIC_LINE, start)) if start >= 0 else -1
+    if start < 0 or text.find(_GENERIC_LINE, start) < 0:
+        raise ValueError(f"{path} holds no table of grade cells, checks and mistake keys")
+    new = text[:start] + markdown_table(root) + text[end + 1 if end >= 0 else len(text):]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 if __name__ == "__main__":
-    print(markdown_table(Path.cwd()), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--write"] and len(sys.argv) == 3:
+        print("updated" if write_table(Path.cwd(), sys.argv[2]) else "unchanged", sys.argv[2])
+    else:
+        print(markdown_table(Path.cwd()), end="")
