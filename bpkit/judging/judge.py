@@ -348,9 +348,14 @@ class _Connection:
         for key, value in theirs.items():
             old = mine.get(key)
             if same[key] and isinstance(old, np.ndarray):
+                if isinstance(value, np.ndarray) and value.size == old.size and value.dtype.kind in "biuf":
+                    try:
+                        old.shape = value.shape  # reshaped in place (`params["W"].shape = ...`), as in-process
+                    except (AttributeError, ValueError):
+                        pass
                 if isinstance(value, np.ndarray) and value.shape == old.shape and value.dtype.kind in "biuf":
                     old[...] = value
-                else:  # reshaped or retyped in place
+                else:  # retyped in place, or a view that cannot be reshaped: the check sees a changed array
                     old[...] = np.nan if old.dtype.kind == "f" else -1
             else:
                 mine[key] = value
