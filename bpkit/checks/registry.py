@@ -56,6 +56,7 @@ __all__ = [
     "objects_in_cell",
     "mistake_keys",
     "keys_in_source",
+    "computed_keys",
     "generic_keys",
     "GradeCell",
     "grade_cells",
@@ -153,6 +154,26 @@ def _computed(node: ast.AST) -> bool:
     return True
 
 
+def computed_keys(source: str) -> list[tuple[int, str]]:
+    """(line, code) of every mistake key in `source` that is computed rather
+    than spelled: the key of a ``Mistake(...)`` or ``fail(..., key=...)``
+    written as an f-string, ``+``, ``%``, ``.format``, ... (a name or an
+    attribute such as ``INPLACE_DOUT.key`` refers to a key spelled elsewhere
+    and is fine)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called not in ("Mistake", "fail"):
+            continue
+        keys = [k.value for k in node.keywords if k.arg == "key"]
+        if called == "Mistake" and node.args:
+            keys.append(node.args[0])
+        found += [(key.lineno, ast.unparse(key)[:80]) for key in keys if _computed(key)]
+    return found
+
+
 def _refuse_computed_keys(module) -> None:
     """RegistryError for a Mistake(...) or fail(..., key=...) of `module`
     whose key is computed: the registry reads keys from the source, so such
@@ -162,29 +183,20 @@ def _refuse_computed_keys(module) -> None:
         source = inspect.getsource(module)
     except (OSError, TypeError):  # no source (a frozen build): nothing to read keys from either
         return
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
-            continue
-        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        keys = [k.value for k in node.keywords if k.arg == "key"]
-        if called == "Mistake" and node.args:
-            keys.append(node.args[0])
-        elif called not in ("Mistake", "fail"):
-            continue
-        for key in keys:
-            if _computed(key):
-                raise RegistryError(
-                    f"{_where(module)}, line {key.lineno}: the mistake key {ast.unparse(key)[:80]} is computed; "
-                    f"the registry reads keys from the source, so it would drop out of the table of keys. "
-                    f"Spell it as a string literal, e.g. Mistake(\"tanh.uses_input\", en, ja, value), or "
-                    f"fail(en, ja, key=\"tanh.uses_input\") (one Mistake per key, picked in code if needed).")
+    for line, code in computed_keys(source)[:1]:
+        raise RegistryError(
+            f"{_where(module)}, line {line}: the mistake key {code} is computed; the registry reads keys from the "
+            f"source, so it would drop out of the table of keys. Spell it as a string literal, e.g. "
+            f"Mistake(\"tanh.uses_input\", en, ja, value), or fail(en, ja, key=\"tanh.uses_input\") (one Mistake "
+            f"per key, picked in code if needed).")
 
 
 def get(name: str) -> Check:
     """The check called `name`; KeyError for a name that is not a check."""
+    known = checks()  # a RegistryError of the check modules first
     if not NAME.match(name):
         raise KeyError(name)
-    return checks()[name]
+    return known[name]
 
 
 def functions() -> dict[str, Callable[[object], None]]:
@@ -215,16 +227,16 @@ class _KeyFinder(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if called == "Mistake" and node.args and _literal(node.args[0]):
-            self.keys.add(node.args[0].value)
+        if called == "Mistake" and node.args:
+            self.keys |= _literals(node.args[0])
         self.visit(node.func)
         for arg in node.args:
             self.visit(arg)
         for keyword in node.keywords:
             if keyword.arg == "excused":  # passes in this cell: never reported by it
                 continue
-            if keyword.arg == "key" and _literal(keyword.value):
-                self.keys.add(keyword.value.value)
+            if keyword.arg == "key":
+                self.keys |= _literals(keyword.value)
             self.visit(keyword.value)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -232,8 +244,14 @@ class _KeyFinder(ast.NodeVisitor):
             self.names.add(node.id)
 
 
-def _literal(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+def _literals(node: ast.AST) -> set[str]:
+    """The keys a key expression spells: a string literal, or both branches
+    of ``"a.x" if ... else "a.y"``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) | _literals(node.orelse)
+    return set()
 
 
 def _find(source: str) -> _KeyFinder:
