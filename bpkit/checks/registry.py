@@ -62,6 +62,8 @@ __all__ = [
     "grade_cells",
     "grade_ids",
     "unknown_checks",
+    "graded_objects",
+    "reference_object",
     "markdown_table",
     "write_table",
 ]
@@ -362,6 +364,33 @@ def unknown_checks(root, assignment: str | None = None) -> list[tuple[GradeCell,
     that the registry does not know (a typo, or a check not written yet)."""
     known = checks()
     return [(cell, name) for cell in grade_cells(root, assignment) for name in cell.checks if name not in known]
+
+
+def graded_objects(root) -> dict[str, str]:
+    """Check name -> the name of the student's object the grade cells of
+    root/source/ hand it (``"ch5.relu_backward" -> "Relu"``), for every
+    check a cell calls with one."""
+    found = {}
+    for cell in grade_cells(root):
+        for name, obj in zip(cell.checks, cell.objects):
+            found.setdefault(name, obj)
+    return found
+
+
+def reference_object(name: str):
+    """The reference package's object called `name` (``Relu``,
+    ``softmax``, ``TwoLayerNet``): exported by ``reference``, else defined
+    in one of its modules; AttributeError if none has it."""
+    import reference
+
+    if name in getattr(reference, "__all__", ()) or hasattr(reference, name):
+        return getattr(reference, name)
+    for info in pkgutil.iter_modules(reference.__path__):
+        module = importlib.import_module(f"reference.{info.name}")
+        if isinstance(getattr(module, name, None), (type, types.FunctionType)):
+            return getattr(module, name)
+    raise AttributeError(f"the reference package has no {name!r}: write it in reference/ "
+                         f"(`bpkit new check` writes a stub)")
 
 
 def grade_ids(root) -> dict[str, tuple[str, ...]]:
