@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["SAMPLE_DIR", "SOLUTION", "Cells", "sample_students", "student_cells", "solution_source",
-           "write_submission"]
+           "solution_cells", "write_submission"]
 
 SAMPLE_DIR = Path(__file__).with_name("sample_class")
 _CELL = re.compile(r"^# %% (\S+)( stub| \+markdown)?\s*$", re.MULTILINE)
@@ -77,6 +77,15 @@ def _solutions(source_dir: Path, assignment: str, notebook: str) -> dict[str, st
         return {}
     return {c.metadata["nbgrader"]["grade_id"]: solution_source(c.source) for c in nbformat.read(path, as_version=4).cells
             if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def solution_cells(source_dir: Path, assignment: str) -> dict[str, str]:
+    """grade id -> the instructor's solution (markers removed) of every
+    solution cell of source_dir/<assignment>/*.ipynb, in notebook order."""
+    found: dict[str, str] = {}
+    for path in sorted((source_dir / assignment).glob("*.ipynb")):
+        found.update(_solutions(source_dir, assignment, path.name))
+    return found
 
 
 def write_submission(release_dir: Path, assignment: str, cells: dict[str, str | None],

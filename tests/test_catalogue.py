@@ -14,6 +14,7 @@ from nbgrader.api import Gradebook
 
 from bpkit.grading.records import failure_reason
 from bpkit.sample import student_cells
+import course_facts as facts
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
@@ -32,7 +33,7 @@ def solution_ids(assignment: str) -> set[str]:
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-ASSIGNMENTS = {a: solution_ids(a) for a in ("ch4_gradients", "ch5_backprop", "ch5_two_layer_net")}
+ASSIGNMENTS = {a: solution_ids(a) for a in facts.ASSIGNMENTS}
 
 
 def assignment_of(entry: str) -> str:
