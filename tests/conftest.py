@@ -108,7 +108,7 @@ def copy_course(dest: Path) -> Path:
 
 def copy_kit(dest: Path) -> tuple[Path, dict]:
     """A copy of the course *and* the kit's code an author edits (bpkit/,
-    reference/, README.md, tests/catalogue/), and the environment that runs
+    reference/, README.md, ARCHITECTURE.md, tests/catalogue/), and the environment that runs
     the copy's code (PYTHONPATH first), for tests that change checks or the
     reference as an author would, never in the repository."""
     copy_course(dest)
