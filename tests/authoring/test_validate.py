@@ -101,7 +101,7 @@ def check_planted_passes_the_stub(obj) -> None:
     """An author error: the check never calls the student's code."""
 
 
-__all__ += ["check_planted_unsendable", "check_planted_raises", "check_planted_passes_the_stub"]
+__all__ = list(__all__) + ["check_planted_unsendable", "check_planted_raises", "check_planted_passes_the_stub"]
 '''
 
 

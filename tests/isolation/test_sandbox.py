@@ -108,7 +108,8 @@ def test_grade_refuses_without_the_sandbox_and_touches_nothing_unless_told_to_ru
     assert not (root / "gradebook.db").exists() and not list((root / "autograded").glob("*"))
     unsafe = subprocess.run(bpkit + ["--no-sandbox"], env=env, capture_output=True, text=True, timeout=300)
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
-    assert "warning: --no-sandbox" in unsafe.stderr and facts.score_text(facts.total("ch4_gradients"), "ch4_gradients") in unsafe.stdout
+    full = facts.score_text(facts.total("ch4_gradients"), "ch4_gradients")
+    assert "warning: --no-sandbox" in unsafe.stderr and full in unsafe.stdout
     # the notebook's "Check my work" cells ran in the grading kernel and did nothing (never graded)
     import nbformat
 
