@@ -296,7 +296,9 @@ def sandbox_advice(args) -> str:
     fix = ("`bash setup.sh` installs it" if checkout else
            "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`) on Linux with user namespaces")
     trusted = ("the sample class is the kit's own code: `bpkit demo --no-sandbox` runs it without"
-               if args.command == "demo" else "or pass --no-sandbox to run trusted code without it")
+               if args.command == "demo" else
+               "or `bpkit release --no-validate` releases without grading the solution and the stubs"
+               if args.command == "release" else "or pass --no-sandbox to run trusted code without it")
     return f"Student code runs only inside the bubblewrap sandbox: {fix}; {trusted}."
 
 

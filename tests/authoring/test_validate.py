@@ -132,3 +132,24 @@ def test_release_refuses_unsendable_arguments_raising_checks_and_checks_passing_
     assert "this cell passes with the stub as released" in passes and "docs/authoring.md" in passes
     others = facts.grade_cells(assignment)[3:]
     assert not any(f"grade cell `{c.grade_id}`" in proc.stderr for c in others), proc.stderr
+
+
+def test_release_without_the_sandbox_refuses_to_validate_and_says_how_to_release_anyway(tmp_path):
+    import os
+    from pathlib import Path
+
+    course = copy_course(tmp_path / "course")
+    bin_dir = tmp_path / "bin"  # the tools nbgrader needs, but no bwrap
+    bin_dir.mkdir()
+    for tool in ("sh", "cp", "git"):
+        if (Path("/usr/bin") / tool).exists():
+            os.symlink(Path("/usr/bin") / tool, bin_dir / tool)
+    env = {**clean_env(), "PATH": str(bin_dir)}
+    assignment = facts.ASSIGNMENTS[0]
+    (path,) = (course / "release" / assignment).glob("*.ipynb")
+    path.unlink()
+    proc = bpkit("release", assignment, cwd=course, env=env)
+    assert proc.returncode == 2 and "cannot grade safely" in proc.stderr and "--no-validate" in proc.stderr
+    assert not path.exists()
+    proc = bpkit("release", assignment, "--no-validate", cwd=course, env=env)
+    assert proc.returncode == 0 and "--no-validate" in proc.stderr and path.is_file(), proc.stderr
