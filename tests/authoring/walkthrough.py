@@ -50,6 +50,18 @@ def _solve(course: Path, assignment: str, obj: str, bodies: dict[str, str], init
     nbformat.write(nb, path)
 
 
+def _example(course: Path, assignment: str, grade_id: str, check: str) -> None:
+    """The grade cell's visible example: the scaffold's shape assertion
+    replaced by one on the values (the book's example, asserted)."""
+    (path,) = (course / "source" / assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    lines = [line for line in cell.source.splitlines() if "TODO(author): the book's example" not in line]
+    assert lines[-1].startswith("assert "), lines
+    cell.source = "\n".join(lines[:-1] + [check])
+    nbformat.write(nb, path)
+
+
 def _reference(path: Path, obj: str, bodies: dict[str, str], init: str = "") -> None:
     for method, body in bodies.items():
         _replace(path, f'        raise NotImplementedError("TODO(author): write the reference {obj}.{method}")', body)
@@ -105,6 +117,8 @@ def add_tanh(course: Path, env: dict) -> list[subprocess.CompletedProcess]:
     _solve(course, "ch5_backprop", "Tanh", {
         "forward": "        self.out = np.tanh(x)\n        return self.out",
         "backward": "        return dout * (1.0 - self.out ** 2)"})
+    _example(course, "ch5_backprop", TANH_ID, 'assert np.allclose(dx, 1 - np.tanh([[0.5, -1.0, 2.0]]) ** 2), '
+             'f"dx = {dx}"')
     _catalogue(course, "tanh_backward", "tanh_uses_input", "tanh.uses_input", TANH_ID,
                "class Tanh:\n    def forward(self, x):\n        self.x = x\n        return np.tanh(x)\n\n"
                "    def backward(self, dout):\n        return dout * (1 - self.x ** 2)\n")
@@ -141,6 +155,8 @@ def add_optimizers(course: Path, env: dict) -> list[subprocess.CompletedProcess]
         _reference(course / "reference" / "optimizers.py", obj, {"update": update}, init=init)
         _mistake(course / "bpkit" / "checks" / "ch6.py", f"{obj.lower()}.TODO_{grade_id}", key, en, ja, value)
         _solve(course, "ch6_optimizers", obj, {"update": update}, init=init)
+        _example(course, "ch6_optimizers", grade_id, 'assert np.allclose(params["W"], 1 - 0.01 * 0.5), '
+                 'f"params[\'W\'] = {params[\'W\']}"')
         _catalogue(course, grade_id, key.replace(".", "_"), key, grade_id,
                    f"class {obj}:\n{init}\n\n    def update(self, params, grads):\n{wrong}\n")
     return runs + [refresh_table(course, env)]
