@@ -30,9 +30,30 @@ def _course_dir(args) -> str:
 
 
 def _release(args) -> int:
+    from bpkit.authoring.validate import NO_VALIDATE_SKIPS, static_problems, validate
+
     course = Course(_course_dir(args))
-    for assignment in args.assignments or course.assignments():
+    assignments = args.assignments or course.assignments()
+    for assignment in assignments:
         course.check_assignment(assignment)
+    if args.no_validate:
+        print(f"bpkit: warning: --no-validate: release {NO_VALIDATE_SKIPS}", file=sys.stderr)
+        validations = None
+        problems = [p for a in assignments for p in static_problems(course.root, a)]
+    else:
+        validations = validate(course, assignments, workers=args.workers)
+        problems = [p for v in validations for p in v.problems]
+    if problems:
+        print(f"bpkit release: refused, nothing was released: {len(problems)} problem(s) in the course to fix "
+              f"first (the course's own, never a student's):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    for v in validations or []:
+        score, top = v.solution_score
+        print(f"validated {v.assignment} through the judge: the solution scores {score:g} / {top:g}, the stubs "
+              f"pass {v.stub_cells_passed} cells ({v.seconds:.1f} s)")
+    for assignment in assignments:
         course.release(assignment)
         print(f"released {assignment} -> {course.root / 'release' / assignment}")
     return 0
@@ -141,6 +162,28 @@ def _check(args) -> int:
     return status
 
 
+def _new(args) -> int:
+    from bpkit.authoring.scaffold import ScaffoldError, new_assignment, new_check
+
+    root = Path(_course_dir(args)).resolve()
+    try:
+        if args.what == "assignment":
+            written = new_assignment(root, args.name, notebook=args.notebook)
+        else:
+            written = new_check(root, args.name, obj=args.object, assignment=args.assignment, method=args.method,
+                                methods=args.methods.split(",") if args.methods else None, points=args.points,
+                                grade_id=args.grade_id)
+    except ScaffoldError as exc:
+        print(f"bpkit new: {exc}", file=sys.stderr)
+        return 2
+    for path in written.files:
+        print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
+    print("Next, write (each place is marked TODO(author); docs/authoring.md explains each):")
+    for item in written.todo:
+        print(f"  - {item}")
+    return 0
+
+
 def _sandbox_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-sandbox", action="store_true",
                         help="UNSAFE, for trusted code only: run student code unsandboxed as you, inside the "
@@ -149,6 +192,11 @@ def _sandbox_option(parser: argparse.ArgumentParser) -> None:
 
 COURSE_HELP = "course directory (default: the current directory; for demo: the course shipped with the kit)"
 
+#: What --no-validate skips, for its help (bpkit.authoring.validate.NO_VALIDATE_SKIPS, without importing it here).
+NO_VALIDATE_HELP = ("grades neither the solution nor the stubs, so a check that fails the solution or passes the "
+                    "stub, an argument the judge cannot send and a check that raises go unnoticed; unknown check "
+                    "names are still refused")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bpkit", description=__doc__)
@@ -156,10 +204,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", default=None, help=COURSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("release", help="regenerate release/ from source/ (all assignments by default)")
+    p = sub.add_parser("release", help="validate source/ through the judge (the solution must score full marks, the "
+                                       "stubs nothing), then regenerate release/ (all assignments by default)")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                    help="assignments to release (folders of source/; default: every one)")
+    p.add_argument("--no-validate", action="store_true",
+                   help="quick iterations: skip grading the solution and the stubs through the judge (it "
+                        + NO_VALIDATE_HELP + ")")
+    p.add_argument("--workers", type=int, default=2, help="grading processes for the validation (default: 2)")
     p.set_defaults(func=_release)
+
+    p = sub.add_parser("new", help="authors: write the stubs of a new graded behaviour (`new check "
+                                   "ch5.tanh_backward --object Tanh`) or assignment (`new assignment ch6_optimizers`); "
+                                   "see docs/authoring.md")
+    p.add_argument("what", choices=["check", "assignment"])
+    p.add_argument("name", help="the check (<module>.<behaviour>, e.g. ch5.tanh_backward) or the assignment "
+                                "(e.g. ch6_optimizers)")
+    p.add_argument("--object", help="check: the student's function or class it grades (default: from the name, "
+                                    "e.g. Tanh)")
+    p.add_argument("--assignment", help="check: the assignment whose notebook gets the grade cell (default: the one "
+                                        "grading the module's checks)")
+    p.add_argument("--method", help="check: the method it grades (default: the name's last word if it is forward, "
+                                    "backward or update)")
+    p.add_argument("--methods", help="check: the methods of a new class, comma-separated (default: forward,backward; "
+                                     "update for an optimizer)")
+    p.add_argument("--points", type=float, default=1, help="check: the grade cell's points (default: 1)")
+    p.add_argument("--grade-id", help="check: the grade cell's id (default: the behaviour's name)")
+    p.add_argument("--notebook", help="assignment: the notebook's file name (default: the name without chN_)")
+    p.set_defaults(func=_new)
 
     p = sub.add_parser("grade", help="autograde every submitted/*/ASSIGNMENT/, write feedback and grades.csv")
     p.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment to grade (a folder of source/)")
@@ -195,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", help="scratch directory to use (default: a new temporary directory)")
     _sandbox_option(p)
     p.set_defaults(func=_demo)
-    for name in ("release", "grade", "report", "demo"):  # `bpkit grade X --course DIR`, as `bpkit --course DIR grade X`
+    for name in ("release", "new", "grade", "report", "demo"):  # `bpkit grade X --course DIR`, as `bpkit --course DIR grade X`
         sub.choices[name].add_argument("--course", default=argparse.SUPPRESS, help=COURSE_HELP)
     return parser
 
@@ -238,7 +310,9 @@ def sandbox_advice(args) -> str:
     else:
         fix = "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`) on Linux with user namespaces"
     trusted = ("the sample class is the kit's own code: `bpkit demo --no-sandbox` runs it without"
-               if args.command == "demo" else "or pass --no-sandbox to run trusted code without it")
+               if args.command == "demo" else
+               "or `bpkit release --no-validate` releases without grading the solution and the stubs"
+               if args.command == "release" else "or pass --no-sandbox to run trusted code without it")
     return f"Student code runs only inside the bubblewrap sandbox: {fix}; {trusted}."
 
 

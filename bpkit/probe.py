@@ -75,7 +75,9 @@ class _Session:
     def __init__(self, sock: socket.socket, root):
         self.sock = sock
         self.objects = {0: root}
-        self.slots: list[np.ndarray] = []  # arrays the judge passed in, mirrored back
+        # arrays and dicts the judge passed in, mirrored back after each answer: (value, the dict's
+        # entries as given, to tell an array changed in place from a rebound key)
+        self.slots: list[tuple] = []
         self.codec = Codec(self._make_ref, self._resolve)
 
     def _make_ref(self, value) -> dict:
@@ -100,19 +102,34 @@ class _Session:
             return self.codec.decode(reply["value"], reply_blobs)
         return judge_function
 
-    def _sync(self, blobs: list) -> list[int]:
-        indices = []
-        for array in self.slots:
-            blobs.append(npy(np.asarray(array)))
-            indices.append(len(blobs) - 1)
-        return indices
+    def _sync(self, blobs: list) -> list:
+        """The arguments the judge passed, as they are now: an array as the
+        index of its blob, a dict as its entries [key, value, whether it is
+        the value the judge sent] (see bpkit.judging.wire)."""
+        synced = []
+        for value, given in self.slots:
+            if isinstance(value, np.ndarray):
+                blobs.append(npy(np.asarray(value)))
+                synced.append(len(blobs) - 1)
+                continue
+            items = []
+            for key in list(value)[:MAX_ITEMS]:
+                try:
+                    key = _item_key(key)
+                except TypeError:
+                    continue  # a key that cannot cross: the judge sees the entry deleted
+                items.append([key, self.codec.encode(value[key], blobs, 1), key in given and value[key] is given[key]])
+            synced.append({"t": "dict", "items": items})
+        return synced
 
     def _decode_args(self, specs, blobs):
         values = [self.codec.decode(s, blobs) for s in specs]
         for value in values:
             if isinstance(value, np.ndarray):
                 value.flags.writeable = True
-                self.slots.append(value)
+                self.slots.append((value, None))
+            elif type(value) is dict:
+                self.slots.append((value, dict(value)))
         return values
 
     def serve(self) -> dict:

@@ -106,6 +106,22 @@ def copy_course(dest: Path) -> Path:
     return dest
 
 
+def copy_kit(dest: Path) -> tuple[Path, dict]:
+    """A copy of the course *and* the kit's code an author edits (bpkit/,
+    reference/, README.md, ARCHITECTURE.md, tests/catalogue/), and the environment that runs
+    the copy's code (PYTHONPATH first), for tests that change checks or the
+    reference as an author would, never in the repository."""
+    copy_course(dest)
+    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.egg-info")
+    for name in ("bpkit", "reference", "tests/catalogue"):
+        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    for name in ("README.md", "ARCHITECTURE.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    env = clean_env()
+    env["PYTHONPATH"] = str(dest)
+    return dest, env
+
+
 def nbgrader(*args, cwd: Path) -> subprocess.CompletedProcess:
     """Run the plain `nbgrader` command of this environment."""
     env = dict(os.environ, PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))

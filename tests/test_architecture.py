@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bpkit.checks import registry
 from conftest import ROOT
 
 PACKAGE = ROOT / "bpkit"
@@ -19,7 +20,7 @@ LAYERS = [
     {"bpkit.isolation", "bpkit.judging", "bpkit.preprocessors"},
     {"bpkit.grading"},
     {"bpkit.presentation"},
-    {"bpkit.pipeline", "bpkit.learner"},
+    {"bpkit.pipeline", "bpkit.learner", "bpkit.authoring"},
     {"bpkit.cli", "bpkit.demo", "bpkit.nbgrader_hooks"},
 ]
 
@@ -111,6 +112,9 @@ def test_is_there_no_import_circle_between_modules():
 def test_is_every_module_on_the_architecture_page(module):
     page = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     name = module.rsplit(".", 1)[1]
+    if module.startswith("bpkit.checks.") and name in registry.MODULES:  # a chapter's checks, added by authors
+        assert "every other public module of bpkit/checks/" in page
+        return
     assert f"{name}.py" in page or f"{name}/" in page or f"{name}`" in page or f" {name} " in page, module
 
 

@@ -5,6 +5,7 @@ import csv
 import json
 import subprocess
 
+import course_facts as facts
 from bpkit.sample import student_cells, write_submission
 from conftest import ROOT, VENV_BIN, clean_env, copy_course, nbgrader
 
@@ -29,10 +30,12 @@ def test_grade_works_in_a_fresh_copy_and_a_broken_submission_does_not_stop_the_b
     proc = bpkit("grade", "ch4_gradients", cwd=course)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out  # not every submission could be graded
-    assert "alice" in out and "14 / 14" in out and "not graded" in out and "NotJSONError" in out
+    full = facts.score_text(facts.total("ch4_gradients"), "ch4_gradients")
+    assert "alice" in out and full in out and "not graded" in out and "NotJSONError" in out
     with open(course / "grades.csv", newline="") as f:
         scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
-    assert scores["alice"] == 14.0 and scores["carol"] == 10.0
+    assert {s: scores[s] for s in ("alice", "carol")} == {"alice": facts.expected_score("aoki", "ch4_gradients"),
+                                                         "carol": facts.expected_score("endo", "ch4_gradients")}
     assert (course / "feedback" / "alice" / "ch4_gradients" / "losses_and_gradients.html").is_file()
     proc = bpkit("report", "ch4_gradients", cwd=course)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -59,6 +62,10 @@ def test_release_regenerates_every_assignment(tmp_path):
         nb.unlink()
     proc = bpkit("release", cwd=course)
     assert proc.returncode == 0, proc.stderr
+    for assignment in facts.ASSIGNMENTS:  # each validated through the judge first
+        full = facts.total(assignment)
+        assert f"validated {assignment} through the judge: the solution scores {full:g} / {full:g}, the stubs pass " \
+               f"0 cells" in proc.stdout, proc.stdout
     assert sorted(p.relative_to(course) for p in (course / "release").rglob("*.ipynb")) == \
         sorted(p.relative_to(ROOT) for p in (ROOT / "release").rglob("*.ipynb"))
 
@@ -73,7 +80,7 @@ def test_plain_nbgrader_commands_work_on_the_course(tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(course / "out.csv", newline="") as f:
         (row,) = [r for r in csv.DictReader(f) if r["assignment"] == "ch5_backprop"]
-    assert row["student_id"] == "dan" and float(row["score"]) == 18.0
+    assert row["student_id"] == "dan" and float(row["score"]) == facts.total("ch5_backprop")
     assert (course / "feedback" / "dan" / "ch5_backprop" / "backprop_layers.html").is_file()
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import course_facts as facts
 from bpkit.sample import student_cells
 from conftest import VENV_BIN, clean_env, copy_course, nbgrader
 
@@ -27,7 +28,8 @@ COURSE_ID = "dlfs-backprop"
 ASSIGNMENT = "ch5_backprop"
 NOTEBOOK = "backprop_layers.ipynb"
 # student -> (sample student whose answers they hand in, score expected out of 18)
-STUDENTS = {"alice": ("aoki", 18.0), "bob": ("fujita", 11.0)}
+STUDENTS = {"alice": ("aoki", facts.expected_score("aoki", ASSIGNMENT)),
+            "bob": ("fujita", facts.expected_score("fujita", ASSIGNMENT))}
 
 # The student's `nbgrader` command, in a single-user server whose OS user is jovyan.
 AS_JUPYTERHUB_USER = (
@@ -145,7 +147,7 @@ def test_each_student_receives_only_their_own_feedback_with_their_score(workflow
         assert page == pages[name], f"{name} received another student's feedback"
         score = STUDENTS[name][1]
         text = page.decode("utf-8")
-        assert f"{score:g} / 18" in text or f"{score} / 18" in text, text[:3000]
+        assert f"{score:g} / {facts.total(ASSIGNMENT):g}" in text, text[:3000]
 
 
 def test_the_exchange_holds_feedback_only_under_unguessable_names(workflow):

@@ -27,13 +27,14 @@ from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, collecting_notes, seeded
 from bpkit.judging.secret import student_salt
 from bpkit.sample import SAMPLE_DIR, sample_students, student_cells
+import course_facts as facts
 from conftest import ROOT
-from test_rounding import graded_checks, namespace
+from test_rounding import cells_of, graded_checks, namespace
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ENTRIES = [(p.stem, CATALOGUE) for p in sorted(CATALOGUE.glob("*.py"))] + [(s, SAMPLE_DIR) for s in sample_students()]
-#: The notebook whose given code and cells each check module's checks run on.
-ASSIGNMENT = {"ch4": "ch4_gradients", "ch5": "ch5_backprop", "twolayer": "ch5_two_layer_net"}
+#: The notebook whose given code and cells each check module's checks run on (from the grade cells of source/).
+ASSIGNMENT = {module: facts.module_assignment(module) for module in registry.MODULES}
 SECRETS = [bytes([i]) * 32 for i in range(5)]
 STUDENTS = ["alice", "bob", "s0001", "s0002", "s0003", "学生", "o'brien", "x" * 40, "1", "jovyan"]
 SALTS = [b""] + [student_salt(secret, student) for secret in SECRETS for student in STUDENTS]
@@ -62,7 +63,7 @@ def distinct_codes() -> dict[tuple[str, str], list[str]]:
     outcomes: each is run once."""
     found: dict[tuple[str, str], list[str]] = {}
     for entry, directory in ENTRIES:
-        cells = student_cells(entry, directory)
+        cells = cells_of(entry, directory)  # an entry based on the solution has its cells too
         for module, check, obj_name in graded_checks():
             source = cells.get(obj_name)
             if source is not None:

@@ -19,7 +19,7 @@ import pytest
 
 from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, seeded
-from bpkit.sample import SAMPLE_DIR, sample_students, student_cells
+from bpkit.sample import SAMPLE_DIR, SOLUTION, sample_students, solution_cells, student_cells
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).with_name("catalogue")
@@ -71,12 +71,25 @@ def given(assignment: str) -> tuple[dict, frozenset]:
     return names, solutions
 
 
+def cells_of(entry: str, directory: Path) -> dict:
+    """The entry's cells; for one based on the solution (``# based on:
+    solution``, e.g. every entry based on aoki) the instructor's solution
+    first for every cell it does not write, as its submission has them."""
+    own = student_cells(entry, directory)
+    if getattr(own, "fallback", None) != SOLUTION:
+        return dict(own)
+    cells = {grade_id: code for path in sorted((ROOT / "source").iterdir()) if path.is_dir()
+             for grade_id, code in solution_cells(ROOT / "source", path.name).items() if grade_id not in own}
+    cells.update(own)
+    return cells
+
+
 def namespace(entry: str, directory: Path, assignment: str | None = None) -> dict:
     """The student's objects, from executing their cells in notebook order
     (a cell that raises is left out, as a failed cell defines nothing);
     with an assignment: the given code and that assignment's cells only."""
     names: dict = {"np": np} if assignment is None else dict(given(assignment)[0])
-    for grade_id, source in student_cells(entry, directory).items():
+    for grade_id, source in cells_of(entry, directory).items():
         if source is None or grade_id.endswith("+markdown"):
             continue
         if assignment is not None and grade_id not in given(assignment)[1]:
@@ -147,3 +160,18 @@ def test_no_verdict_changes_with_the_last_bits_or_the_hidden_inputs(entry, direc
         verdicts |= {verdict(check, nudged(obj), salt) for salt in SALTS}
         assert len(verdicts) == 1, (entry, check, verdicts)
         assert not any(v and v.startswith("error:") for v in verdicts), (entry, check, verdicts)
+
+
+def test_every_registered_check_is_run_on_some_entry():
+    """The loop above skips a check whose object an entry does not define:
+    every registered check must be called by a grade cell and run on at
+    least one entry (a sample student based on the solution runs them all)."""
+    run = set()
+    for entry, directory in [(s, SAMPLE_DIR) for s in sample_students()]:
+        names = namespace(entry, directory)
+        for chapter, check, obj_name in graded_checks():
+            if (namespace(entry, directory, GIVEN[chapter]) if chapter in GIVEN else names).get(obj_name) is not None:
+                run.add(check)
+    missing = sorted(set(registry.checks()) - run)
+    assert not missing, (f"no grade cell calls, or no sample student defines the object of, {missing}: add the grade "
+                         f"cell (`bpkit new check`) and the solution in source/")

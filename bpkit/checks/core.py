@@ -238,28 +238,44 @@ def quietly():
 
 @dataclass(frozen=True)
 class InOut:
-    """An array argument the student's code may change in place *and* the
-    check looks at afterwards (numerical_gradient perturbs x in place;
-    "does it leave its input alone?").  Every other array argument of
-    :func:`call` is passed as a fresh copy, so no expected value can ever
-    depend on what the student's code does to its inputs."""
+    """An array (or a dict of arrays) argument the student's code may change
+    in place *and* the check looks at afterwards (numerical_gradient perturbs
+    x in place; "does it leave its input alone?"; an optimizer's
+    ``update(params, grads)`` changes ``params``).  Every other array or dict
+    argument of :func:`call` is passed as a fresh copy, so no expected value
+    can ever depend on what the student's code does to its inputs.  Through
+    the judge, the changes come back as they would in-process: arrays in
+    place, a dict's entries changed in place, rebound or deleted
+    (bpkit.judging.wire)."""
 
-    array: np.ndarray
+    array: np.ndarray | dict
 
 
 _INOUT: contextvars.ContextVar[tuple] = contextvars.ContextVar("bpkit_inout", default=())
 
 
 def inout_arrays() -> tuple:
-    """The arrays the current call() passes as InOut (the judge mirrors the
-    sandbox's in-place changes into these, and into nothing else)."""
+    """The arrays and dicts the current call() passes as InOut (the judge
+    mirrors the sandbox's in-place changes into these, and into nothing else)."""
     return _INOUT.get()
+
+
+def _copied(value):
+    """An argument as call() passes it: arrays copied, dicts copied with
+    their arrays (one level), anything else as it is."""
+    if isinstance(value, np.ndarray):
+        return np.copy(value)
+    if type(value) is dict:
+        return {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in value.items()}
+    return value
 
 
 def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
     """Call student code; turn an exception into a clear CheckFailure.
 
-    Array arguments are copied (wrap one in InOut to share it on purpose).
+    Array and dict arguments are copied (wrap one in InOut to share it on
+    purpose); what crosses to a sandboxed student is listed in
+    bpkit.judging.wire (numbers, strings, arrays, tuples, lists, dicts).
     - fn: a function, or (object, "method name") for a method the student's
       class may not have defined.
     - hints: maps an exception type to a Mistake whose message explains the
@@ -267,8 +283,7 @@ def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
       to a function of the exception returning such a Mistake or None.
     """
     shared = tuple(a.array for a in args if isinstance(a, InOut))
-    args = tuple(a.array if isinstance(a, InOut) else np.copy(a) if isinstance(a, np.ndarray) else a
-                 for a in args)
+    args = tuple(a.array if isinstance(a, InOut) else _copied(a) for a in args)
     token = _INOUT.set(shared)
     try:
         if isinstance(fn, tuple):

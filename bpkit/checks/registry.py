@@ -15,11 +15,17 @@ One graded behaviour has three names, and this module ties them together:
   Mistakes a check only *excuses* (``expect_close(..., excused=...)``: graded
   in another cell) are not keys it reports.
 
-:data:`MODULES` is the list of check modules; nothing else in the kit lists
-them.  The judge serves :func:`functions`, the grading side reads
-:func:`grade_cells`, and :func:`markdown_table` renders the table of the
-README's section "Grade cells, checks and mistake keys"
-(``python -m bpkit.checks.registry`` in a course directory prints it).
+:data:`MODULES` is the list of check modules, found on disk: every public
+module of ``bpkit/checks/`` except the machinery (:data:`MACHINERY`), so a
+new ``bpkit/checks/ch6.py`` is registered by existing (a helper module the
+checks share is named with a leading underscore).  Loading the registry
+refuses a check module whose mistake key is computed (an f-string, ``+``,
+``.format``): such a key would silently drop out of the table
+(:class:`RegistryError`, naming the file and line).  The judge serves
+:func:`functions`, the grading side reads :func:`grade_cells`, and
+:func:`markdown_table` renders the table of the README's section "Grade
+cells, checks and mistake keys" (``python -m bpkit.checks.registry`` in a
+course directory prints it; ``--write README.md`` replaces it there).
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import ast
 import functools
 import importlib
 import inspect
+import pkgutil
 import re
 import textwrap
 import types
@@ -38,6 +45,8 @@ from bpkit.checks import core
 
 __all__ = [
     "MODULES",
+    "MACHINERY",
+    "RegistryError",
     "NAME",
     "Check",
     "checks",
@@ -47,22 +56,48 @@ __all__ = [
     "objects_in_cell",
     "mistake_keys",
     "keys_in_source",
+    "computed_keys",
     "generic_keys",
     "GradeCell",
     "grade_cells",
     "grade_ids",
+    "unknown_checks",
+    "graded_objects",
+    "reference_object",
     "markdown_table",
+    "write_table",
 ]
 
+#: The modules of bpkit.checks that are the checks' machinery, not checks.
+MACHINERY = frozenset({"core", "describe", "registry"})
+
+
+class RegistryError(Exception):
+    """The check modules break a rule the registry relies on (a computed
+    mistake key, a check module without checks); the message names the file,
+    the line and the fix, for the course's author."""
+
+
+def _discover() -> tuple[str, ...]:
+    """The public modules of bpkit.checks other than the machinery, in name
+    order: each must hold ``check_<behaviour>`` functions in its ``__all__``."""
+    import bpkit.checks
+
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(bpkit.checks.__path__)
+                        if not info.name.startswith("_") and info.name not in MACHINERY))
+
+
 #: The modules of bpkit.checks that hold checks, each a ``check_<behaviour>``
-#: function listed in the module's ``__all__``.
-MODULES = ("ch4", "ch5", "twolayer")
+#: function listed in the module's ``__all__``: found on disk (_discover).
+MODULES = _discover()
 
 _MODULE_NAMES = "|".join(MODULES)
 #: A well-formed check name: one of MODULES, a dot, a behaviour.
 NAME = re.compile(rf"^(?:{_MODULE_NAMES})\.\w{{1,60}}$")
-_CHECK_CALL = re.compile(rf"""\bcheck\(\s*["']((?:{_MODULE_NAMES})\.\w+)["']""")
-_CHECKED_OBJECT = re.compile(rf"""\bcheck\(\s*["'](?:{_MODULE_NAMES})\.\w+["']\s*,\s*(\w+)""")
+#: Any check("<module>.<behaviour>", ...) of a grade cell, registered or not (an unknown name is the
+#: author's mistake, reported as such: unknown_checks).
+_CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+\.\w+)["']""")
+_CHECKED_OBJECT = re.compile(r"""\bcheck\(\s*["']\w+\.\w+["']\s*,\s*(\w+)""")
 _PREFIX = "check_"
 
 
@@ -90,18 +125,80 @@ def checks() -> dict[str, Check]:
     found = {}
     for module_name in MODULES:
         module = importlib.import_module(f"bpkit.checks.{module_name}")
-        for name in module.__all__:
-            if name.startswith(_PREFIX):
-                check_name = f"{module_name}.{name[len(_PREFIX):]}"
-                found[check_name] = Check(check_name, getattr(module, name))
+        _refuse_computed_keys(module)
+        names = [name for name in getattr(module, "__all__", ()) if name.startswith(_PREFIX)]
+        if not names:
+            raise RegistryError(f"{_where(module)}: a module of bpkit/checks/ must list its check_<behaviour> "
+                                f"functions in __all__ (it lists none); a helper module the checks share is named "
+                                f"with a leading underscore (bpkit/checks/_{module_name}.py)")
+        for name in names:
+            function = getattr(module, name, None)
+            if not callable(function):
+                raise RegistryError(f"{_where(module)}: __all__ lists {name!r}, which the module does not define")
+            check_name = f"{module_name}.{name[len(_PREFIX):]}"
+            found[check_name] = Check(check_name, function)
     return found
+
+
+def _where(module) -> str:
+    return f"bpkit/checks/{Path(module.__file__).name}"
+
+
+def _computed(node: ast.AST) -> bool:
+    """A string the source computes (an f-string, +, %, .format, .join...):
+    not a literal, not a name or attribute referring to a key spelled elsewhere."""
+    if isinstance(node, ast.Constant):
+        return False
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        return False
+    if isinstance(node, ast.IfExp):  # "a.x" if ... else "a.y": both spelled
+        return _computed(node.body) or _computed(node.orelse)
+    return True
+
+
+def computed_keys(source: str) -> list[tuple[int, str]]:
+    """(line, code) of every mistake key in `source` that is computed rather
+    than spelled: the key of a ``Mistake(...)`` or ``fail(..., key=...)``
+    written as an f-string, ``+``, ``%``, ``.format``, ... (a name or an
+    attribute such as ``INPLACE_DOUT.key`` refers to a key spelled elsewhere
+    and is fine)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called not in ("Mistake", "fail"):
+            continue
+        keys = [k.value for k in node.keywords if k.arg == "key"]
+        if called == "Mistake" and node.args:
+            keys.append(node.args[0])
+        found += [(key.lineno, ast.unparse(key)[:80]) for key in keys if _computed(key)]
+    return found
+
+
+def _refuse_computed_keys(module) -> None:
+    """RegistryError for a Mistake(...) or fail(..., key=...) of `module`
+    whose key is computed: the registry reads keys from the source, so such
+    a key would be missing from the table, the catalogue's checks and the
+    report's counts without a word."""
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):  # no source (a frozen build): nothing to read keys from either
+        return
+    for line, code in computed_keys(source)[:1]:
+        raise RegistryError(
+            f"{_where(module)}, line {line}: the mistake key {code} is computed; the registry reads keys from the "
+            f"source, so it would drop out of the table of keys. Spell it as a string literal, e.g. "
+            f"Mistake(\"tanh.uses_input\", en, ja, value), or fail(en, ja, key=\"tanh.uses_input\") (one Mistake "
+            f"per key, picked in code if needed).")
 
 
 def get(name: str) -> Check:
     """The check called `name`; KeyError for a name that is not a check."""
+    known = checks()  # a RegistryError of the check modules first
     if not NAME.match(name):
         raise KeyError(name)
-    return checks()[name]
+    return known[name]
 
 
 def functions() -> dict[str, Callable[[object], None]]:
@@ -132,16 +229,16 @@ class _KeyFinder(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if called == "Mistake" and node.args and _literal(node.args[0]):
-            self.keys.add(node.args[0].value)
+        if called == "Mistake" and node.args:
+            self.keys |= _literals(node.args[0])
         self.visit(node.func)
         for arg in node.args:
             self.visit(arg)
         for keyword in node.keywords:
             if keyword.arg == "excused":  # passes in this cell: never reported by it
                 continue
-            if keyword.arg == "key" and _literal(keyword.value):
-                self.keys.add(keyword.value.value)
+            if keyword.arg == "key":
+                self.keys |= _literals(keyword.value)
             self.visit(keyword.value)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -149,8 +246,14 @@ class _KeyFinder(ast.NodeVisitor):
             self.names.add(node.id)
 
 
-def _literal(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+def _literals(node: ast.AST) -> set[str]:
+    """The keys a key expression spells: a string literal, or both branches
+    of ``"a.x" if ... else "a.y"``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) | _literals(node.orelse)
+    return set()
 
 
 def _find(source: str) -> _KeyFinder:
@@ -256,6 +359,40 @@ def grade_cells(root, assignment: str | None = None) -> list[GradeCell]:
     return found
 
 
+def unknown_checks(root, assignment: str | None = None) -> list[tuple[GradeCell, str]]:
+    """(grade cell, name) for every check a grade cell of root/source/ calls
+    that the registry does not know (a typo, or a check not written yet)."""
+    known = checks()
+    return [(cell, name) for cell in grade_cells(root, assignment) for name in cell.checks if name not in known]
+
+
+def graded_objects(root) -> dict[str, str]:
+    """Check name -> the name of the student's object the grade cells of
+    root/source/ hand it (``"ch5.relu_backward" -> "Relu"``), for every
+    check a cell calls with one."""
+    found = {}
+    for cell in grade_cells(root):
+        for name, obj in zip(cell.checks, cell.objects):
+            found.setdefault(name, obj)
+    return found
+
+
+def reference_object(name: str):
+    """The reference package's object called `name` (``Relu``,
+    ``softmax``, ``TwoLayerNet``): exported by ``reference``, else defined
+    in one of its modules; AttributeError if none has it."""
+    import reference
+
+    if name in getattr(reference, "__all__", ()) or hasattr(reference, name):
+        return getattr(reference, name)
+    for info in pkgutil.iter_modules(reference.__path__):
+        module = importlib.import_module(f"reference.{info.name}")
+        if isinstance(getattr(module, name, None), (type, types.FunctionType)):
+            return getattr(module, name)
+    raise AttributeError(f"the reference package has no {name!r}: write it in reference/ "
+                         f"(`bpkit new check` writes a stub)")
+
+
 def grade_ids(root) -> dict[str, tuple[str, ...]]:
     """Check name -> the grade ids of the cells in root/source/ calling it
     (every registered check, with () for one no cell calls)."""
@@ -288,5 +425,30 @@ def markdown_table(root) -> str:
     return "\n".join(lines) + "\n"
 
 
+TABLE_START = "| grade id | check | mistake keys |"
+_GENERIC_LINE = "Any check can also report the generic keys of `bpkit.checks.core`:"
+
+
+def write_table(root, readme) -> bool:
+    """Replace the generated table in `readme` (from its header row to the
+    generic keys' line) with markdown_table(root); returns whether it changed.
+    ValueError if the file holds no such table."""
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    start = text.find(TABLE_START)
+    end = text.find("\n", text.find(_GENERIC_LINE, start)) if start >= 0 else -1
+    if start < 0 or text.find(_GENERIC_LINE, start) < 0:
+        raise ValueError(f"{path} holds no table of grade cells, checks and mistake keys")
+    new = text[:start] + markdown_table(root) + text[end + 1 if end >= 0 else len(text):]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 if __name__ == "__main__":
-    print(markdown_table(Path.cwd()), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--write"] and len(sys.argv) == 3:
+        print("updated" if write_table(Path.cwd(), sys.argv[2]) else "unchanged", sys.argv[2])
+    else:
+        print(markdown_table(Path.cwd()), end="")

@@ -21,10 +21,10 @@ from bpkit.course import Course, id_problem
 from bpkit.escaping import clip, terminal_text
 from bpkit.integrity import suspicious_cells
 
-__all__ = ["StudentResult", "CellVerdict", "Finding", "JudgeRecord", "JUDGE_FILE", "NOT_GRADED_FILE", "failure_summary",
+__all__ = ["StudentResult", "CellVerdict", "Finding", "AuthorError", "JudgeRecord", "JUDGE_FILE", "NOT_GRADED_FILE", "failure_summary",
            "record_not_graded", "recorded_not_graded", "INTAKE_FILE", "record_intake_notes", "intake_notes",
            "failure_reason", "judge_failures", "judge_findings", "read_results", "flagged_students", "MAX_SCANNED",
-           "mistake_key"]
+           "mistake_key", "course_errors"]
 
 #: Written next to a graded notebook: the judge's verdict per grade cell and any integrity findings.
 JUDGE_FILE = ".bpkit-judge.json"
@@ -45,6 +45,22 @@ class CellVerdict:
     # grading side gave it (bpkit.grading.verdicts.annotate), never a [key] read from the kernel's text
     cause: str = ""
     cause_message: str = ""
+    # the course's mistake, not the student's (an unknown check, something the judge cannot send, a check
+    # that raised inside the grader): the author's message; the cell keeps its points (AuthorError)
+    course_error: str = ""
+
+
+@dataclass
+class AuthorError:
+    """A course configuration error met while grading one grade cell: the
+    check named by the instructor's cell is unknown, asked the judge to send
+    what cannot cross, or raised inside the grader.  Never the student's
+    mistake and never an integrity finding: the cell keeps its points
+    (bpkit.grading.verdicts.apply_verdicts) and the instructor sees it first."""
+
+    notebook: str
+    cell: str
+    message: str  # for the course's author: what is wrong and the fix
 
 
 @dataclass
@@ -66,6 +82,7 @@ class JudgeRecord:
     cells: dict[str, dict[str, CellVerdict]] = field(default_factory=dict)  # notebook -> grade id -> verdict
     findings: list[Finding] = field(default_factory=list)
     stopped: str = ""  # why the kernel stopped part-way ("" if it ran to the end): scored by the judge alone
+    course_errors: list[AuthorError] = field(default_factory=list)  # the course's mistakes, not the student's
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -89,12 +106,17 @@ class JudgeRecord:
                     record.cells.setdefault(str(notebook), {})[str(grade_id)] = CellVerdict(
                         bool(verdict.get("passed")), bool(verdict.get("checked")), str(verdict.get("message") or ""),
                         str(verdict.get("notes") or ""), _number(verdict.get("in_notebook")),
-                        str(verdict.get("cause") or ""), str(verdict.get("cause_message") or ""))
+                        str(verdict.get("cause") or ""), str(verdict.get("cause_message") or ""),
+                        clip(str(verdict.get("course_error") or ""), MAX_SCANNED))
         for finding in raw.get("findings") if isinstance(raw.get("findings"), list) else []:
             if isinstance(finding, dict):
                 record.findings.append(Finding(str(finding.get("notebook") or ""), str(finding.get("cell") or ""),
                                                str(finding.get("judge") or ""), _number(finding.get("in_notebook")),
                                                str(finding.get("kind") or "judge")))
+        for error in raw.get("course_errors") if isinstance(raw.get("course_errors"), list) else []:
+            if isinstance(error, dict):
+                record.course_errors.append(AuthorError(str(error.get("notebook") or ""), str(error.get("cell") or ""),
+                                                        clip(str(error.get("message") or ""), MAX_SCANNED)))
         return record
 
 
@@ -195,6 +217,7 @@ class StudentResult:
     error: str = ""  # why it was not graded
     skipped: bool = False  # already graded from the same files
     stopped: str = ""  # graded, but its kernel stopped part-way (why): scored by the judge alone
+    course_errors: list[tuple[str, str]] = field(default_factory=list)  # (cell, the author's message): not theirs
 
     @property
     def failed(self) -> list[str]:
@@ -322,6 +345,7 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
         result = StudentResult(student, True, score, max_score, cells, stopped=record.stopped)
         result.findings += [("(submission time)", note) for note in intake_notes(folder)]
         result.findings += judge_findings(record)
+        result.course_errors = [(e.cell, e.message) for e in record.course_errors]
         verdicts = {grade_id: v for cells in record.cells.values() for grade_id, v in cells.items()}
         _read_notebooks(result, folder, notebooks, set(verdicts))
         # a judged cell: the judge's diagnosis, else the reason the grading side recorded
@@ -340,6 +364,16 @@ def read_results(course: Course, assignment: str, students: list[str] | None = N
             result.reasons[grade_id] = "cell deleted"  # the student removed the graded cell
         results.append(result)
     return results
+
+
+def course_errors(results: list[StudentResult]) -> dict[tuple[str, str], list[str]]:
+    """(cell, the author's message) -> the students whose grading met that
+    course configuration error (shown to the instructor before anything else)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for r in results:
+        for cell, message in (r.course_errors if r.ok else []):
+            found.setdefault((cell, message), []).append(r.student)
+    return found
 
 
 def flagged_students(results: list[StudentResult]) -> dict[str, list[str]]:

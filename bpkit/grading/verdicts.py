@@ -16,10 +16,11 @@ from nbgrader.utils import is_grade
 
 from bpkit.checks.core import DATA_PREFIX
 from bpkit.escaping import clip, terminal_text
-from bpkit.grading.records import MAX_SCANNED, CellVerdict, Finding, JudgeRecord, mistake_key
+from bpkit.grading.records import MAX_SCANNED, AuthorError, CellVerdict, Finding, JudgeRecord, mistake_key
 from bpkit.grading.root_cause import KEY as ROOT_CAUSE_KEY
 from bpkit.grading.root_cause import explain_name_errors
 from bpkit.preprocessors.feedback_summary import HEATMAP_METADATA, keep_heatmap_data, tidy_error
+from bpkit.judging.judge import COURSE_ERROR, COURSE_ERROR_KEY
 from bpkit.probe import NOT_PASSED
 
 __all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "kit_keys", "graded_with", "visible_only_note",
@@ -29,11 +30,26 @@ __all__ = ["apply_verdicts", "judged_only", "annotate", "judged_message", "kit_k
 def cell_verdict(judge, names, unreached: str) -> CellVerdict:
     """The judge's verdict on one grade cell calling the checks `names`: it
     passes only if every check reached the judge and passed every time;
-    unreached: the message when no check failed but one never arrived."""
-    verdicts = [v for name in names for v in judge.verdicts.get(name, [])]
+    unreached: the message when no check failed but one never arrived.
+
+    A course configuration error (a check the registry does not know, one
+    that asked to send what cannot cross, one that raised inside the
+    grader: bpkit.judging.judge) is the author's, never the student's: the
+    cell passes (it is not scored against them) with COURSE_ERROR as its
+    message and the author's message in ``course_error``."""
+    from bpkit.checks import registry
+    from bpkit.judging.judge import unknown_check
+
+    known = registry.checks()
+    verdicts = [v for name in names
+                for v in judge.verdicts.get(name, [] if name in known else [unknown_check(name)])]
+    notes = "\n".join(v.notes for v in verdicts if v.notes)
+    course = "\n".join(dict.fromkeys(v.course_error for v in verdicts if getattr(v, "course_error", "")))
+    if course:
+        return CellVerdict(True, True, COURSE_ERROR, notes, course_error=course)
     passed = bool(names) and all(name in judge.verdicts for name in names) and all(v.passed for v in verdicts)
     message = next((v.message for v in verdicts if not v.passed), "" if passed else unreached)
-    return CellVerdict(passed, bool(verdicts), message, "\n".join(v.notes for v in verdicts if v.notes))
+    return CellVerdict(passed, bool(verdicts), message, notes)
 
 
 def refusals(judge) -> list[Finding]:
@@ -66,6 +82,8 @@ def judged_only(judge, grade_cells: dict, stopped: str) -> tuple[dict[str, dict[
             verdict = cell_verdict(judge, cell.checks, NOT_RUN)
             scores.setdefault(notebook, {})[grade_id] = cell.points if verdict.passed else 0.0
             record.cells.setdefault(notebook, {})[grade_id] = verdict
+            if verdict.course_error:
+                record.course_errors.append(AuthorError(notebook, grade_id, verdict.course_error))
     return scores, record
 
 
@@ -95,7 +113,12 @@ def apply_verdicts(grades: dict[str, dict[str, float | None]], judge, grade_cell
     check covers everything the example asserts, so such a failure comes
     from code graded in another cell (e.g. an Affine.backward whose dx
     raises, in the dW cell), which must not cost points twice; annotate's
-    note names that cell when it failed, and claims nothing otherwise."""
+    note names that cell when it failed, and claims nothing otherwise.
+
+    A cell whose check met a course configuration error (CellVerdict.
+    course_error) keeps its points: the course's mistake costs the student
+    nothing and is no integrity finding; it is recorded in
+    ``record.course_errors``, which the terminal and the report show first."""
     record = JudgeRecord(findings=refusals(judge))
     for notebook, scores in grades.items():
         for grade_id, score in scores.items():
@@ -105,6 +128,8 @@ def apply_verdicts(grades: dict[str, dict[str, float | None]], judge, grade_cell
             verdict = cell_verdict(judge, cell.checks, NOT_CHECKED)
             verdict.in_notebook = score
             record.cells.setdefault(notebook, {})[grade_id] = verdict
+            if verdict.course_error:
+                record.course_errors.append(AuthorError(notebook, grade_id, verdict.course_error))
             if not verdict.passed:
                 if score and f"[{COST_LIMIT_KEY}]" not in verdict.message.splitlines():  # a cost, not misconduct
                     record.findings.append(Finding(notebook, grade_id, (verdict.message.splitlines() or [""])[0],
@@ -277,7 +302,8 @@ def kit_keys() -> frozenset[str]:
     for check in registry.checks().values():
         keys |= check.keys
     return frozenset(keys | {ROOT_CAUSE_KEY, "not_checked", "not_run", "sandbox", "judge_error", "asked_twice",
-                             "judged", "grader_memory", "not_implemented", "wrote to stderr", "failed", "cell deleted"})
+                             "judged", "grader_memory", "not_implemented", "wrote to stderr", "failed", "cell deleted",
+                             COURSE_ERROR_KEY})
 
 
 def _annotate_cell(cell, verdict: CellVerdict, failed_elsewhere: list[str] = ()) -> bool:
@@ -290,6 +316,10 @@ def _annotate_cell(cell, verdict: CellVerdict, failed_elsewhere: list[str] = ())
     outputs = cell.setdefault("outputs", [])
     errors = [o for o in outputs if o.get("output_type") == "error"]
     changed = False
+    if verdict.course_error:  # the course's mistake: the probe's placeholder goes, the student is told
+        cell["outputs"] = [o for o in outputs if not _is_probe_placeholder(o)]
+        cell["outputs"].append(nbformat.v4.new_output("stream", name="stdout", text=COURSE_ERROR + "\n"))
+        return True
     if verdict.notes:
         outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.notes + "\n"))
         changed = True

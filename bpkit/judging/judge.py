@@ -13,6 +13,17 @@ change it.
 
 The judge never runs student code.  A student's answer that is slow, missing
 or malformed fails the check (SandboxGone), never the judge.
+
+What a check may pass to the student's code is listed in bpkit.judging.wire
+(numbers, strings, arrays, tuples, lists, dicts of them, the check's own
+function beside an array).  A check that asks for anything else
+(:class:`Unsendable`), a check that raises inside the grader, and a check a
+grade cell of ``source/`` names but the registry does not know are the
+course's mistakes, never the student's: the verdict says so
+(``Verdict.course_error``, key ``course_error``), the grading side gives the
+cell its points and shows the author's message to the instructor first
+(bpkit.grading.verdicts), and ``bpkit release`` refuses such a course before
+any student meets it (bpkit.authoring.validate).
 """
 from __future__ import annotations
 
@@ -26,12 +37,12 @@ import numpy as np
 
 from bpkit.checks import registry
 from bpkit.checks.core import CheckFailure, callback_refusal, collecting_notes, inout_arrays, quietly, seeded
-from bpkit.judging.wire import (MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info, exception_from, load_npy,
-                                receive, send, take_blob)
+from bpkit.judging.wire import (MAX_DEPTH, MAX_ITEMS, MAX_KEY, SOCKET_NAME, Codec, ProtocolError, error_info,
+                                exception_from, load_npy, receive, send, take_blob)
 from bpkit.timings import stage
 
-__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "GraderOutOfMemory", "CostLimit", "CALL_TIMEOUT", "MAX_REFUSED",
-           "callback_budget"]
+__all__ = ["Judge", "Verdict", "Remote", "SandboxGone", "GraderOutOfMemory", "CostLimit", "Unsendable", "CALL_TIMEOUT",
+           "MAX_REFUSED", "callback_budget", "COURSE_ERROR", "COURSE_ERROR_KEY", "unknown_check", "check_crashed"]
 
 #: Seconds the judge waits for one answer from the sandbox.
 CALL_TIMEOUT = 30.0
@@ -81,6 +92,25 @@ class CostLimit(SandboxGone):
     finding (bpkit.grading.verdicts)."""
 
 
+class Unsendable(BaseException):
+    """The check asked the judge to send the student's code something the
+    wire cannot carry (a set, an object of its own, a function with no array
+    beside it, a keyword argument that is not a number): the course's
+    mistake.  A BaseException, so the checks' ``except Exception`` (which
+    names a student's exception) lets it through.  args: (the author's
+    message, naming what could not be sent and what can)."""
+
+
+#: What a student reads for a cell whose check failed because of the course (an author error).
+COURSE_ERROR_KEY = "course_error"
+COURSE_ERROR = ("This cell could not be graded because of a problem in the course's grading code, not in your code. "
+                "It is not counted against you (it keeps its points), and your instructor has been told.\n"
+                "このセルは、あなたのコードではなく講座の採点コードの問題のため採点できませんでした。減点はしません"
+                "（このセルの点数はそのままです）。先生には知らされています。\n[course_error]")
+SENDABLE = ("numbers, strings, None, NumPy arrays and scalars, tuples and lists of them, dicts of them with "
+            "string keys, and the check's own function beside an array argument (bpkit/judging/wire.py)")
+
+
 COST_NOT_MISCONDUCT = ("This is about the cost of the check, not about misconduct",
                        "これはチェックにかかる量の問題で、不正を疑うものではありません")
 
@@ -102,6 +132,7 @@ class Verdict:
     passed: bool
     message: str = ""
     notes: str = ""
+    course_error: str = ""  # the course's mistake, for its author (message then is COURSE_ERROR)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,7 +155,9 @@ class Remote:
         if kwargs:
             if len(kwargs) > 8 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                           for v in kwargs.values()):
-                raise TypeError("the judge passes at most 8 keyword arguments, numbers only")
+                raise Unsendable(f"the check calls the student's code with the keyword arguments "
+                                 f"{sorted(kwargs)[:8]}: the judge passes at most 8 keyword arguments, plain "
+                                 f"numbers only; pass other values as positional arguments")
             header["kwargs"] = {str(k)[:40]: float(v) if isinstance(v, float) else int(v) for k, v in kwargs.items()}
         return self._connection.request(header, args)
 
@@ -137,7 +170,8 @@ class Remote:
         """obj[key] of a dict, list or OrderedDict in the sandbox (net.params["W1"])."""
         if not (isinstance(key, str) and len(key) <= MAX_KEY
                 or isinstance(key, int) and not isinstance(key, bool) and abs(key) < 1 << 31):
-            raise TypeError("the judge reads items by short string or small integer keys only")
+            raise Unsendable(f"the check reads an item of the student's object with the key {key!r}: the judge reads "
+                             f"items by short string or small integer keys only")
         return self._connection.request({"op": "getitem", "target": self._key, "key": key})
 
     def _assign(self, key, value: np.ndarray, attribute: bool = False):
@@ -145,7 +179,8 @@ class Remote:
         = value with attribute=True): the student's array changes in place."""
         value = np.array(value, dtype=np.float64)
         if value.size > MAX_ASSIGN:
-            raise ValueError(f"the judge assigns arrays of at most {MAX_ASSIGN} elements")
+            raise Unsendable(f"the check writes an array of {value.size} elements into the student's object: the "
+                             f"judge assigns arrays of at most {MAX_ASSIGN} elements")
         header = {"op": "assign", "target": self._key, ("name" if attribute else "key"): key}
         return self._connection.request(header, value=value)
 
@@ -191,7 +226,7 @@ class _Connection:
         self.seconds = seconds  # the whole check's budget, for the message
         self.callbacks: dict[int, _Callback] = {}
         self._shapes: tuple = ()  # shapes of the array arguments of the call being encoded
-        self.codec = Codec(self._make_ref, self._resolve)
+        self.codec = Codec(self._make_ref, self._resolve, dicts=True)
         self.data_only = Codec(self._make_ref, self._refuse)
 
     def _make_ref(self, value) -> dict:
@@ -203,7 +238,18 @@ class _Connection:
             budget = callback_budget(size)
             self.callbacks[key] = _Callback(value, self._shapes, budget, budget, size)
             return {"t": "callback", "id": key}
-        raise TypeError(f"the judge cannot send a {type(value).__name__}")
+        what = type(value).__name__
+        if callable(value):
+            why = "a function crosses only beside an array argument (the f of numerical_gradient)"
+        elif isinstance(value, Remote):
+            why = "it belongs to another check's connection"
+        elif isinstance(value, (dict, tuple, list)):
+            why = (f"a {what} crosses with at most {MAX_ITEMS} items, nested at most {MAX_DEPTH} deep"
+                   + (f", with string keys of at most {MAX_KEY} characters" if isinstance(value, dict) else ""))
+        else:
+            why = "it is not data"
+        raise Unsendable(f"the check passes the student's code a {what}, which the judge cannot send ({why}); "
+                         f"what crosses: {SENDABLE}")
 
     def _resolve(self, spec: dict):
         if spec.get("t") != "ref":
@@ -234,11 +280,11 @@ class _Connection:
 
     def request(self, header: dict, args=(), value=None):
         blobs: list[bytes] = []
-        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        arrays = [a for a in args if isinstance(a, np.ndarray) or type(a) is dict]  # what the probe syncs back
         if value is not None:  # assign: the array goes by value, never mirrored back
             header["value"] = self.data_only.encode(value, blobs)
         if header["op"] == "call":
-            self._shapes = tuple(a.shape for a in arrays)
+            self._shapes = tuple(a.shape for a in arrays if isinstance(a, np.ndarray))
             try:
                 header["args"] = [self.codec.encode(a, blobs) for a in args]
             finally:
@@ -265,23 +311,54 @@ class _Connection:
                 raise AttributeError(str(error))
             raise error
 
-    def _mirror(self, arrays: list[np.ndarray], indices: list, blobs: list[bytes]) -> None:
+    def _mirror(self, arrays: list, indices: list, blobs: list[bytes]) -> None:
         """Copy in-place changes the student's code made to the arguments it
-        was given into the judge's own arrays -- only into those the check
-        shares on purpose (bpkit.checks.core.InOut: numerical_gradient
-        perturbs x in place, and f reads it); every other argument was a
-        copy as far as the check is concerned."""
+        was given into the judge's own arrays and dicts -- only into those
+        the check shares on purpose (bpkit.checks.core.InOut: numerical_gradient
+        perturbs x in place, and f reads it; an optimizer updates params);
+        every other argument was a copy as far as the check is concerned."""
         if len(indices) != len(arrays):
             raise ProtocolError("argument arrays were not sent back")
         shared = inout_arrays()
         for mine, index in zip(arrays, indices):
             if not any(mine is s for s in shared):
                 continue
+            if type(mine) is dict:
+                self._mirror_dict(mine, index, blobs)
+                continue
             theirs = load_npy(take_blob(blobs, index))
             if theirs.shape == mine.shape and theirs.dtype.kind in "biuf":
                 mine[...] = theirs
             else:  # reshaped or retyped in place: the caller sees a changed array
                 mine[...] = np.nan if mine.dtype.kind == "f" else -1
+
+    def _mirror_dict(self, mine: dict, spec, blobs) -> None:
+        """The student's changes to a shared dict: an entry still holding the
+        array it was given is changed in place (the check's own array sees
+        it, as in-process), a rebound one is replaced, a deleted one removed."""
+        if not isinstance(spec, dict) or spec.get("t") != "dict" or not isinstance(spec.get("items"), list):
+            raise ProtocolError("a dict argument was not sent back")
+        items = spec["items"]
+        if len(items) > MAX_ITEMS or not all(isinstance(i, list) and len(i) == 3 for i in items):
+            raise ProtocolError("malformed dict")
+        theirs = self.codec.decode({"t": "dict", "items": [i[:2] for i in items]}, blobs)
+        same = {i[0]: i[2] is True for i in items}
+        for key in [k for k in mine if k not in theirs]:
+            del mine[key]
+        for key, value in theirs.items():
+            old = mine.get(key)
+            if same[key] and isinstance(old, np.ndarray):
+                if isinstance(value, np.ndarray) and value.size == old.size and value.dtype.kind in "biuf":
+                    try:
+                        old.shape = value.shape  # reshaped in place (`params["W"].shape = ...`), as in-process
+                    except (AttributeError, ValueError):
+                        pass
+                if isinstance(value, np.ndarray) and value.shape == old.shape and value.dtype.kind in "biuf":
+                    old[...] = value
+                else:  # retyped in place, or a view that cannot be reshaped: the check sees a changed array
+                    old[...] = np.nan if old.dtype.kind == "f" else -1
+            else:
+                mine[key] = value
 
     def _answer(self, request: dict, blobs: list[bytes]) -> None:
         """Run one of the check's own functions for the student's code, on
@@ -355,7 +432,10 @@ class Judge:
       once (tests).  Any other request -- an unknown name, another
       assignment's check, a check asked for a second time -- is refused: that
       connection ends and the request is recorded in `refused` (an integrity
-      finding).  After MAX_REFUSED refusals the judge stops answering.
+      finding).  After MAX_REFUSED refusals the judge stops answering.  A
+      name in `allowed` that the registry does not know is the course's
+      mistake (a grade cell of source/ calls it): it is answered with a
+      course_error verdict, never refused.
     salt: mixed into every hidden input (bpkit.checks.core.seeded), so
       inputs differ per course and student and cannot be computed from the
       public source.
@@ -378,6 +458,7 @@ class Judge:
         self.out_of_memory = False  # a check ran this worker out of memory (GraderOutOfMemory)
         self._checks = registry.functions()  # every check a cell may ask for
         self._allowed = set(self._checks) if allowed is None else set(allowed) & set(self._checks)
+        self._unknown = set() if allowed is None else set(allowed) - set(self._checks)  # the course's mistake
         self._salt = bytes(salt)
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
@@ -417,6 +498,13 @@ class Judge:
     def _one_check(self, sock: socket.socket) -> None:
         header, _ = receive(sock)
         name = str(header.get("name", ""))[:80]
+        if header.get("op") == "check" and name in self._unknown and name not in self.verdicts:
+            self.verdicts[name] = [unknown_check(name)]  # a grade cell of source/ asks for it: the author's typo
+            try:
+                send(sock, {"op": "verdict", "passed": False})
+            except OSError:
+                pass
+            return
         why = ("not a check request" if header.get("op") != "check" else
                "no such check" if not registry.NAME.match(name) or name not in self._checks else
                "not a check of this assignment" if name not in self._allowed else
@@ -459,8 +547,34 @@ class Judge:
             en, ja = (exc.args + ("", ""))[:2]
             return Verdict(False, f"The grader stopped checking: {en}.\n採点を中断しました：{ja}。\n[sandbox]",
                            "\n".join(notes))
-        except Exception as exc:  # should not happen: report, never crash the judge
-            return Verdict(False, f"The check could not finish ({type(exc).__name__}: {exc}).\n"
-                                  f"チェックを完了できませんでした（{type(exc).__name__}: {exc}）。\n[judge_error]",
-                           "\n".join(notes))
+        except Unsendable as exc:  # the check's own request: the course's mistake
+            return Verdict(False, COURSE_ERROR, "\n".join(notes),
+                           course_error=f"check {name}: {(exc.args or ('',))[0]}")
+        except Exception as exc:  # the check itself raised: the course's mistake, never the student's
+            return Verdict(False, COURSE_ERROR, "\n".join(notes), course_error=check_crashed(name, exc))
         return Verdict(True, "", "\n".join(notes))
+
+
+def unknown_check(name: str) -> Verdict:
+    """The verdict for a check a grade cell of source/ names but the registry does not know."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, list(registry.checks()), n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return Verdict(False, COURSE_ERROR, course_error=(
+        f"the grade cell calls check({name!r}), which no module of bpkit/checks/ defines: {hint}write "
+        f"check_{name.partition('.')[2]} in bpkit/checks/{name.partition('.')[0]}.py and list it in that module's "
+        f"__all__ (`bpkit new check {name}` writes the stub)"))
+
+
+def check_crashed(name: str, exc: BaseException) -> str:
+    """The author's message for a check that raised inside the grader, naming
+    the line of bpkit/checks/ where it did."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/bpkit/checks/" in f.filename.replace("\\", "/")]
+    where = f" at bpkit/checks/{Path(frames[-1].filename).name}:{frames[-1].lineno} (`{(frames[-1].line or '').strip()[:120]}`)" \
+        if frames else ""
+    return (f"check {name} raised {type(exc).__name__}: {str(exc)[:300]}{where} inside the grader: a check must fail "
+            f"a wrong answer with fail()/expect_close (a message and a key), never raise; fix the check, then regrade "
+            f"with `bpkit grade --force`")

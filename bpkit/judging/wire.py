@@ -3,11 +3,38 @@ and the probe (bpkit.probe, in the student's sandbox): both import it, and
 the sandbox shows this file next to the probe.
 
 A message is a JSON header and binary blobs, each length-prefixed and
-capped (MAX_*); values inside headers are encoded by Codec: numbers and
-strings as JSON, NumPy arrays as ``.npy`` blobs loaded with
-``allow_pickle=False``, anything else as an opaque reference.  Exceptions
+capped (MAX_*); values inside headers are encoded by Codec.  Exceptions
 cross as data (error_info / exception_from).  Standard library and NumPy
-only."""
+only.
+
+What crosses, and how (the argument types a check may pass to student code)
+---------------------------------------------------------------------------
+=====================================  =====================================
+value                                  on the wire
+=====================================  =====================================
+None, bool, int, float, str            by value (JSON; str cut at MAX_TEXT)
+NumPy numeric arrays and scalars       by value, ``.npy`` (no pickle, <= 4 MB)
+tuple, list (<= MAX_ITEMS, nested      by value, item by item
+<= MAX_DEPTH)
+dict with str or small int keys        by value, judge -> sandbox only
+(<= MAX_ITEMS): ``params``, ``grads``  (Codec(dicts=True)); a student's dict
+                                       comes back as a reference the judge
+                                       reads with getitem/keys and writes
+                                       with assign
+the check's own function (``f``)       a callback, only beside an array
+                                       argument (numerical_gradient's f)
+anything else (a student's object)     an opaque reference
+=====================================  =====================================
+
+Arguments are copies in the sandbox; the probe sends back, after every call,
+the arrays and dicts it was given (``sync``), and the judge copies them into
+the check's own only where the check shares them on purpose
+(``bpkit.checks.core.InOut``): an array in place, a dict entry by entry (in
+place where the student's code changed the array in place, a new value where
+it rebound the key, removed where it deleted it), so a check sees what it
+would see in-process.  The judge refuses to send anything else
+(``bpkit.judging.judge.Unsendable``: the course's mistake, never the
+student's)."""
 from __future__ import annotations
 
 import builtins
@@ -19,7 +46,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["CheckFailure", "ENV", "SOCKET_NAME", "MAX_KEY", "MAX_TEXT", "MAX_ITEMS", "ProtocolError", "send", "receive", "npy",
+__all__ = ["CheckFailure", "ENV", "SOCKET_NAME", "MAX_KEY", "MAX_TEXT", "MAX_ITEMS", "MAX_DEPTH", "ProtocolError", "send", "receive", "npy",
            "load_npy", "Blobs", "take_blob", "Codec", "student_line", "error_info", "exception_from"]
 
 #: The environment variable naming the judge's Unix socket.
@@ -34,7 +61,8 @@ MAX_BLOBS = 256
 MAX_MESSAGE = 16 << 20  # bytes of arrays per message
 MAX_TEXT = 4000  # characters of a string or exception message
 MAX_DEPTH = 4  # nesting of tuples and lists
-MAX_ITEMS = 64  # items of a tuple or list
+MAX_ITEMS = 64  # items of a tuple, list or dict
+MAX_KEY = 100  # characters of a key (getitem, a dict's keys)
 
 
 class CheckFailure(AssertionError):
@@ -143,13 +171,17 @@ class Codec:
     """Turns values into JSON-able descriptions plus .npy blobs and back.
 
     Data (None, bool, int, float, str, NumPy scalars and numeric arrays,
-    tuples and lists of them) travels by value.  Anything else stays where
-    it lives and travels as a reference: ``make_ref(obj)`` names it,
+    tuples and lists of them; with dicts=True, dicts of them with string or
+    small integer keys) travels by value.  Anything else stays where it
+    lives and travels as a reference: ``make_ref(obj)`` names it,
     ``resolve_ref(id)`` turns a name back into a local object or proxy.
+    The judge encodes with dicts=True (a check's ``params`` reach the
+    student's code as a dict); the probe sends a student's dicts as
+    references (``net.params`` is written in place through them).
     """
 
-    def __init__(self, make_ref, resolve_ref):
-        self.make_ref, self.resolve_ref = make_ref, resolve_ref
+    def __init__(self, make_ref, resolve_ref, dicts: bool = False):
+        self.make_ref, self.resolve_ref, self.dicts = make_ref, resolve_ref, dicts
 
     def encode(self, value, blobs: list, depth: int = 0) -> dict:
         if value is None:
@@ -170,6 +202,9 @@ class Codec:
         if isinstance(value, (tuple, list)) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
             return {"t": "tuple" if isinstance(value, tuple) else "list",
                     "items": [self.encode(v, blobs, depth + 1) for v in value]}
+        if self.dicts and type(value) is dict and depth < MAX_DEPTH and len(value) <= MAX_ITEMS and all(
+                _is_key(k) for k in value):
+            return {"t": "dict", "items": [[k, self.encode(v, blobs, depth + 1)] for k, v in value.items()]}
         return self.make_ref(value)
 
     def decode(self, spec, blobs: list, depth: int = 0):
@@ -202,9 +237,21 @@ class Codec:
                 raise ProtocolError("malformed sequence")
             values = [self.decode(v, blobs, depth + 1) for v in items]
             return tuple(values) if kind == "tuple" else values
+        if kind == "dict":
+            items = spec["items"]
+            if not isinstance(items, list) or len(items) > MAX_ITEMS or not all(
+                    isinstance(i, list) and len(i) == 2 and _is_key(i[0]) for i in items):
+                raise ProtocolError("malformed dict")
+            return {key: self.decode(v, blobs, depth + 1) for key, v in items}
         if kind in ("ref", "callback"):
             return self.resolve_ref(spec)
         raise ProtocolError(f"unknown value kind {kind!r}")
+
+
+def _is_key(key) -> bool:
+    """A dict key that crosses: a short string or a small integer."""
+    return (isinstance(key, str) and len(key) <= MAX_KEY
+            or isinstance(key, int) and not isinstance(key, bool) and abs(key) < 1 << 31)
 
 
 def student_line(exc: BaseException) -> str:
@@ -256,4 +303,3 @@ def exception_from(info) -> Exception:
         exc = type(cls.__name__, (Exception,), {})(message)
     exc.student_line = str(info.get("line") or "")[:200]
     return exc
-MAX_KEY = 100  # characters of a key the judge reads with getitem

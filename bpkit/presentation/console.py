@@ -11,9 +11,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from bpkit.escaping import clip, rich_text, terminal_text
-from bpkit.grading.records import StudentResult
+from bpkit.grading.records import StudentResult, course_errors
 
-__all__ = ["results_table", "print_results", "sandbox_line", "progress_bar"]
+__all__ = ["results_table", "print_results", "print_course_errors", "sandbox_line", "progress_bar"]
 
 
 def results_table(assignment: str, results: list[StudentResult], max_notes: int = 3) -> Table:
@@ -52,6 +52,7 @@ def print_results(assignment: str, results: list[StudentResult], console: Consol
     text, control characters shown as escapes, each line cut to 500
     characters)."""
     console = console or Console()
+    print_course_errors(assignment, results, console)
     console.print(results_table(assignment, results))
     failed = [r for r in results if not r.ok]
     graded = [r for r in results if r.ok and not r.skipped]
@@ -65,6 +66,22 @@ def print_results(assignment: str, results: list[StudentResult], console: Consol
             console.print(rich_text(f"  partial {r.student}: {r.note}"))
     for student, findings in (flagged or {}).items():
         console.print(rich_text(f"  flagged {student}: {'; '.join(clip(f, 300) for f in findings[:20])}", 2_000))
+
+
+def print_course_errors(assignment: str, results: list[StudentResult], console: Console) -> None:
+    """Before anything else: the course configuration errors grading met
+    (an unknown check, an argument the judge cannot send, a check that
+    raised), each with the cells, the students and the author's fix.  They
+    cost no student anything (the cells kept their points)."""
+    found = course_errors(results)
+    if not found:
+        return
+    console.print(rich_text(f"{assignment}: COURSE CONFIGURATION ERRORS (the course's mistakes, not the students': "
+                            f"these cells were given their points; fix them, check with `bpkit release`, then "
+                            f"regrade with `bpkit grade {assignment} --force`)", 1_000, style="bold red"))
+    for (cell, message), students in found.items():
+        shown = ", ".join(students[:5]) + (f" and {len(students) - 5} more" if len(students) > 5 else "")
+        console.print(rich_text(f"  {cell}: {message} ({len(students)} students: {shown})", 2_000, style="red"))
 
 
 def sandbox_line(sandbox: bool) -> str:

@@ -46,6 +46,7 @@ class ClassResults:
     notebook_of: dict[str, str] = field(default_factory=dict)          # grade id -> notebook
     not_graded: dict[str, str] = field(default_factory=dict)           # student -> why
     integrity: list[tuple[str, str, str]] = field(default_factory=list)  # (student, cell, evidence)
+    course_errors: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (cell, fix) -> students
 
     def pass_rate(self, grade_id: str) -> float:
         graded = [c[grade_id] for c in self.cells.values() if grade_id in c]
@@ -84,6 +85,8 @@ def collect(course: Course, assignment: str) -> ClassResults:
         for reason, message in result.messages.items():
             results.messages.setdefault(reason, message)
         results.integrity += [(result.student, cell, why) for cell, why in result.findings]
+        for error in result.course_errors:
+            results.course_errors.setdefault(error, []).append(result.student)
     return results
 
 
@@ -187,6 +190,7 @@ def summary_numbers(results: ClassResults) -> dict:
         "pass_rates": {i: round(results.pass_rate(i), 4) for i in results.behaviours},
         "mistakes": dict(results.mistakes().most_common()),
         "integrity_findings": len(results.integrity),
+        "course_errors": [{"cell": c, "message": m, "students": len(s)} for (c, m), s in results.course_errors.items()],
     }
 
 
@@ -219,6 +223,14 @@ def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> st
     integrity = (_table(["student / 学生", "cell / セル", "evidence / 根拠"], [[esc(s), esc(c or ""), esc(e)] for s, c, e in
                                                           results.integrity])
                  if results.integrity else "<p>None found. / 該当なし。</p>")
+    course_errors = ("<h2>Course configuration errors / 講座の設定の誤り</h2>\n<p>The course's mistakes, not the "
+                     "students': these cells kept their points. Fix each, check with <code>bpkit release</code>, then "
+                     "regrade with <code>bpkit grade --force</code>.<br>学生ではなく講座の誤りです（このセルは減点して"
+                     "いません）。修正して <code>bpkit release</code> で確かめ、<code>bpkit grade --force</code> で"
+                     "採点し直してください。</p>\n" + _table(
+                         ["cell / セル", "what is wrong and the fix / 誤りと直し方", "students / 学生"], [
+                             [f"<code>{esc(c)}</code>", esc(m), esc(", ".join(s))]
+                             for (c, m), s in results.course_errors.items()])) if results.course_errors else ""
     failed = (_table(["student / 学生", "why / 理由"], [[esc(s), esc(w)] for s, w in results.not_graded.items()])
               if results.not_graded else "<p>Every submission was graded. / すべての提出物を採点しました。</p>")
     students = _table(["student / 学生", "score / 得点", "lost points in / 失点した項目"], [
@@ -239,6 +251,7 @@ img {{ max-width: 100%; margin: 0.5em 0; }}
 .n {{ white-space: nowrap; }}
 </style></head><body>
 <h1>{esc(results.assignment)}: class report / クラスの結果</h1>
+{course_errors}
 {overview}
 <h2>Score distribution / 得点分布</h2>
 {img("score_distribution.png", "score distribution / 得点分布")}

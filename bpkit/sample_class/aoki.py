@@ -1,3 +1,5 @@
+# based on: solution
+# A cell Aoki has no code for (a behaviour added to the course later) is the instructor's solution.
 # Aoki follows the book line by line: the same algorithms and structure as its
 # common/ package (nditer loop, t.size == y.size, reshape(*original_x_shape)),
 # including the in-place `dout[self.mask] = 0` in Relu.backward and the given

@@ -1,3 +1,5 @@
+# based on: solution
+# A cell Baba has no code for (a behaviour added to the course later) is the instructor's solution.
 # Baba writes correct code that looks nothing like the book: loops, einsum,
 # np.clip, np.where, np.mean, Python floats, own attribute names, and an inline
 # sigmoid that overflows (with a RuntimeWarning) for x near -1000.

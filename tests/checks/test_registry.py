@@ -150,3 +150,67 @@ def test_does_the_readme_hold_exactly_the_generated_table():
                                                                        if l.startswith("|")]
     # a stale table (one key missing) is not the generated one
     assert table.replace("`softmax.wrong_axis`", "", 1) not in section
+
+
+# ---------------------------- issue 24: a new check module registers itself; computed keys are refused ---
+
+def scratch_package(tmp_path: Path, module: str, text: str) -> Path:
+    """A copy of bpkit and reference with bpkit/checks/<module>.py added."""
+    for name in ("bpkit", "reference"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "bundle"))
+    (tmp_path / "bpkit" / "checks" / f"{module}.py").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def registry_of(package: Path) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    code = ("from bpkit.checks import registry\nimport bpkit\nassert bpkit.__file__.startswith(%r)\n"
+            "print(registry.MODULES)\nprint(sorted(registry.get('ch9.tanh_forward').keys - registry.generic_keys()))"
+            % str(package))
+    return subprocess.run([sys.executable, "-c", code], cwd=package, capture_output=True, text=True, timeout=120)
+
+
+CH9 = '''from bpkit.checks.core import Mistake, call, expect_close, over_all_cases
+
+__all__ = ["check_tanh_forward"]
+
+
+@over_all_cases
+def check_tanh_forward(Tanh) -> None:
+    expect_close("Tanh.forward(x)", call("Tanh.forward", Tanh, 1.0), 0.76, mistakes=[
+        Mistake(KEY, "en", "ja", 0.5)])
+'''
+
+
+def test_does_a_new_check_module_register_itself_and_a_computed_key_stop_the_registry(tmp_path):
+    spelled = scratch_package(tmp_path / "spelled", "ch9", CH9.replace("KEY", '"tanh.uses_input"'))
+    proc = registry_of(spelled)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [str(tuple(sorted(registry.MODULES + ("ch9",)))), "['tanh.uses_input']"]
+    computed = scratch_package(tmp_path / "computed", "ch9", CH9.replace("KEY", 'f"tanh.{name}"'))
+    proc = registry_of(computed)
+    assert proc.returncode != 0 and "RegistryError: bpkit/checks/ch9.py, line 9: the mistake key f'tanh.{name}' " \
+                                   "is computed" in proc.stderr and "string literal" in proc.stderr, proc.stderr
+    empty = scratch_package(tmp_path / "empty", "helpers", "__all__ = ['shared']\nshared = 1\n")
+    proc = registry_of(empty)
+    assert "bpkit/checks/helpers.py: a module of bpkit/checks/ must list its check_<behaviour>" in proc.stderr
+
+
+def test_are_computed_mistake_keys_found_and_references_to_spelled_keys_allowed():
+    source = ('Mistake(f"a.{x}", "", "", None)\nfail("en", "ja", key="a." + b)\nfail("en", "ja", key=M.key)\n'
+              'Mistake("a.x" if y else "a.y", "", "", None)\nMistake(STRUCTURE_KEY, "", "", None)')
+    assert registry.computed_keys(source) == [(1, "f'a.{x}'"), (2, "'a.' + b")]
+    assert registry.keys_in_source(source) == {"a.x", "a.y"}
+    for name in registry.MODULES:  # the course's own check modules spell every key
+        assert registry.computed_keys((Path(bpkit.checks.__path__[0]) / f"{name}.py").read_text("utf-8")) == []
+
+
+def test_does_the_table_writer_replace_exactly_the_generated_table(tmp_path):
+    readme = tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    stale = text.replace("`softmax.wrong_axis`", "`softmax.old_key`")
+    readme.write_text(stale, encoding="utf-8")
+    assert registry.write_table(ROOT, readme) is True and readme.read_text(encoding="utf-8") == text
+    assert registry.write_table(ROOT, readme) is False

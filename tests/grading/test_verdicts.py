@@ -98,3 +98,49 @@ def test_a_check_a_cost_cap_stopped_is_never_an_integrity_finding():
     wrong = Verdict(False, "wrong\n違う\n[wrong_values]")
     record = apply_verdicts({cell.notebook: {cell.grade_id: 1.0}}, _judge({cell.checks[0]: wrong}), cells)
     assert [f.cell for f in record.findings] == [cell.grade_id]
+
+
+# ------------------------------------------ issue 24: the course's mistakes are never the student's ---
+
+def test_a_course_configuration_error_keeps_the_cells_points_and_is_no_integrity_finding(tmp_path):
+    from dataclasses import replace
+
+    from bpkit.grading.records import JudgeRecord
+    from bpkit.judging.judge import COURSE_ERROR
+    from bpkit.probe import NOT_PASSED
+
+    cell = next(c for c in CELLS if c.checks == ("ch4.softmax_batch",))
+    broken = Verdict(False, COURSE_ERROR, course_error="check ch4.softmax_batch: the check passes a set ...")
+    for in_notebook in (0.0, 1.0):  # whatever the notebook showed
+        grades = {cell.notebook: {cell.grade_id: in_notebook}}
+        record = apply_verdicts(grades, _judge({cell.checks[0]: broken}), {cell.notebook: {cell.grade_id: cell}})
+        assert grades[cell.notebook][cell.grade_id] == cell.points  # not scored against the student
+        assert record.findings == []  # not an integrity finding
+        assert [(e.cell, e.message) for e in record.course_errors] == [(cell.grade_id, broken.course_error)]
+    # a check a source cell names that the registry does not know: the same, without reaching the judge
+    typo = replace(cell, checks=("ch4.softmax_batchh",))
+    grades = {cell.notebook: {cell.grade_id: 0.0}}
+    record = apply_verdicts(grades, _judge({}), {cell.notebook: {cell.grade_id: typo}})
+    assert grades[cell.notebook][cell.grade_id] == cell.points and record.findings == []
+    (error,) = record.course_errors
+    assert "'ch4.softmax_batchh'" in error.message and "did you mean 'ch4.softmax_batch'" in error.message
+    # ... while a student's own failure still costs the cell (the test can fail)
+    grades = {cell.notebook: {cell.grade_id: 0.0}}
+    record = apply_verdicts(grades, _judge({cell.checks[0]: Verdict(False, "wrong\n違う\n[wrong_values]")}),
+                            {cell.notebook: {cell.grade_id: cell}})
+    assert grades[cell.notebook][cell.grade_id] == 0.0 and record.course_errors == []
+    # the graded notebook tells the student, in both languages, instead of showing the probe's placeholder
+    nb = nbformat.v4.new_notebook()
+    graded = nbformat.v4.new_code_cell("...")
+    graded.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": cell.grade_id, "points": 1}
+    graded.outputs = [nbformat.v4.new_output("error", ename="CheckFailure", evalue=NOT_PASSED, traceback=[])]
+    nb.cells.append(graded)
+    nbformat.write(nb, tmp_path / f"{cell.notebook}.ipynb")
+    verdict = CellVerdict(True, True, COURSE_ERROR, course_error=broken.course_error)
+    annotate(tmp_path, {cell.notebook: {cell.grade_id: verdict}}, JudgeRecord())
+    (out,) = nbformat.read(tmp_path / f"{cell.notebook}.ipynb", as_version=4).cells[0].outputs
+    assert out.output_type == "stream" and "not in your code" in out.text and "減点はしません" in out.text
+    # the record survives the judge file
+    record.course_errors = [e for e in record.course_errors] or []
+    written = JudgeRecord(course_errors=[error]).write(tmp_path / "record")
+    assert JudgeRecord.read(written).course_errors == [error]

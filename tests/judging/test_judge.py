@@ -15,8 +15,9 @@ import reference as ref
 import reference.layers as layers
 import reference.network as network
 from bpkit.checks import registry
-from bpkit.judging.judge import MAX_ASSIGN, Judge, Remote, _Connection, callback_budget
+from bpkit.judging.judge import MAX_ASSIGN, Judge, Remote, Unsendable, _Connection, callback_budget
 from bpkit.probe import Codec, ProtocolError, _Session, ask_judge, receive, send
+import course_facts as facts
 from conftest import ROOT
 
 
@@ -42,16 +43,8 @@ def verdict(judge, name, obj) -> dict:
 
 
 def test_the_reference_passes_every_check_through_the_judge(judge):
-    students = {"ch4": ref, "ch5": layers}
-    for name in registry.checks():
-        chapter, behaviour = name.split(".")
-        obj = {"softmax": ref.softmax, "cross": ref.cross_entropy_error, "numerical": ref.numerical_gradient,
-               "mul": layers.MulLayer, "add": layers.AddLayer, "relu": layers.Relu, "sigmoid": layers.Sigmoid,
-               "affine": layers.Affine, "softmax_with": layers.SoftmaxWithLoss}
-        if chapter == "twolayer":  # every check of the two-layer network takes the network's class
-            obj = {behaviour: network.TwoLayerNet}
-        key = next(k for k in sorted(obj, key=len, reverse=True) if behaviour.startswith(k))
-        assert verdict(judge, name, obj[key])["passed"], name
+    for name in registry.checks():  # each with the reference of the object its grade cells hand it
+        assert verdict(judge, name, facts.reference_for(name))["passed"], name
     assert all(v.passed for vs in judge.verdicts.values() for v in vs)
 
 
@@ -356,9 +349,9 @@ def test_a_dict_item_is_read_by_value_and_a_dict_stays_in_the_sandbox(sandboxed)
     assert np.array_equal(got, params["W1"]) and got is not params["W1"]
     with pytest.raises(KeyError):
         remote["params"]["W9"]
-    with pytest.raises(TypeError):
-        remote["params"]["k" * 101]  # keys are short strings or small integers
-    with pytest.raises(TypeError):
+    with pytest.raises(Unsendable):  # keys are short strings or small integers: another key is the check's mistake
+        remote["params"]["k" * 101]
+    with pytest.raises(Unsendable):
         remote["params"][1.5]
 
 
@@ -389,7 +382,7 @@ def test_assign_refuses_other_shapes_non_arrays_private_names_and_huge_arrays(sa
         remote["params"]._assign("n", np.ones(1))
     with pytest.raises(TypeError):
         remote["layer"]._assign("_secret", np.ones(2), True)
-    with pytest.raises(ValueError):
+    with pytest.raises(Unsendable):  # the check's own request, too large to send: the course's mistake
         remote["params"]._assign("W1", np.ones(MAX_ASSIGN + 1))
     assert np.array_equal(net["params"]["W1"], np.zeros((2, 3))) and net["params"]["n"] == 3
 
@@ -422,3 +415,99 @@ def test_a_network_that_zeroes_its_parameters_cannot_change_the_expected_answer(
             return super().predict(x)
 
     assert not verdict(judge, "twolayer.predict", Zeroing)["passed"]
+
+
+# ------------------------------- issue 24: dicts cross; the course's mistakes are the course's ---
+
+def sgd(params, grads):  # the book's SGD.update: in place
+    for key in params:
+        params[key] -= 0.1 * grads[key]
+
+
+def sgd_rebinding(params, grads):  # right values in new arrays: the dict changes, the arrays do not
+    for key in list(params):
+        params[key] = params[key] - 0.1 * grads[key]
+
+
+def sgd_deleting(params, grads):
+    del params["b"]
+    params["extra"] = np.ones(2)
+
+
+def sgd_reshaping(params, grads):
+    params["W"].shape = (6,)
+
+
+@pytest.mark.parametrize("update", [sgd, sgd_rebinding, sgd_deleting, sgd_reshaping])
+def test_a_dict_of_arrays_crosses_and_comes_back_as_it_would_in_process(sandboxed, update):
+    from bpkit.checks.core import InOut, call
+
+    def run(student):
+        params = {"W": np.arange(6.0).reshape(2, 3), "b": np.ones(3)}
+        arrays = dict(params)  # the check's own references to the arrays it passed
+        grads = {"W": np.full((2, 3), 2.0), "b": np.full(3, 3.0)}
+        grads_before = {k: v.copy() for k, v in grads.items()}
+        assert call("update(params, grads)", student, InOut(params), grads) is None
+        assert all(np.array_equal(grads[k], grads_before[k]) for k in grads)  # not shared: never changed
+        return ({k: (v.shape, v.tolist()) for k, v in params.items()},
+                {k: (arrays[k] is params.get(k), arrays[k].tolist() if arrays[k].size == 6 or k != "W" else None)
+                 for k in arrays})
+
+    here = run(update)
+    judged = run(sandboxed(update))
+    assert judged == here
+    if update is sgd:  # the right values, in place
+        assert np.allclose(np.array(here[0]["W"][1]), np.arange(6.0).reshape(2, 3) - 0.2)
+
+
+def test_a_dict_passed_without_inout_is_a_copy_on_both_sides(sandboxed):
+    from bpkit.checks.core import call
+
+    params = {"W": np.zeros(3)}
+    call("update(params, grads)", sandboxed(sgd), params, {"W": np.ones(3)})
+    call("update(params, grads)", sgd, params, {"W": np.ones(3)})
+    assert np.array_equal(params["W"], np.zeros(3))
+
+
+def _serve_one(judge, name, check):
+    judge._checks[name] = check
+    judge._allowed.add(name)
+    return verdict(judge, name, lambda *args: None)
+
+
+def test_a_check_asking_to_send_what_cannot_cross_is_the_courses_mistake_not_the_students(judge):
+    from bpkit.checks.core import call, over_all_cases
+    from bpkit.judging.judge import COURSE_ERROR
+
+    @over_all_cases
+    def check_sends_a_set(student):
+        call("update(params)", student, {1, 2})
+
+    got = _serve_one(judge, "ch4.sends_a_set", check_sends_a_set)
+    assert not got["passed"] and got["message"] == COURSE_ERROR  # never "[raised]" on the student's code
+    (v,) = judge.verdicts["ch4.sends_a_set"]
+    assert "a set, which the judge cannot send" in v.course_error and "dicts of them" in v.course_error
+    assert judge.refused == []  # not an integrity finding
+
+
+def test_a_check_that_raises_inside_the_grader_is_the_courses_mistake(judge):
+    from bpkit.checks.core import call
+
+    def check_divides_by_zero(student):
+        call("f()", student)
+        return 1 / 0
+
+    got = _serve_one(judge, "ch4.divides_by_zero", check_divides_by_zero)
+    (v,) = judge.verdicts["ch4.divides_by_zero"]
+    assert not got["passed"] and "raised ZeroDivisionError: division by zero inside the grader" in v.course_error
+    assert "[course_error]" in v.message and "[judge_error]" not in v.message
+
+
+def test_an_unknown_check_a_source_cell_names_is_the_courses_mistake_not_a_refusal(tmp_path):
+    with Judge(tmp_path, timeout=ANSWER_SECONDS, allowed={"ch4.softmax_1d", "ch4.sofmax_batch"}) as judge:
+        told = ask_judge(judge.path, "ch4.sofmax_batch", ref.softmax)
+        refused = ask_judge(judge.path, "ch9.anything", ref.softmax)  # not in the instructor's cells: refused
+    assert told == {"op": "verdict", "passed": False} and refused == {"passed": False}
+    (v,) = judge.verdicts["ch4.sofmax_batch"]
+    assert "did you mean 'ch4.softmax_batch'" in v.course_error and "bpkit new check" in v.course_error
+    assert [r["name"] for r in judge.refused] == ["ch9.anything"]

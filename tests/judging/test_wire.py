@@ -72,3 +72,24 @@ def test_does_an_honest_npy_blob_load_in_every_numeric_dtype():
     for array in (np.arange(6.0).reshape(2, 3), np.arange(4, dtype=np.int8), np.array(3.5), np.zeros((0, 3)),
                   np.array([1 + 2j]), np.array([True, False])):
         assert np.array_equal(load_npy(npy(array)), array)
+
+
+def test_a_dict_crosses_by_value_only_where_the_codec_sends_dicts():
+    from bpkit.judging.wire import MAX_ITEMS, Codec
+
+    refs = []
+    judge_side = Codec(lambda v: refs.append(v) or {"t": "ref", "id": 0}, lambda s: s, dicts=True)
+    probe_side = Codec(lambda v: refs.append(v) or {"t": "ref", "id": 0}, lambda s: s)
+    params = {"W1": np.arange(6.0).reshape(2, 3), "b1": np.zeros(3), 0: (1, "x")}
+    blobs: list[bytes] = []
+    back = probe_side.decode(judge_side.encode(params, blobs), blobs)
+    assert list(back) == ["W1", "b1", 0] and np.array_equal(back["W1"], params["W1"]) and back[0] == (1, "x")
+    assert refs == []
+    assert probe_side.encode(params, []) == {"t": "ref", "id": 0}  # a student's dict stays where it lives
+    judge_side.encode({("a", "b"): 1}, [])  # a key that cannot cross: a reference, never a guess
+    judge_side.encode({str(i): i for i in range(MAX_ITEMS + 1)}, [])
+    assert len(refs) == 3
+    for malformed in ({"t": "dict", "items": [["k"]]}, {"t": "dict", "items": [[1.5, {"t": "none"}]]},
+                      {"t": "dict", "items": [["k" * 101, {"t": "none"}]]}, {"t": "dict", "items": "k"}):
+        with pytest.raises(ProtocolError):
+            probe_side.decode(malformed, [])

@@ -1,0 +1,172 @@
+"""The author's side of the walk-through in docs/authoring.md, as code: in a
+copy of the kit (tests/conftest.py copy_kit), `bpkit new` writes the stubs of
+a Tanh layer in ch5_backprop and of a ch6_optimizers assignment (SGD and
+Momentum), and the functions below write what the author writes by hand at
+each ``TODO(author)``: the reference, the mistake's model and key, the
+solution, the catalogue entry.  Nothing else of the kit is edited.
+
+``python tests/authoring/walkthrough.py DEST`` runs it and leaves the course
+at DEST (then ``cd DEST && PYTHONPATH=$PWD bpkit release``)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["bpkit", "add_tanh", "add_optimizers", "refresh_table", "TANH_ID", "OPTIMIZER_IDS"]
+
+TANH_ID = "tanh_backward"
+OPTIMIZER_IDS = ["sgd_update", "momentum_update"]
+BIN = Path(sys.executable).parent
+
+
+def bpkit(*args, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "bpkit"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == count, (path, old, text.count(old))
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _solve(course: Path, assignment: str, obj: str, bodies: dict[str, str], init: str = "") -> None:
+    """Write the solution of `obj` in source/<assignment>: each method's body
+    between ### BEGIN/END SOLUTION (and __init__'s, when given)."""
+    (path,) = (course / "source" / assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == obj]
+    source = cell.source
+    if init:
+        source = source.replace("    def __init__(self):\n        pass", init)
+    for method, body in bodies.items():
+        source = re.sub(rf"(def {method}\(self[^)]*\):\n        ### BEGIN SOLUTION\n)        raise NotImplementedError"
+                        rf"\(\"TODO\(author\): the solution\"\)\n", lambda m: m.group(1) + body + "\n", source)
+    assert "TODO(author): the solution" not in source, source
+    cell.source = source
+    nbformat.write(nb, path)
+
+
+def _example(course: Path, assignment: str, grade_id: str, check: str) -> None:
+    """The grade cell's visible example: the scaffold's shape assertion
+    replaced by one on the values (the book's example, asserted)."""
+    (path,) = (course / "source" / assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    lines = [line for line in cell.source.splitlines() if "TODO(author): the book's example" not in line]
+    assert lines[-1].startswith("assert "), lines
+    cell.source = "\n".join(lines[:-1] + [check])
+    nbformat.write(nb, path)
+
+
+def _reference(path: Path, obj: str, bodies: dict[str, str], init: str = "") -> None:
+    for method, body in bodies.items():
+        _replace(path, f'        raise NotImplementedError("TODO(author): write the reference {obj}.{method}")', body)
+    if init:
+        text = path.read_text(encoding="utf-8")
+        head, _, tail = text.partition(f"class {obj}:")
+        tail = tail.replace("    def __init__(self):\n        pass", init, 1)
+        path.write_text(head + f"class {obj}:" + tail, encoding="utf-8")
+
+
+def _mistake(path: Path, todo_key: str, key: str, en: str, ja: str, value: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    block = re.compile(r'Mistake\("' + re.escape(todo_key) + r'",.*?None\),  # TODO\(author\)[^\n]*', re.DOTALL)
+    assert len(block.findall(text)) == 1, todo_key
+    text = block.sub(lambda m: f'Mistake("{key}",\n                    "{en}",\n                    "{ja}",\n'
+                               f'                    {value}),', text)
+    path.write_text(text, encoding="utf-8")
+
+
+def _catalogue(course: Path, behaviour: str, name: str, key: str, grade_id: str, code: str) -> None:
+    todo = course / "tests" / "catalogue" / f"{behaviour}_todo.py"
+    text = todo.read_text(encoding="utf-8")
+    assert f"# expect: {grade_id} " in text
+    head = text.split("# %% ", 1)[0]
+    head = re.sub(r"# expect: .*", f"# expect: {grade_id} {key}", head)
+    head = re.sub(r"# TODO\(author\).*\n", "", head)
+    obj = text.split("# %% ", 1)[1].split("\n", 1)[0]
+    (course / "tests" / "catalogue" / f"{name}.py").write_text(f"{head}# %% {obj}\n{code}\n", encoding="utf-8")
+    todo.unlink()
+
+
+def refresh_table(course: Path, env: dict) -> subprocess.CompletedProcess:
+    """The author's last step: the README's table of cells, checks and keys, with the keys now written."""
+    proc = subprocess.run([sys.executable, "-m", "bpkit.checks.registry", "--write", "README.md"], cwd=course,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def add_tanh(course: Path, env: dict) -> list[subprocess.CompletedProcess]:
+    """`bpkit new check ch5.tanh_backward`, then the author's part."""
+    runs = [bpkit("new", "check", "ch5.tanh_backward", "--object", "Tanh", cwd=course, env=env)]
+    assert runs[-1].returncode == 0, runs[-1].stdout + runs[-1].stderr
+    _reference(course / "reference" / "layers.py", "Tanh", {
+        "forward": "        self.out = np.tanh(x)\n        return self.out",
+        "backward": "        return dout * (1.0 - self.out ** 2)"})
+    _mistake(course / "bpkit" / "checks" / "ch5.py", "tanh.TODO_tanh_backward", "tanh.uses_input",
+             "Tanh.backward uses the input x instead of the output y: the derivative of tanh is 1 - y**2, with "
+             "y = tanh(x) kept by forward.",
+             "Tanh.backward で出力 y ではなく入力 x を使っています。tanh の微分は 1 - y**2 で、y = tanh(x) は forward "
+             "で保存した値です。",
+             "dout * (1.0 - x ** 2)")
+    _solve(course, "ch5_backprop", "Tanh", {
+        "forward": "        self.out = np.tanh(x)\n        return self.out",
+        "backward": "        return dout * (1.0 - self.out ** 2)"})
+    _example(course, "ch5_backprop", TANH_ID, 'assert np.allclose(dx, 1 - np.tanh([[0.5, -1.0, 2.0]]) ** 2), '
+             'f"dx = {dx}"')
+    _catalogue(course, "tanh_backward", "tanh_uses_input", "tanh.uses_input", TANH_ID,
+               "class Tanh:\n    def forward(self, x):\n        self.x = x\n        return np.tanh(x)\n\n"
+               "    def backward(self, dout):\n        return dout * (1 - self.x ** 2)\n")
+    return runs + [refresh_table(course, env)]
+
+
+OPTIMIZERS = {
+    "SGD": ("    def __init__(self, lr=0.01):\n        self.lr = lr",
+            "        for key in params:\n            params[key] -= self.lr * grads[key]",
+            ("sgd.plus", "SGD.update adds the gradient instead of subtracting it: params[key] -= lr * grads[key].",
+             "SGD.update で勾配を引かずに足しています。params[key] -= lr * grads[key] としてください。",
+             "expected[key] + 2 * 0.01 * grads[key]"),
+            "        for key in params:\n            params[key] += self.lr * grads[key]"),
+    "Momentum": ("    def __init__(self, lr=0.01, momentum=0.9):\n        self.lr, self.momentum, self.v = lr, momentum, None",
+                 "        if self.v is None:\n            self.v = {k: np.zeros_like(v) for k, v in params.items()}\n"
+                 "        for key in params:\n            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]\n"
+                 "            params[key] += self.v[key]",
+                 ("momentum.plus", "Momentum.update adds lr * grads to the velocity: v = momentum * v - lr * grads.",
+                  "Momentum.update で速度に lr * grads を足しています。v = momentum * v - lr * grads としてください。",
+                  "expected[key] + 2 * 0.01 * grads[key]"),
+                 "        for key in params:\n            params[key] += self.lr * grads[key]"),
+}
+
+
+def add_optimizers(course: Path, env: dict) -> list[subprocess.CompletedProcess]:
+    """`bpkit new assignment ch6_optimizers` and a check for SGD and
+    Momentum's update(params, grads), then the author's part."""
+    runs = [bpkit("new", "assignment", "ch6_optimizers", cwd=course, env=env)]
+    for obj, grade_id in zip(OPTIMIZERS, OPTIMIZER_IDS):
+        runs.append(bpkit("new", "check", f"ch6.{grade_id}", "--object", obj, cwd=course, env=env))
+    assert all(r.returncode == 0 for r in runs), "\n".join(r.stdout + r.stderr for r in runs)
+    for obj, grade_id in zip(OPTIMIZERS, OPTIMIZER_IDS):
+        init, update, (key, en, ja, value), wrong = OPTIMIZERS[obj]
+        _reference(course / "reference" / "optimizers.py", obj, {"update": update}, init=init)
+        _mistake(course / "bpkit" / "checks" / "ch6.py", f"{obj.lower()}.TODO_{grade_id}", key, en, ja, value)
+        _solve(course, "ch6_optimizers", obj, {"update": update}, init=init)
+        _example(course, "ch6_optimizers", grade_id, 'assert np.allclose(params["W"], 1 - 0.01 * 0.5), '
+                 'f"params[\'W\'] = {params[\'W\']}"')
+        _catalogue(course, grade_id, key.replace(".", "_"), key, grade_id,
+                   f"class {obj}:\n{init}\n\n    def update(self, params, grads):\n{wrong}\n")
+    return runs + [refresh_table(course, env)]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import copy_kit
+
+    dest, environment = copy_kit(Path(sys.argv[1]))
+    for run in add_tanh(dest, environment) + add_optimizers(dest, environment):
+        print(run.stdout, run.stderr, sep="")
+    print(f"PYTHONPATH={dest}")
