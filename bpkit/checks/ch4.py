@@ -300,26 +300,34 @@ def _gives_a_value(fn, *args) -> bool:
     return True
 
 
-def _swapped(cross_entropy_error, y, t, allowed: frozenset | None, also: tuple = ()) -> Mistake:
+def _swapped(cross_entropy_error, y, t, allowed: frozenset | None, also: tuple = (), seen: dict | None = None
+             ) -> Mistake:
     """cee.swapped_arguments, confirmed by a second call: the student's
     function called with (t, y) (for one sample, also as a batch of one)
     computes the loss in a known way whose other mistakes are all in
     `allowed` (None: any) and include those of `also` (Mistakes named
-    together with it)."""
+    together with it).  seen: the answers of those calls, shared by the
+    Mistakes of one input (the student's function is called once)."""
     needed = frozenset(m.key for m in also)
     allowed = None if allowed is None else allowed | needed
     forms = [(t, y, y, t)]
     if y.ndim == 1:
         yb, tb = _as_batch(y.copy(), t.copy())
         forms.append((tb, yb, yb, tb))
+    seen = {} if seen is None else seen
+
+    def answer(i: int, first, second):
+        if i not in seen:
+            try:
+                seen[i] = (call("", cross_entropy_error, first, second),)
+            except CheckFailure:
+                seen[i] = None
+        return seen[i]
 
     def matches(_got) -> bool:
-        for first, second, y_, t_ in forms:
-            try:
-                got = call("", cross_entropy_error, first, second)
-            except CheckFailure:
-                continue
-            if _explained(got, y_, t_, allowed, needed):
+        for i, (first, second, y_, t_) in enumerate(forms):
+            got = answer(i, first, second)
+            if got is not None and _explained(got[0], y_, t_, allowed, needed):
                 return True
         return False
     return replace(CEE_SWAPPED, value=matches, also=tuple(also))
@@ -427,9 +435,11 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
     elif y.shape[0] not in (1, y.shape[-1]):  # one-hot: ... with labels
         hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b)
     swapped_here = "cee.swapped_arguments" in owned
-    swapped = _swapped(cross_entropy_error, y, t, elsewhere if swapped_here else None)
+    seen: dict = {}
+    swapped = _swapped(cross_entropy_error, y, t, elsewhere if swapped_here else None, seen=seen)
     # ... in the owned cell, alone or with one formula mistake of this cell (named together)
-    swapped_with = [_swapped(cross_entropy_error, y, t, elsewhere, (m,)) for m in CEE_FORMULA] if swapped_here else []
+    swapped_with = ([_swapped(cross_entropy_error, y, t, elsewhere, (m,), seen) for m in CEE_FORMULA]
+                    if swapped_here else [])
     try:
         got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
     except CheckFailure as exc:  # swapped arguments cost points in the one-hot cell only
@@ -515,7 +525,7 @@ def check_cross_entropy_1d(cross_entropy_error) -> None:
                                   f"形状 ({c},) の one-hot の t"),
                                  (np.array(label), "a single integer label", "1 つの整数ラベル")):
             _check_cee(What(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
-                            f"形状 ({c},) の y と{kind_ja}に対する cross_entropy_error(y, t)"),
+                            f"形状 ({c},) の y と{kind_ja} に対する cross_entropy_error(y, t)"),
                        cross_entropy_error, y, t, "single")
 
 
@@ -615,8 +625,8 @@ def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
     y = _probabilities(rng, 4, 5)
     labels = _class_labels(rng, 4, 5)
     t, y_in, t_in, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
-    expect_unchanged("cross_entropy_error (argument y)", y, y_in)
-    expect_unchanged("cross_entropy_error (argument t)", t, t_in)
+    expect_unchanged(What("cross_entropy_error (argument y)", "cross_entropy_error（引数 y）"), y, y_in)
+    expect_unchanged(What("cross_entropy_error (argument t)", "cross_entropy_error（引数 t）"), t, t_in)
     # ... and computes something: a constant leaves every input alone too.
     _expect_each_sample_counts(cross_entropy_error)
 

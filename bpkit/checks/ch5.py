@@ -180,7 +180,7 @@ def check_relu_backward(Relu) -> None:
         # ReLU is piecewise linear and |x| >= 0.1, so central differences are exact up to rounding.
         consistent = self_consistency("Relu.backward", lambda x_: np.sum(Relu().forward(x_) * dout), x, 1e-7)
         expect_close(What(f"Relu.backward(dout) for shape {shape}" + (" and x around 1e13" if earned else ""),
-                          f"形状 {shape}{'（x は 1e13 程度）' if earned else ''}の Relu.backward(dout)"), got,
+                          f"形状 {shape}{'（x は 1e13 程度）' if earned else ''} の Relu.backward(dout)"), got,
                      np.where(x > 0, dout, 0), mistakes=mistakes, gradient_check=None if earned else consistent)
     if wrote_into_dout:
         inplace_dout_found()
@@ -254,7 +254,7 @@ def check_sigmoid_backward(Sigmoid) -> None:
         fd = _earned("Sigmoid.backward", "dx = dout * y * (1 - y)", dout * s_ref * (1 - s_ref), earned,
                      fd_value if earned else None)
         expect_close(What(f"Sigmoid.backward(dout) for shape {shape}" + (" and one dout of 2**52" if earned else ""),
-                          f"形状 {shape}{'（dout の 1 つが 2**52）' if earned else ''}の Sigmoid.backward(dout)"), got,
+                          f"形状 {shape}{'（dout の 1 つが 2**52）' if earned else ''} の Sigmoid.backward(dout)"), got,
                      dout * s_ref * (1 - s_ref), mistakes=[uses_x, fd],
                      alternatives=[] if y is None else [dout * y * (1 - y)], gradient_check=None if earned else consistent)
 
@@ -433,7 +433,7 @@ def check_affine_backward_dW(Affine) -> None:
         mistakes.append(_earned("Affine.dW", "dW = x.T @ dout", x.T @ dout, earned))
         consistent = self_consistency("dW", lambda W_: np.sum(Affine(W_, b).forward(x) * dout), W, 1e-7)
         expect_close(What(f"Affine.dW for x {x.shape}, W {W.shape}" + (" around 1e13" if earned else ""),
-                          f"x が {x.shape}、W が {W.shape}{'（1e13 程度）' if earned else ''}のときの Affine.dW"),
+                          f"x が {x.shape}、W が {W.shape}{'（1e13 程度）' if earned else ''} のときの Affine.dW"),
                      _stored(layer, "dW"), x.T @ dout, mistakes=mistakes, gradient_check=None if earned else consistent)
 
 
@@ -462,7 +462,7 @@ def check_affine_backward_db(Affine) -> None:
         mistakes.append(_earned("Affine.db", "db = np.sum(dout, axis=0)", dout.sum(axis=0), earned))
         consistent = self_consistency("db", lambda b_: np.sum(Affine(W, b_).forward(x) * dout), b, 1e-7)
         expect_close(What(f"Affine.db for dout {dout.shape}" + (", b around 1e13" if earned else ""),
-                          f"dout が {dout.shape}{'、b が 1e13 程度' if earned else ''}のときの Affine.db"), _stored(layer, "db"),
+                          f"dout が {dout.shape}{'、b が 1e13 程度' if earned else ''} のときの Affine.db"), _stored(layer, "db"),
                      dout.sum(axis=0), mistakes=mistakes, gradient_check=None if earned else consistent)
 
 
@@ -618,7 +618,7 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
             call("SoftmaxWithLoss.forward(x, t)", (layer, "forward"), x.copy(), t.copy())
             what = What(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}"
                         + (" with saturated scores" if earned else ""),
-                        f"x が {x.shape}、t が {t.shape}{'（飽和したスコア）' if earned else ''}のときの "
+                        f"x が {x.shape}、t が {t.shape}{'（飽和したスコア）' if earned else ''} のときの "
                         "SoftmaxWithLoss.backward()")
             got = outcome(what, (layer, "backward"))
             no_mean = replace(SWL_NO_BATCH_MEAN, value=None if n == 1 else expected * n)

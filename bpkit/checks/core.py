@@ -165,8 +165,9 @@ def finite_differences(what: str, formula: str, value: Any) -> Mistake:
         f"differences give there, not the gradient {formula} gives exactly. This chapter grades backprop: "
         f"compute {what} with its formula, {formula}, and keep numerical_gradient to check it.",
         f"{what} が誤差逆伝播ではなく数値微分（順伝播の numerical_gradient）で計算されています。h = 1e-4 のずらしが"
-        f"浮動小数点では消えてしまう入力では、{formula} が与える正確な勾配ではなく、数値微分の値になります。この章で"
-        f"採点するのは誤差逆伝播です。{what} は式 {formula} で計算し、numerical_gradient は確認に使ってください。",
+        f"浮動小数点では消えてしまう入力では、{ja_of(formula)} が与える正確な勾配ではなく、数値微分の値になります。"
+        f"この章で採点するのは誤差逆伝播です。{what} は {ja_of(formula)} で計算し、numerical_gradient は確認に"
+        "使ってください。",
         value)
 
 
@@ -390,7 +391,7 @@ def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
                  f"NumPy's, e.g. {better}.",
                  f"{ja} が `{line}` で Python の組み込み関数 {name}() を配列に使っています。配列（や行）どうしを比べることに"
                  f"なり、NumPy はそれを受け付けません（\"the truth value of an array ... is ambiguous\"）。{better} のように"
-                 "NumPy の関数を使ってください。",
+                 " NumPy の関数を使ってください。",
                  f"{type(exc).__name__}: {exc}", key="builtin_on_array")
         typo = _typo(exc)
         if typo:
@@ -1057,5 +1058,5 @@ def expect_unchanged(what: str, before: np.ndarray, after: np.ndarray) -> None:
     """Fail if an input array was modified in place."""
     if before.shape != after.shape or not np.array_equal(before, after):
         fail(f"{what} modified its input array in place. Work on a copy (or use np.where) instead.",
-             f"{what} が入力配列をその場で書き換えました。コピーを使う（または np.where を使う）ようにしてください。",
+             f"{ja_of(what)} が入力配列をその場で書き換えました。コピーを使う（または np.where を使う）ようにしてください。",
              key="modified_input")

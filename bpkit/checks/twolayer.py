@@ -912,7 +912,7 @@ def check_gradient(TwoLayerNet) -> None:
             whats = {key: What(head.replace("TwoLayerNet.gradient(x, t)", f"TwoLayerNet.gradient(x, t)['{key}']")
                                + around[0],
                                head.ja.replace("TwoLayerNet.gradient(x, t)", f"TwoLayerNet.gradient(x, t)['{key}']")
-                               .replace("のときの", f"{around[1]}のときの"))
+                               .replace(" のときの", f"{around[1]} のときの"))
                      for key in PARAMS}
             grads = outcome(head, (net, "gradient"), x, t)
             expected = refnet.gradient(P, x, t)
@@ -934,7 +934,7 @@ def check_gradient(TwoLayerNet) -> None:
             for key in PARAMS:
                 mistakes = [_combined(GRADIENT_MISTAKES, bugs, _any_model(models, key))
                             for bugs, models in sorted(groups.items(), key=lambda g: len(g[0])) if bugs]
-                mistakes.append(finite_differences("TwoLayerNet.gradient", "backprop through the layers in reverse",
+                mistakes.append(finite_differences("TwoLayerNet.gradient", BACKPROP_IN_REVERSE,
                                                    numeric[key]))
                 excused = [Mistake(GRADED_ELSEWHERE, "", "", model[key]) for model in groups.get(frozenset(), [])
                            if isinstance(model, dict) and model.get(key) is not None]
@@ -973,6 +973,9 @@ def _saturated_net_case(rng, d: int, h: int, c: int, n: int) -> tuple[dict, np.n
             order = rng.permutation(n)
             return P, x[order], labels[order]
     raise RuntimeError("no saturated network case was drawn")  # never: most draws qualify
+
+
+BACKPROP_IN_REVERSE = What("backprop through the layers in reverse", "レイヤを逆順にたどる誤差逆伝播")
 
 
 def _reference_finite_differences(P: dict, x, t) -> dict:
