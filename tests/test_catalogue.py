@@ -8,6 +8,7 @@ one cell: both keys, in the order named); a file without them must get full
 marks.  Every other cell must keep its points.  Entries reproducing learners'
 code (`real_*`, and `fresh_*` of issue 23) say which pattern and where it was
 studied (`# pattern:`, `# source:`)."""
+import functools
 import re
 from pathlib import Path
 
@@ -252,10 +253,11 @@ def claims(message: str) -> list[str]:
     return found.group(1).split("; ") if found else []
 
 
-def right_for_claims(entry: str) -> list[tuple[str, str, bool | None]]:
-    """(check, claimed input, is it right there) for every claim of every
-    message the entry's checks give, in-process (as tests/test_invariance.py
-    runs them)."""
+@functools.lru_cache(maxsize=None)
+def messages(entry: str) -> tuple:
+    """(check, message, answers) for every check of the entry that fails,
+    in-process (as tests/test_invariance.py runs them), each answer it
+    compared evaluated again on the student's code (replaying_answers)."""
     from bpkit.checks import registry
     from bpkit.checks.core import CheckFailure, collecting_notes, replaying_answers, seeded
     from test_invariance import student_object
@@ -271,12 +273,19 @@ def right_for_claims(entry: str) -> list[tuple[str, str, bool | None]]:
             try:
                 with seeded(b""), collecting_notes([]), replaying_answers(answers):
                     registry.get(check).function(obj)
-                continue
             except CheckFailure as exc:
-                message = str(exc)
-            for claim in claims(message):
-                verdicts = [right for what, right in answers if what == claim]
-                found.append((check, claim, bool(verdicts) and all(verdicts) if None not in verdicts else None))
+                found.append((check, str(exc), tuple(answers)))
+    return tuple(found)
+
+
+def right_for_claims(entry: str) -> list[tuple[str, str, bool | None]]:
+    """(check, claimed input, is it right there) for every claim of every
+    message the entry's checks give."""
+    found = []
+    for check, message, answers in messages(entry):
+        for claim in claims(message):
+            verdicts = [right for what, right in answers if what == claim]
+            found.append((check, claim, bool(verdicts) and all(verdicts) if None not in verdicts else None))
     return found
 
 
@@ -323,3 +332,35 @@ def test_no_message_claims_an_answer_is_right_where_the_students_code_is_wrong()
     assert evaluated >= 1, "the catalogue's messages make claims: the test must see some"
     assert not false
     assert not unverified
+
+
+_ENGLISH = re.compile(r"\b(for|of shape|around|and|the|with)\b")
+_KEYS = re.compile(r"^\[[\w.]+\]$")
+
+
+def japanese_lines(message: str) -> list[str]:
+    """The Japanese line of each mistake a message names (the lines before
+    its [key] lines alternate English, Japanese), without what is code or
+    quoted (backticks, quotes) or Python's own exception text."""
+    lines = message.splitlines()
+    named = next((i for i, line in enumerate(lines) if _KEYS.match(line)), len(lines))
+    found = []
+    for line in lines[1:named:2]:
+        line = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", "", line)
+        found.append(re.sub(r"(が発生しました[^:]*): .*$", r"\1", line))
+    return found
+
+
+def test_every_japanese_line_is_whole_japanese_and_hidden_inputs_say_so():
+    """No English case description inside a Japanese line ("... for y of
+    shape (10,) and one-hot t の値が"); values shown from a check's input
+    say it is a hidden input, not the cell's example, and give its shape."""
+    mixed, unlabelled = [], []
+    for entry in [e for e in ENTRIES if expectations(e)]:
+        for check, message, _ in messages(entry):
+            mixed += [(entry, check, line) for line in japanese_lines(message) if _ENGLISH.search(line)]
+            if "expected / 期待値:" in message and "On a hidden test input, not the example in the cell" not in message:
+                unlabelled.append((entry, check))
+    assert not mixed
+    assert not unlabelled
+    assert japanese_lines("a for b\nx for y of shape (2,) の値\n[k]") == ["x for y of shape (2,) の値"]

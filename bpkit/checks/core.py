@@ -1003,7 +1003,10 @@ def _verdict(cases: list[_Case]) -> None:
              f"{ja} に inf または nan が含まれています。exp のオーバーフローや log(0) を確認してください。",
              _summary(first), key="not_finite")
     same_shape = [c for c in failing if c.got.shape == c.expected.shape and np.all(np.isfinite(c.got))]
-    right = [c.what for c in cases if c.exact]  # never an input accepted only because its mistake is graded elsewhere
+    # right: exactly the expected answer (never an input accepted only because its mistake is graded
+    # elsewhere), and no failing input described the same way (two draws of the same shapes)
+    wrong = {str(c.what) for c in failing}
+    right = list(dict.fromkeys(c.what for c in cases if c.exact and str(c.what) not in wrong))
     said = describe([(c.what, c.got, c.expected, c.where) for c in same_shape], right)
     en, ja = (f"{what} does not match the expected values", f"{ja} の値が期待値と一致しません")
     en, ja = (f"{en}: {said[0]}", f"{ja}。{said[1]}") if said else (f"{en}.", f"{ja}。")
