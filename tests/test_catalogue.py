@@ -124,6 +124,8 @@ def test_each_entry_loses_points_in_exactly_the_expected_cells_and_is_named_in_b
             lines = error.evalue.splitlines()
             for i in range(len(keys)):
                 assert lines[2 * i].isascii() and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", lines[2 * i + 1])
+            # short: one line per mistake in each language, then the keys, before any detail
+            assert lines[2 * len(keys)] == f"[{keys[0]}]", error.evalue
 
 
 def test_the_gradebook_holds_every_catalogue_submission(graded):
