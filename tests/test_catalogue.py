@@ -280,6 +280,29 @@ def messages(entry: str) -> tuple:
     return tuple(found)
 
 
+_FLATTENED = "It is right for the same input flattened to a vector"
+
+
+def right_for_vectors(entry: str) -> bool:
+    """Is the entry's numerical_gradient right for inputs flattened to
+    vectors (what numgrad.vectors_only says)?  Evaluated on fresh inputs."""
+    import reference as ref
+    from test_invariance import student_object
+
+    numerical_gradient = student_object([f"{CATALOGUE.name}/{entry}"], "ch4.numerical_gradient_nd",
+                                        "numerical_gradient")
+    rng = np.random.default_rng(23)
+    for shape in ((2, 3), (3, 2)):
+        x, c = rng.normal(size=shape), rng.normal(size=shape)
+
+        def flat_f(v):
+            return float(np.sum(c * np.reshape(v, shape) ** 3))
+        got = numerical_gradient(flat_f, x.ravel().copy())
+        if not np.allclose(got, ref.numerical_gradient(flat_f, x.ravel().copy()), rtol=1e-4, atol=1e-6):
+            return False
+    return True
+
+
 def right_for_claims(entry: str) -> list[tuple[str, str, bool | None]]:
     """(check, claimed input, is it right there) for every claim of every
     message the entry's checks give."""
@@ -288,6 +311,8 @@ def right_for_claims(entry: str) -> list[tuple[str, str, bool | None]]:
         for claim in claims(message):
             verdicts = [right for what, right in answers if what == claim]
             found.append((check, claim, bool(verdicts) and all(verdicts) if None not in verdicts else None))
+        if _FLATTENED in message.splitlines()[0]:
+            found.append((check, "the same input flattened to a vector", right_for_vectors(entry)))
     return found
 
 
@@ -331,7 +356,7 @@ def test_no_message_claims_an_answer_is_right_where_the_students_code_is_wrong()
                 unverified.append((entry, check, claim))
             elif not right:
                 false.append((entry, check, claim))
-    assert evaluated >= 1, "the catalogue's messages make claims: the test must see some"
+    assert evaluated >= 3, "the catalogue's messages make claims: the test must see some"
     assert not false
     assert not unverified
 
