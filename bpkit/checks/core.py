@@ -367,7 +367,8 @@ def call(what: str, fn: Callable, *args, hints: dict | None = None, **kwargs):
         # The Japanese sentence names only the function ("softmax", "Relu.forward"),
         # not `what`'s English description of the inputs.
         name = (what.split("(")[0].split() or [what])[0]
-        fail(f"{what} is not implemented yet: replace `raise NotImplementedError` with your code.",
+        called = str(what).split(" for ")[0]  # "TwoLayerNet.accuracy(x, t)", not the case's shapes
+        fail(f"{called} is not implemented yet: replace `raise NotImplementedError` with your code.",
              f"{name} がまだ実装されていません。`raise NotImplementedError` をあなたのコードに置き換えてください。",
              key="not_implemented")
     except CheckFailure:
@@ -561,7 +562,7 @@ def expect_a_return(what: str, got: Any, fn: Callable, tries: Iterable[tuple[str
             fail(f"{what} returned None, but for {other} it returns a value: its `return` is reached only on some "
                  "paths (is it indented inside an `if`?). Dedent it, or add the missing branch, so every input "
                  "reaches a return.",
-                 f"{ja_of(what)} が None を返しましたが、{ja_of(other)} では値を返します。`return` に届くのが一部の場合"
+                 f"{ja_of(what)} が None を返しましたが、{ja_of(other)}では値を返します。`return` に届くのが一部の場合"
                  "だけです（`if` の中に字下げされていませんか？）。字下げを戻すか足りない分岐を書いて、どの入力でも return "
                  "に届くようにしてください。",
                  key="return_in_branch")
