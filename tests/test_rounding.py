@@ -9,6 +9,7 @@ CPU or libm would.  The verdict and the mistake key must not change; nor
 may they change with the salt of the hidden inputs."""
 from __future__ import annotations
 
+import linecache
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -94,8 +95,11 @@ def namespace(entry: str, directory: Path, assignment: str | None = None) -> dic
             continue
         if assignment is not None and grade_id not in given(assignment)[1]:
             continue
+        filename = f"<{entry}:{grade_id}>"
+        # as IPython does for a cell: tracebacks (and the checks' hints) can quote the student's line
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         try:
-            exec(compile(source, f"<{entry}:{grade_id}>", "exec"), names)
+            exec(compile(source, filename, "exec"), names)
         except Exception:
             pass
     return names

@@ -8,9 +8,10 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import (ATOL, CALLBACK_REFUSED, RTOL, CheckFailure, InOut, Mistake, Variant, call, expect_close,
-                               expect_unchanged, fail, gives, guarded, hard_coded, is_right, one_number,
-                               over_all_cases, quietly, rng_for, simulate, split_variants)
+from bpkit.checks.core import (ATOL, CALLBACK_REFUSED, RTOL, CheckFailure, InOut, Mistake, Variant, What, call,
+                               expect_a_return, expect_close, expect_unchanged, fail, fail_all, gives, guarded, hard_coded,
+                               is_right, ja_of, one_number, over_all_cases, quietly, rng_for, simulate,
+                               split_variants, any_value)
 from reference.functions import DELTA
 from reference.gradient import H
 
@@ -70,13 +71,18 @@ def check_softmax_1d(softmax) -> None:
     rng = rng_for("softmax_1d")
     for c in (2, 3, 10):
         x = rng.normal(size=c) * 3
+        what = What(f"softmax(x) for x of shape ({c},)", f"形状 ({c},) の x に対する softmax(x)")
         try:
             got = call("softmax", softmax, x.copy())
         except CheckFailure as exc:
             _batches_only(softmax, x, exc)
             raise
-        expect_close(f"softmax(x) for x of shape ({c},)", got,
-                     ref.softmax(x), mistakes=[hard_coded([0.01821127, 0.24519181, 0.73659691])])
+        expect_a_return(what, got, softmax, [(_AS_BATCH_OF_ONE, (x[np.newaxis, :],))])
+        expect_close(what, got, ref.softmax(x), mistakes=[hard_coded([0.01821127, 0.24519181, 0.73659691])])
+
+
+_AS_BATCH_OF_ONE = What("the same scores as a batch of shape (1, C)", "同じスコアを形状 (1, C) のバッチにしたもの")
+_ONE_ROW = What("one row of the batch, of shape (C,)", "バッチの 1 行（形状 (C,)）")
 
 
 def _right_for_batch_of_one(softmax, x: np.ndarray) -> bool:
@@ -115,8 +121,10 @@ def check_softmax_batch(softmax) -> None:
     rng = rng_for("softmax_batch")
     for shape in BATCH_SHAPES:
         x = rng.normal(size=shape) * 3
-        expect_close(f"softmax(x) for x of shape {shape}", call("softmax", softmax, x.copy()),
-                     ref.softmax(x), mistakes=_softmax_mistakes(x))
+        what = What(f"softmax(x) for x of shape {shape}", f"形状 {shape} の x に対する softmax(x)")
+        got = call("softmax", softmax, x.copy())
+        expect_a_return(what, got, softmax, [(_ONE_ROW, (x[0],))])
+        expect_close(what, got, ref.softmax(x), mistakes=_softmax_mistakes(x))
 
 
 def _softmax_global_max(x):
@@ -136,10 +144,14 @@ def check_softmax_large_inputs(softmax) -> None:
         shape = x.shape
         try:
             got = call("softmax", softmax, x.copy())
-        except CheckFailure:
+        except CheckFailure as exc:
             if x.ndim == 1 and _right_for_batch_of_one(softmax, x):
                 continue  # fails only for a single vector: graded in the 1-D cell
+            if x.ndim == 2 and _fails_on_ordinary_batches(softmax, exc):
+                continue  # fails for every batch, large or not: graded in the batch cell
             raise
+        if got is None and x.ndim == 1 and _right_for_batch_of_one(softmax, x):
+            continue  # returns nothing for a single vector: graded in the 1-D cell
         try:
             got_arr = np.asarray(got, dtype=np.float64)
         except (TypeError, ValueError):
@@ -160,8 +172,18 @@ def check_softmax_large_inputs(softmax) -> None:
                      "先に最大値を引いてください：exp(x - max(x)) でも softmax の値は変わりません。",
                      key="softmax.overflow")
         # Normalising over the wrong axis is graded in the batch cell.
-        expect_close(f"softmax(x) for large x of shape {shape}", got, ref.softmax(x),
-                     excused=_softmax_mistakes(x))
+        expect_close(What(f"softmax(x) for large x of shape {shape}", f"形状 {shape} の大きな x に対する softmax(x)"),
+                     got, ref.softmax(x), excused=_softmax_mistakes(x))
+
+
+def _fails_on_ordinary_batches(softmax, error: CheckFailure) -> bool:
+    """Does softmax fail the same way (same key) on ordinary scores of shape (2, 3)?"""
+    x = np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.7]])
+    try:
+        call("softmax", softmax, x)
+    except CheckFailure as exc:
+        return str(exc).splitlines()[2:3] == str(error).splitlines()[2:3]
+    return False
 
 
 # ---------------------------------------------------------- cross-entropy ---
@@ -236,50 +258,79 @@ def _quiet_sum(compute) -> float | None:
         return None
 
 
-def _explained(value, y, t, allowed: frozenset | None) -> bool:
+def _explained(value, y, t, allowed: frozenset | None, needed: frozenset = frozenset()) -> bool:
     """Is `value` cross_entropy_error(y, t) computed in one of the known
-    ways whose mistakes are all in `allowed` (None: any known way)?"""
+    ways whose mistakes are all in `allowed` (None: any known way) and
+    include every mistake in `needed`?"""
     try:
         got = one_number(value)
     except (TypeError, ValueError):
         return False
     return any(v.value is not None and np.isfinite(v.value) and (allowed is None or v.keys <= allowed)
-               and np.isclose(got, v.value, rtol=RTOL, atol=ATOL) for v in _cee_variants(y, t))
+               and needed <= v.keys and np.isclose(got, v.value, rtol=RTOL, atol=ATOL) for v in _cee_variants(y, t))
 
 
-def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2):
+def _confirmed(mistake: Mistake, cross_entropy_error, y2, t2, failing: tuple | None = None):
     """A hint (see core.call) naming `mistake` only if the student's function,
     given the same loss in the form the mistake's fix would handle (y2, t2),
-    computes it in a known way (right, or with mistakes graded anywhere)."""
+    computes it in a known way (right, or with mistakes graded anywhere).
+    failing: the (y, t) that raised; with it, a function taking its
+    arguments in the other order (graded in the one-hot cell) is confirmed
+    too, if it also raises for (t, y) and computes the loss for (t2, y2)."""
     def hint(_exc) -> Mistake | None:
-        try:
-            got = call("", cross_entropy_error, y2, t2)
-        except CheckFailure:
-            return None
-        return mistake if _explained(got, y2, t2, None) else None
+        orders = [(y2, t2)]
+        if failing is not None and not _gives_a_value(cross_entropy_error, failing[1], failing[0]):
+            orders.append((t2, y2))
+        for args in orders:
+            try:
+                got = call("", cross_entropy_error, *args)
+            except CheckFailure:
+                continue
+            if _explained(got, y2, t2, None):
+                return mistake
+        return None
     return hint
 
 
-def _swapped(cross_entropy_error, y, t, allowed: frozenset | None) -> Mistake:
+def _gives_a_value(fn, *args) -> bool:
+    try:
+        call("", fn, *(np.copy(a) for a in args))
+    except CheckFailure:
+        return False
+    return True
+
+
+def _swapped(cross_entropy_error, y, t, allowed: frozenset | None, also: tuple = (), seen: dict | None = None
+             ) -> Mistake:
     """cee.swapped_arguments, confirmed by a second call: the student's
     function called with (t, y) (for one sample, also as a batch of one)
     computes the loss in a known way whose other mistakes are all in
-    `allowed` (None: any)."""
+    `allowed` (None: any) and include those of `also` (Mistakes named
+    together with it).  seen: the answers of those calls, shared by the
+    Mistakes of one input (the student's function is called once)."""
+    needed = frozenset(m.key for m in also)
+    allowed = None if allowed is None else allowed | needed
     forms = [(t, y, y, t)]
     if y.ndim == 1:
         yb, tb = _as_batch(y.copy(), t.copy())
         forms.append((tb, yb, yb, tb))
+    seen = {} if seen is None else seen
+
+    def answer(i: int, first, second):
+        if i not in seen:
+            try:
+                seen[i] = (call("", cross_entropy_error, first, second),)
+            except CheckFailure:
+                seen[i] = None
+        return seen[i]
 
     def matches(_got) -> bool:
-        for first, second, y_, t_ in forms:
-            try:
-                got = call("", cross_entropy_error, first, second)
-            except CheckFailure:
-                continue
-            if _explained(got, y_, t_, allowed):
+        for i, (first, second, y_, t_) in enumerate(forms):
+            got = answer(i, first, second)
+            if got is not None and _explained(got[0], y_, t_, allowed, needed):
                 return True
         return False
-    return replace(CEE_SWAPPED, value=matches)
+    return replace(CEE_SWAPPED, value=matches, also=tuple(also))
 
 
 CEE_SWAPPED = Mistake(
@@ -380,24 +431,32 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
                                        t.reshape(1, t.size) if t.size == y.size else labels_b)
     elif t.shape != y.shape:  # labels: ... with one-hot t
         hints[ValueError] = _confirmed(CEE_ONE_HOT_ONLY, cross_entropy_error, y,
-                                       np.eye(y.shape[1], dtype=int)[labels_b])
+                                       np.eye(y.shape[1], dtype=int)[labels_b], failing=(y, t))
     elif y.shape[0] not in (1, y.shape[-1]):  # one-hot: ... with labels
         hints[IndexError] = _confirmed(CEE_LABELS_ONLY, cross_entropy_error, y, labels_b)
     swapped_here = "cee.swapped_arguments" in owned
-    swapped = _swapped(cross_entropy_error, y, t, None if swapped_here else elsewhere)
+    seen: dict = {}
+    swapped = _swapped(cross_entropy_error, y, t, elsewhere if swapped_here else None, seen=seen)
+    # ... in the owned cell, alone or with one formula mistake of this cell (named together)
+    swapped_with = ([_swapped(cross_entropy_error, y, t, elsewhere, (m,), seen) for m in CEE_FORMULA]
+                    if swapped_here else [])
     try:
         got = call(what, cross_entropy_error, y.copy(), t.copy(), hints=hints)
     except CheckFailure as exc:  # swapped arguments cost points in the one-hot cell only
-        if "[raised]" in str(exc).splitlines() and swapped.value(None):
-            if swapped_here:
-                fail(swapped.en, swapped.ja, str(exc).splitlines()[0], key=swapped.key)
+        if "[raised]" in str(exc).splitlines() and swapped_here:
+            for m in (swapped, *swapped_with):
+                if m.value(None):
+                    fail_all(m.parts, str(exc).splitlines()[0])
+        if "[raised]" in str(exc).splitlines() and not swapped_here and swapped.value(None):
             return
         raise
+    if got is None and y.ndim == 2:  # a return reached for one sample only?
+        expect_a_return(what, got, cross_entropy_error, [(_FIRST_SAMPLE, (y[0].copy(), np.array(t[0])))])
     if cell == "one_hot" and isinstance(got, np.ndarray) and got.ndim > 0 and got.size == 1:
         # the loss is one number: graded here (the examples of the labels and single-sample cells assert it too)
         fail(f"{what} should be one number (a float or a 0-d value), but it is an array of shape {got.shape}: "
              "sum without keepdims, or index the single element out.",
-             f"{what} は 1 つの数（float か 0 次元の値）であるべきですが、形状 {got.shape} の配列でした。"
+             f"{ja_of(what)} は 1 つの数（float か 0 次元の値）であるべきですが、形状 {got.shape} の配列でした。"
              "keepdims を使わずに和を取るか、要素を取り出してください。",
              key="wrong_type")
     if is_right(got, ref.cross_entropy_error(y, t), scalar=True):  # right: no need for the models of mistakes
@@ -406,8 +465,11 @@ def _check_cee(what: str, cross_entropy_error, y: np.ndarray, t: np.ndarray, cel
     alternatives, mistakes = split_variants(_cee_variants(y, t), [_CEE_BY_KEY[k] for k in owned if k in _CEE_BY_KEY])
     hard = hard_coded(0.3566748010815999, 0.2899091136979087)
     expect_close(what, got, ref.cross_entropy_error(y, t), scalar=True, alternatives=alternatives,
-                 mistakes=[hard, *mistakes, *([swapped] if swapped_here else [])],
+                 mistakes=[hard, *mistakes, *([swapped, *swapped_with] if swapped_here else [])],
                  excused=[] if swapped_here else [swapped])
+
+
+_FIRST_SAMPLE = What("the batch's first sample alone (y of shape (C,))", "バッチの最初のサンプルだけ（形状 (C,) の y）")
 
 
 def _cee_labels(y, t):
@@ -433,7 +495,8 @@ def check_cross_entropy_one_hot(cross_entropy_error) -> None:
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
         t = np.eye(c, dtype=int)[_class_labels(rng, n, c)]
-        _check_cee(f"cross_entropy_error(y, t) for one-hot t of shape {t.shape}", cross_entropy_error, y, t,
+        _check_cee(What(f"cross_entropy_error(y, t) for one-hot t of shape {t.shape}",
+                        f"形状 {t.shape} の one-hot の t に対する cross_entropy_error(y, t)"), cross_entropy_error, y, t,
                    "one_hot")
 
 
@@ -444,7 +507,8 @@ def check_cross_entropy_labels(cross_entropy_error) -> None:
     for n, c in BATCH_SHAPES:
         y = _probabilities(rng, n, c)
         t = _class_labels(rng, n, c)
-        _check_cee(f"cross_entropy_error(y, t) for labels t of shape ({n},)", cross_entropy_error, y, t,
+        _check_cee(What(f"cross_entropy_error(y, t) for labels t of shape ({n},)",
+                        f"形状 ({n},) のラベル t に対する cross_entropy_error(y, t)"), cross_entropy_error, y, t,
                    "labels")
 
 
@@ -457,9 +521,11 @@ def check_cross_entropy_1d(cross_entropy_error) -> None:
         # never class 0 or 1: with label 0 a loss weighted by the label is 0 (the answer of a constant
         # function), with label 1 it is the right one
         label = int(rng.integers(2, c))
-        for t, kind in ((np.eye(c, dtype=int)[label], f"one-hot t of shape ({c},)"),
-                        (np.array(label), "a single integer label")):
-            _check_cee(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
+        for t, kind, kind_ja in ((np.eye(c, dtype=int)[label], f"one-hot t of shape ({c},)",
+                                  f"形状 ({c},) の one-hot の t"),
+                                 (np.array(label), "a single integer label", "1 つの整数ラベル")):
+            _check_cee(What(f"cross_entropy_error(y, t) for y of shape ({c},) and {kind}",
+                            f"形状 ({c},) の y と{kind_ja} に対する cross_entropy_error(y, t)"),
                        cross_entropy_error, y, t, "single")
 
 
@@ -473,12 +539,28 @@ def _run_either_form(what: str, cross_entropy_error, y: np.ndarray, labels: np.n
     for t in (one_hot, labels):
         y_in, t_in = y.copy(), t.copy()
         try:
-            return t, y_in, t_in, call(what, cross_entropy_error, InOut(y_in), InOut(t_in))
+            got = call(what, cross_entropy_error, InOut(y_in), InOut(t_in))
         except CheckFailure as exc:
             if "NotImplementedError" in str(exc) or "not implemented" in str(exc):
                 raise
             error = error or exc
+            continue
+        if got is None:  # a return reached for single samples only (graded in the batch cells): their mean
+            got = _mean_of_samples(cross_entropy_error, y, t)
+        return t, y_in, t_in, got
     raise error
+
+
+def _mean_of_samples(cross_entropy_error, y: np.ndarray, t: np.ndarray):
+    """The mean of the student's loss of each sample alone, or None if one
+    of them is not a number."""
+    values = []
+    for i in range(y.shape[0]):
+        try:
+            values.append(one_number(call("", cross_entropy_error, y[i].copy(), np.array(t[i]))))
+        except (CheckFailure, TypeError, ValueError):
+            return None
+    return float(np.mean(values))
 
 
 def _scalar_or_fail(got) -> float:
@@ -543,8 +625,8 @@ def check_cross_entropy_keeps_inputs(cross_entropy_error) -> None:
     y = _probabilities(rng, 4, 5)
     labels = _class_labels(rng, 4, 5)
     t, y_in, t_in, got = _run_either_form("cross_entropy_error(y, t)", cross_entropy_error, y, labels)
-    expect_unchanged("cross_entropy_error (argument y)", y, y_in)
-    expect_unchanged("cross_entropy_error (argument t)", t, t_in)
+    expect_unchanged(What("cross_entropy_error (argument y)", "cross_entropy_error（引数 y）"), y, y_in)
+    expect_unchanged(What("cross_entropy_error (argument t)", "cross_entropy_error（引数 t）"), t, t_in)
     # ... and computes something: a constant leaves every input alone too.
     _expect_each_sample_counts(cross_entropy_error)
 
@@ -557,14 +639,36 @@ def _cubic(c: np.ndarray):
     return lambda x: float(np.sum(c * x ** 3 + x ** 2))
 
 
-def _forward_difference(f, x: np.ndarray) -> np.ndarray:
+def _forward_difference(f, x: np.ndarray, h: float = H) -> np.ndarray:
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         base = f(x)
         old = x[idx]
-        x[idx] = old + H
-        grad[idx] = (f(x) - base) / H
+        x[idx] = old + h
+        grad[idx] = (f(x) - base) / h
         x[idx] = old
+    return grad
+
+
+#: Steps h of a central difference that is still right here (within the tolerance on _cubic, whose
+#: truncation error is c * h**2), and steps that are clearly too large (an error of 2.5e-5 c or more).
+#: A step between the two (e.g. 2e-3) matches neither: only "does not match" is said.
+GOOD_STEPS = (1e-3, 5e-4, 2e-4, 1e-5, 1e-6)
+LARGE_STEPS = (1e-1, 5e-2, 2e-2, 1e-2, 5e-3)
+
+
+def _returns_after_first(f, x: np.ndarray) -> np.ndarray:
+    """The book's loop with `return grad` indented inside it: only the first
+    element (in np.nditer's order) gets its central difference."""
+    grad = np.zeros_like(x)
+    first = (0,) * x.ndim
+    old = x[first]
+    x[first] = old + H
+    f_plus = f(x)
+    x[first] = old - H
+    f_minus = f(x)
+    x[first] = old
+    grad[first] = (f_plus - f_minus) / (2 * H)
     return grad
 
 
@@ -590,15 +694,47 @@ _NUMGRAD_ZERO = (
     "f(x + h) - f(x - h) が 0 になっています。h = 1e-4 を使ってください。")
 
 
+NUMGRAD_RETURNS_IN_LOOP = Mistake(
+    "numgrad.returns_in_loop",
+    "numerical_gradient returns inside its loop: only the first element of grad is computed, the others stay 0. "
+    "Dedent `return grad` so it runs after the loop has visited every element.",
+    "numerical_gradient がループの中で return しています。grad の最初の要素だけが計算され、残りは 0 のままです。"
+    "`return grad` の字下げを戻し、ループがすべての要素を回った後に実行されるようにしてください。",
+    None)
+NUMGRAD_WRONG_STEP = Mistake(
+    "numgrad.wrong_step",
+    "numerical_gradient uses too large a step h (1e-2 or so): the central difference's error grows with h**2, "
+    "and here it is far above the tolerance. Use h = 1e-4, as the book does.",
+    "numerical_gradient の刻み幅 h が大きすぎます（1e-2 程度）。中心差分の誤差は h**2 に比例して大きくなり、"
+    "ここでは許容範囲を大きく超えています。書籍のとおり h = 1e-4 を使ってください。",
+    None)
+NUMGRAD_FORWARD = Mistake(
+    "numgrad.forward_difference",
+    "numerical_gradient uses a forward difference (f(x+h) - f(x)) / h: use the central "
+    "difference (f(x+h) - f(x-h)) / (2h), whose error is much smaller.",
+    "numerical_gradient が前方差分 (f(x+h) - f(x)) / h になっています。誤差のずっと小さい"
+    "中心差分 (f(x+h) - f(x-h)) / (2h) を使ってください。",
+    None)
+
+
+def _step_models(f, x: np.ndarray) -> tuple[list, list[Mistake]]:
+    """(alternatives, mistakes): central differences with another good step
+    are right; a large step, a forward difference, or both, are mistakes
+    (both named together)."""
+    good = [ref.numerical_gradient(f, x.copy(), h=h) for h in GOOD_STEPS]
+    return good, [
+        replace(NUMGRAD_FORWARD, value=any_value([_forward_difference(f, x.copy(), h) for h in (H, *GOOD_STEPS)])),
+        replace(NUMGRAD_WRONG_STEP, value=any_value([ref.numerical_gradient(f, x.copy(), h=h) for h in LARGE_STEPS])),
+        replace(NUMGRAD_FORWARD, also=(NUMGRAD_WRONG_STEP,),
+                value=any_value([_forward_difference(f, x.copy(), h) for h in LARGE_STEPS])),
+    ]
+
+
 def _numerical_gradient_mistakes(f, x: np.ndarray) -> list[Mistake]:
     return [
         hard_coded([6.0, 8.0], [0.0, 4.0], [6.0, 0.0]),
-        Mistake("numgrad.forward_difference",
-                "numerical_gradient uses a forward difference (f(x+h) - f(x)) / h: use the central "
-                "difference (f(x+h) - f(x-h)) / (2h), whose error is much smaller.",
-                "numerical_gradient が前方差分 (f(x+h) - f(x)) / h になっています。誤差のずっと小さい"
-                "中心差分 (f(x+h) - f(x-h)) / (2h) を使ってください。",
-                _forward_difference(f, x.copy())),
+        *_step_models(f, x)[1],
+        replace(NUMGRAD_RETURNS_IN_LOOP, value=_returns_after_first(f, x.copy())),
         Mistake("numgrad.first_axis_only",
                 "numerical_gradient only visits some elements: loop over every index of x "
                 "(np.nditer with multi_index, or np.ndindex(x.shape)), not just range(x.shape[0]) or x.size of the first row.",
@@ -626,8 +762,9 @@ def _numerical_gradient_mistakes(f, x: np.ndarray) -> list[Mistake]:
 
 
 #: The 1-D cell grades the difference formula, the any-shape cell the loop.
-OWNED_BY_1D = {"hard_coded", "numgrad.forward_difference", "numgrad.precedence", "numgrad.zero"}
-OWNED_BY_ND = {"hard_coded", "numgrad.first_axis_only", "numgrad.row_view", "numgrad.zero"}
+OWNED_BY_1D = {"hard_coded", "numgrad.forward_difference", "numgrad.wrong_step", "numgrad.precedence", "numgrad.zero",
+               "numgrad.returns_in_loop"}
+OWNED_BY_ND = {"hard_coded", "numgrad.first_axis_only", "numgrad.row_view", "numgrad.zero", "numgrad.returns_in_loop"}
 
 
 def _row_view(f, x: np.ndarray) -> np.ndarray:
@@ -655,6 +792,31 @@ NUMGRAD_F_OF_ROW = Mistake(
     None)
 
 
+NUMGRAD_F_OF_FLAT_COPY = Mistake(
+    "numgrad.f_of_flat_copy",
+    "numerical_gradient calls f with a flattened copy of x (x.flatten() or x.reshape(-1).copy(), of shape "
+    "(x.size,)): f takes x itself, in its own shape. Perturb x in place, x[idx] = tmp_val + h with idx from "
+    "np.nditer(x, flags=['multi_index']), and call f(x): then an f that reads the network's weights (f = lambda "
+    "w: net.loss(x, t)) sees the change too.",
+    "numerical_gradient が x を平らにしたコピー（x.flatten() や x.reshape(-1).copy()、形状 (x.size,)）で f を"
+    "呼んでいます。f は元の形状の x そのものを受け取ります。np.nditer(x, flags=['multi_index']) の idx で "
+    "x[idx] = tmp_val + h と x をその場で変えて f(x) を呼んでください。そうすればネットワークの重みを読む f "
+    "（f = lambda w: net.loss(x, t)）にも変化が伝わります。",
+    None)
+
+
+def _f_called_with(x_shape: tuple):
+    """The hint for a TypeError raised by f itself: called with x flattened
+    (the shape (x.size,) in f's refusal), or with some other part of x."""
+    flat = f"an array of shape ({int(np.prod(x_shape))},) "
+
+    def hint(exc: BaseException) -> Mistake | None:
+        if CALLBACK_REFUSED not in str(exc):
+            return None
+        return NUMGRAD_F_OF_FLAT_COPY if len(x_shape) > 1 and flat in str(exc) else NUMGRAD_F_OF_ROW
+    return hint
+
+
 def _check_numerical_gradient(numerical_gradient, name: str, shapes, f_of) -> None:
     rng = rng_for(name)
     for shape in shapes:
@@ -662,7 +824,7 @@ def _check_numerical_gradient(numerical_gradient, name: str, shapes, f_of) -> No
         f = guarded(f_of(rng.normal(size=shape)), shape)
         try:
             got = call("numerical_gradient(f, x)", numerical_gradient, f, x.copy(),
-                       hints={TypeError: _f_of_row})
+                       hints={TypeError: _f_called_with(x.shape)})
         except CheckFailure as exc:
             if x.ndim > 1 and "[raised]" in str(exc).splitlines():
                 _vectors_only(numerical_gradient, f, x, exc)
@@ -670,16 +832,11 @@ def _check_numerical_gradient(numerical_gradient, name: str, shapes, f_of) -> No
         # each cell names the mistakes of its own behaviour and excuses the others'
         mistakes = _numerical_gradient_mistakes(f, x)
         owned = OWNED_BY_1D if name == "numgrad_1d" else OWNED_BY_ND
-        expect_close(f"numerical_gradient(f, x) for x of shape {shape}", got,
-                     ref.numerical_gradient(f, x.copy()),
+        expect_close(What(f"numerical_gradient(f, x) for x of shape {shape}", f"形状 {shape} の x に対する "
+                          "numerical_gradient(f, x)"), got,
+                     ref.numerical_gradient(f, x.copy()), alternatives=_step_models(f, x)[0],
                      mistakes=[m for m in mistakes if m.key in owned],
                      excused=[m for m in mistakes if m.key not in owned])
-
-
-def _f_of_row(exc: BaseException) -> Mistake | None:
-    """The hint for a TypeError raised by f itself because the student's code
-    called it with something other than x (not for any TypeError)."""
-    return NUMGRAD_F_OF_ROW if CALLBACK_REFUSED in str(exc) else None
 
 
 def _works_on_vectors(numerical_gradient, f, x: np.ndarray) -> bool:
@@ -770,9 +927,12 @@ def _plus_slope(f, x0: np.ndarray):
     return lambda x: f(x) + float(np.sum(np.asarray(x, dtype=np.float64) - x0))
 
 
-def _expect_f_at_perturbed_points(got, got_sloped, shape: tuple, name: str) -> None:
+def _expect_f_at_perturbed_points(got, got_sloped, shape: tuple, name: str, owns_return_in_loop: bool) -> None:
     """The answer must depend on f's values away from x: the student's
-    answer for f and for _plus_slope(f) must differ in every element."""
+    answer for f and for _plus_slope(f) must differ in every element.  Where
+    only the first element does, with zeros elsewhere, the loop returned
+    after its first element: named here if this cell owns it
+    (owns_return_in_loop), else graded in the value cells."""
     try:
         a, b = (np.asarray(v, dtype=np.float64) for v in (got, got_sloped))
     except (TypeError, ValueError):
@@ -780,6 +940,16 @@ def _expect_f_at_perturbed_points(got, got_sloped, shape: tuple, name: str) -> N
     if a.shape != tuple(shape) or b.shape != tuple(shape) or not np.all(np.isfinite(a) & np.isfinite(b)):
         return
     same = np.isclose(a, b, rtol=1e-6, atol=0.0)
+    first = np.arange(a.size).reshape(a.shape) == 0
+    # zero elsewhere (for f and for f + slope): far below the answers here (about 1e-200), far above
+    # what rounding makes of a 0 (about 1e-323)
+    zero = np.all(np.abs(a[~first]) <= 1e-250) and np.all(np.abs(b[~first]) <= 1e-250)
+    if a.size > 1 and zero and not np.all(same[first]):
+        if not owns_return_in_loop:
+            return
+        fail(NUMGRAD_RETURNS_IN_LOOP.en, NUMGRAD_RETURNS_IN_LOOP.ja,
+             f"grad for f: {_describe_answer(got)} with only its first element non-zero / 最初の要素だけが 0 以外",
+             key=NUMGRAD_RETURNS_IN_LOOP.key)
     if np.any(same):
         fail(f"numerical_gradient gave the same answer at {int(same.sum())} of {a.size} elements of {name} for f and "
              "for f + sum(x - x0), which has the same value at x but a gradient larger by 1 everywhere: the answer "
@@ -816,7 +986,7 @@ def check_numerical_gradient_restores_x(numerical_gradient) -> None:
     # On tiny values (about 1e-200) any h > 0 changes x, even one too small to change an ordinary x
     # (graded as numgrad.zero in the value cells), so the work is seen whatever h is.
     tiny = rng.normal(size=x.shape) * 1e-200
-    _expect_f_at_perturbed_points(run(tiny)[3], run(tiny, sloped=True)[3], x.shape, "x")
+    _expect_f_at_perturbed_points(run(tiny)[3], run(tiny, sloped=True)[3], x.shape, "x", owns_return_in_loop=True)
 
 
 def _describe_answer(got) -> str:
@@ -873,7 +1043,8 @@ def check_numerical_gradient_closure(numerical_gradient) -> None:
     W_sloped = W0.copy()
     sloped = _plus_slope(lambda _w: loss_of(W_sloped), W0)  # reads W, like f, plus a slope
     _expect_f_at_perturbed_points(got, call("numerical_gradient(f, net.W)", numerical_gradient,
-                                            guarded(sloped, W0.shape), InOut(W_sloped)), W0.shape, "net.W")
+                                            guarded(sloped, W0.shape), InOut(W_sloped)), W0.shape, "net.W",
+                                  owns_return_in_loop=False)
     # This cell grades one behaviour: f sees the in-place changes.  So the
     # answer is compared with the student's own answer for the same loss
     # written as a function of its argument (f = lambda w: loss(w)): a

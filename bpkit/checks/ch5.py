@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 
 import reference as ref
-from bpkit.checks.core import (CheckFailure, InOut, Mistake, call, central_difference, expect_close, expect_unchanged,
-                               fail, finite_differences, huge, is_right, note, over_all_cases, rng_for, self_consistency, simulate)
+from bpkit.checks.core import (CheckFailure, InOut, Mistake, Raised, What, call, central_difference, expect_close,
+                               expect_unchanged, fail, finite_differences, huge, is_right, note, outcome, over_all_cases,
+                               raised_case, rng_for, self_consistency, simulate)
 from reference.functions import DELTA
 
 __all__ = [
@@ -94,10 +95,10 @@ def check_mul_layer(MulLayer) -> None:
                            "MulLayer.backward で入力が入れ替わっています。dx = dout * y、dy = dout * x です"
                            "（それぞれ「もう一方の」入力を掛けます）。",
                            dout * x if i == 0 else dout * y) for i in (0, 1)]
-        where = " for x and y around 1e13" if shape == EARNED else ""
-        expect_close(f"dx of MulLayer.backward{where}", dx, dout * y, mistakes=[
-            swapped[0], _earned("MulLayer.backward", "dx = dout * y", dout * y, shape == EARNED)])
-        expect_close(f"dy of MulLayer.backward{where}", dy, dout * x, mistakes=[
+        where, where_ja = (" for x and y around 1e13", "（x と y が 1e13 程度）") if shape == EARNED else ("", "")
+        expect_close(What(f"dx of MulLayer.backward{where}", f"MulLayer.backward の dx{where_ja}"), dx, dout * y,
+                     mistakes=[swapped[0], _earned("MulLayer.backward", "dx = dout * y", dout * y, shape == EARNED)])
+        expect_close(What(f"dy of MulLayer.backward{where}", f"MulLayer.backward の dy{where_ja}"), dy, dout * x, mistakes=[
             swapped[1], _earned("MulLayer.backward", "dy = dout * x", dout * x, shape == EARNED)])
 
 
@@ -113,10 +114,10 @@ def check_add_layer(AddLayer) -> None:
         layer = call("AddLayer()", AddLayer)
         expect_close("AddLayer.forward(x, y)", call("AddLayer.forward", (layer, "forward"), x, y), x + y)
         dx, dy = _pair("AddLayer.backward(dout)", call("AddLayer.backward", (layer, "backward"), dout))
-        where = " for x and y around 1e13" if shape == EARNED else ""
-        expect_close(f"dx of AddLayer.backward{where}", dx, dout,
+        where, where_ja = (" for x and y around 1e13", "（x と y が 1e13 程度）") if shape == EARNED else ("", "")
+        expect_close(What(f"dx of AddLayer.backward{where}", f"AddLayer.backward の dx{where_ja}"), dx, dout,
                      mistakes=[_earned("AddLayer.backward", "dx = dout", dout, shape == EARNED)])
-        expect_close(f"dy of AddLayer.backward{where}", dy, dout,
+        expect_close(What(f"dy of AddLayer.backward{where}", f"AddLayer.backward の dy{where_ja}"), dy, dout,
                      mistakes=[_earned("AddLayer.backward", "dy = dout", dout, shape == EARNED)])
 
 
@@ -130,7 +131,8 @@ def check_relu_forward(Relu) -> None:
         x = _away_from_zero(rng, shape)
         x_in = x.copy()
         got = call("Relu.forward(x)", (call("Relu()", Relu), "forward"), InOut(x_in))
-        expect_close(f"Relu.forward(x) for x of shape {shape}", got, np.maximum(x, 0))
+        expect_close(What(f"Relu.forward(x) for x of shape {shape}", f"形状 {shape} の x に対する Relu.forward(x)"), got,
+                     np.maximum(x, 0))
         expect_unchanged("Relu.forward", x, x_in)
 
 
@@ -177,7 +179,8 @@ def check_relu_backward(Relu) -> None:
         mistakes.append(_earned("Relu.backward", "dx = dout * (x > 0)", np.where(x > 0, dout, 0), earned))
         # ReLU is piecewise linear and |x| >= 0.1, so central differences are exact up to rounding.
         consistent = self_consistency("Relu.backward", lambda x_: np.sum(Relu().forward(x_) * dout), x, 1e-7)
-        expect_close(f"Relu.backward(dout) for shape {shape}" + (" and x around 1e13" if earned else ""), got,
+        expect_close(What(f"Relu.backward(dout) for shape {shape}" + (" and x around 1e13" if earned else ""),
+                          f"形状 {shape}{'（x は 1e13 程度）' if earned else ''} の Relu.backward(dout)"), got,
                      np.where(x > 0, dout, 0), mistakes=mistakes, gradient_check=None if earned else consistent)
     if wrote_into_dout:
         inplace_dout_found()
@@ -216,7 +219,8 @@ def check_sigmoid_forward(Sigmoid) -> None:
     rng = rng_for("sigmoid_forward")
     for x in (rng.normal(size=(3, 4)) * 3, rng.uniform(-1000, 1000, size=(2, 5))):
         got = call("Sigmoid.forward(x)", (call("Sigmoid()", Sigmoid), "forward"), x.copy())
-        expect_close(f"Sigmoid.forward(x) for x of shape {x.shape}", got, ref.sigmoid(x))
+        expect_close(What(f"Sigmoid.forward(x) for x of shape {x.shape}", f"形状 {x.shape} の x に対する Sigmoid.forward(x)"),
+                     got, ref.sigmoid(x))
 
 
 @over_all_cases
@@ -249,7 +253,8 @@ def check_sigmoid_backward(Sigmoid) -> None:
         consistent = self_consistency("Sigmoid.backward", lambda x_: np.sum(Sigmoid().forward(x_) * dout), x, 1e-6)
         fd = _earned("Sigmoid.backward", "dx = dout * y * (1 - y)", dout * s_ref * (1 - s_ref), earned,
                      fd_value if earned else None)
-        expect_close(f"Sigmoid.backward(dout) for shape {shape}" + (" and one dout of 2**52" if earned else ""), got,
+        expect_close(What(f"Sigmoid.backward(dout) for shape {shape}" + (" and one dout of 2**52" if earned else ""),
+                          f"形状 {shape}{'（dout の 1 つが 2**52）' if earned else ''} の Sigmoid.backward(dout)"), got,
                      dout * s_ref * (1 - s_ref), mistakes=[uses_x, fd],
                      alternatives=[] if y is None else [dout * y * (1 - y)], gradient_check=None if earned else consistent)
 
@@ -343,6 +348,14 @@ AFFINE_EARNED = (4, 3, 3)
 
 def _stored(layer, name: str):
     value = getattr(layer, name, None)
+    if value is None and isinstance(getattr(layer, "grads", None), (list, tuple)):
+        fail(f"Affine.backward keeps its gradients in a list, self.grads (the second book's layer style), but "
+             f"this book's layers store them as attributes: self.dW and self.db, which TwoLayerNet.gradient and "
+             f"the optimizers read. Write self.dW = ... and self.db = ... in backward.",
+             f"Affine.backward が勾配をリスト self.grads に入れています（続編の書籍のレイヤの書き方）。この本のレイヤは"
+             f"属性 self.dW と self.db に保存し、TwoLayerNet.gradient やオプティマイザがそれを読みます。backward で "
+             f"self.dW = ...、self.db = ... と書いてください。",
+             key="affine.grads_in_list")
     if value is None:
         fail(f"Affine.backward did not store self.{name}: assign it (self.{name} = ...) so an optimizer can read it.",
              f"Affine.backward が self.{name} を保存していません。オプティマイザが読めるよう self.{name} = ... と代入してください。",
@@ -357,7 +370,8 @@ def check_affine_forward(Affine) -> None:
     for n, d, m in AFFINE_SHAPES:
         x, W, b, _ = _affine_case(rng, n, d, m)
         layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
-        expect_close(f"Affine.forward(x) for x {x.shape}, W {W.shape}",
+        expect_close(What(f"Affine.forward(x) for x {x.shape}, W {W.shape}",
+                          f"x が {x.shape}、W が {W.shape} のときの Affine.forward(x)"),
                      call("Affine.forward(x)", (layer, "forward"), x.copy()), x @ W + b)
 
 
@@ -386,26 +400,27 @@ def check_affine_backward_dx(Affine) -> None:
         uses_W = replace(AFFINE_DX_USES_W, value=dout @ W if d == m else None)
         # Affine is linear: central differences are exact up to rounding.
         consistent = self_consistency("dx", lambda x_: np.sum(Affine(W, b).forward(x_) * dout), x, 1e-7)
-        expect_close(f"dx of Affine.backward for x {x.shape}, W {W.shape}" + (", x around 1e13" if earned else ""),
+        expect_close(What(f"dx of Affine.backward for x {x.shape}, W {W.shape}" + (", x around 1e13" if earned else ""),
+                          f"x が {x.shape}{'（1e13 程度）' if earned else ''}、W が {W.shape} のときの Affine.backward の dx"),
                      dx, dout @ W.T, gradient_check=None if earned else consistent,
                      mistakes=[uses_W, _earned("Affine.backward's dx", "dx = dout @ W.T", dout @ W.T, earned)])
 
 
 def _dW_mistakes(x, dout) -> list[Mistake]:
+    """Each dW mistake alone, then both together (named together)."""
     n = x.shape[0]
     dW = x.T @ dout
-    return [
-        Mistake("affine.dW_transposed",
-                "Affine.backward's dW is transposed: dW = x.T @ dout has W's shape (D, M).",
-                "Affine.backward の dW が転置されています。dW = x.T @ dout で、W と同じ形状 (D, M) になります。",
-                dW.T),
-        Mistake("affine.dW_divided_by_N",
-                "Affine.backward divides dW by the batch size: the 1/N of the mean loss is already in dout "
-                "(SoftmaxWithLoss divides by N), so dW = x.T @ dout.",
-                "Affine.backward で dW をバッチサイズで割っています。平均の 1/N はすでに dout に含まれている"
-                "（SoftmaxWithLoss が N で割る）ので、dW = x.T @ dout です。",
-                dW / n),
-    ]
+    transposed = Mistake("affine.dW_transposed",
+                         "Affine.backward's dW is transposed: dW = x.T @ dout has W's shape (D, M).",
+                         "Affine.backward の dW が転置されています。dW = x.T @ dout で、W と同じ形状 (D, M) になります。",
+                         dW.T)
+    divided = Mistake("affine.dW_divided_by_N",
+                      "Affine.backward divides dW by the batch size: the 1/N of the mean loss is already in dout "
+                      "(SoftmaxWithLoss divides by N), so dW = x.T @ dout.",
+                      "Affine.backward で dW をバッチサイズで割っています。平均の 1/N はすでに dout に含まれている"
+                      "（SoftmaxWithLoss が N で割る）ので、dW = x.T @ dout です。",
+                      dW / n)
+    return [transposed, divided, replace(transposed, value=dW.T / n, also=(divided,))]
 
 
 @over_all_cases
@@ -417,7 +432,8 @@ def check_affine_backward_dW(Affine) -> None:
             mistakes = mistakes[:1]
         mistakes.append(_earned("Affine.dW", "dW = x.T @ dout", x.T @ dout, earned))
         consistent = self_consistency("dW", lambda W_: np.sum(Affine(W_, b).forward(x) * dout), W, 1e-7)
-        expect_close(f"Affine.dW for x {x.shape}, W {W.shape}" + (" around 1e13" if earned else ""),
+        expect_close(What(f"Affine.dW for x {x.shape}, W {W.shape}" + (" around 1e13" if earned else ""),
+                          f"x が {x.shape}、W が {W.shape}{'（1e13 程度）' if earned else ''} のときの Affine.dW"),
                      _stored(layer, "dW"), x.T @ dout, mistakes=mistakes, gradient_check=None if earned else consistent)
 
 
@@ -445,7 +461,8 @@ def check_affine_backward_db(Affine) -> None:
         ]
         mistakes.append(_earned("Affine.db", "db = np.sum(dout, axis=0)", dout.sum(axis=0), earned))
         consistent = self_consistency("db", lambda b_: np.sum(Affine(W, b_).forward(x) * dout), b, 1e-7)
-        expect_close(f"Affine.db for dout {dout.shape}" + (", b around 1e13" if earned else ""), _stored(layer, "db"),
+        expect_close(What(f"Affine.db for dout {dout.shape}" + (", b around 1e13" if earned else ""),
+                          f"dout が {dout.shape}{'、b が 1e13 程度' if earned else ''} のときの Affine.db"), _stored(layer, "db"),
                      dout.sum(axis=0), mistakes=mistakes, gradient_check=None if earned else consistent)
 
 
@@ -486,17 +503,19 @@ def check_affine_nd_input(Affine) -> None:
             # cell; this cell grades what it can, the forward pass on image-shaped x.
             layer = call("Affine(W, b)", Affine, W.copy(), b.copy())
             out = call("Affine.forward(x)", (layer, "forward"), x.copy(), hints={ValueError: AFFINE_NO_FLATTEN})
-            expect_close(f"Affine.forward(x) for x of shape {x_shape}", out, x.reshape(n, -1) @ W + b)
+            expect_close(What(f"Affine.forward(x) for x of shape {x_shape}", f"形状 {x_shape} の x に対する Affine.forward(x)"),
+                         out, x.reshape(n, -1) @ W + b)
             continue
         flat = x.reshape(n, -1)
-        expect_close(f"Affine.forward(x) for x of shape {x_shape}", out, flat @ W + b)
+        expect_close(What(f"Affine.forward(x) for x of shape {x_shape}", f"形状 {x_shape} の x に対する Affine.forward(x)"),
+                     out, flat @ W + b)
         not_reshaped = Mistake("affine.dx_not_reshaped",
                                "Affine.backward returns dx flattened: reshape it to the input's original shape "
                                "(save x.shape in forward, then dx.reshape(*original_x_shape)).",
                                "Affine.backward の dx が平坦化されたままです。入力の元の形状に戻してください"
                                "（forward で x.shape を保存し、dx.reshape(*original_x_shape)）。",
                                dout @ W.T)
-        expect_close(f"dx of Affine.backward for x of shape {x_shape}", dx,
+        expect_close(What(f"dx of Affine.backward for x of shape {x_shape}", f"形状 {x_shape} の x に対する Affine.backward の dx"), dx,
                      (dout @ W.T).reshape(x_shape), mistakes=[not_reshaped],
                      excused=[replace(AFFINE_DX_USES_W, value=(dout @ W).reshape(x_shape))])
 
@@ -513,10 +532,31 @@ def check_softmax_with_loss_forward(SoftmaxWithLoss) -> None:
         for t in (np.eye(c, dtype=int)[labels], labels):
             layer = call("SoftmaxWithLoss()", SoftmaxWithLoss)
             got = call("SoftmaxWithLoss.forward(x, t)", (layer, "forward"), x.copy(), t.copy())
-            expect_close(f"SoftmaxWithLoss.forward(x, t) for x {x.shape}, t {t.shape}", got,
+            expect_close(What(f"SoftmaxWithLoss.forward(x, t) for x {x.shape}, t {t.shape}",
+                              f"x が {x.shape}、t が {t.shape} のときの SoftmaxWithLoss.forward(x, t)"), got,
                          ref.cross_entropy_error(ref.softmax(x), labels), scalar=True,
                          mistakes=[replace(SWL_WHOLE_BATCH, value=None if n == 1 else
-                                           ref.cross_entropy_error(_whole_batch_softmax(x), labels))])
+                                           ref.cross_entropy_error(_whole_batch_softmax(x), labels)),
+                                   replace(SWL_OWN_PREDICTION, value=_loss_of_own_prediction(x, labels))])
+
+
+def _loss_of_own_prediction(x: np.ndarray, labels: np.ndarray) -> float | None:
+    """cross_entropy_error(y, y): the loss with each sample's highest score as
+    its target; None where that is the true class for every sample (then it
+    is the right loss, and no evidence of anything)."""
+    y = ref.softmax(x)
+    own = y.argmax(axis=1)
+    return None if np.array_equal(own, labels) else ref.cross_entropy_error(y, own)
+
+
+SWL_OWN_PREDICTION = Mistake(
+    "swl.loss_of_own_prediction",
+    "SoftmaxWithLoss.forward computes the loss of y against y itself (cross_entropy_error(self.y, self.y)?): "
+    "its target is each sample's highest score, not t. Pass the targets: cross_entropy_error(self.y, self.t).",
+    "SoftmaxWithLoss.forward が y を y 自身と比べた損失を計算しています（cross_entropy_error(self.y, self.y) に"
+    "なっていませんか？）。正解が t ではなく各サンプルの最大スコアのクラスになっています。"
+    "cross_entropy_error(self.y, self.t) と教師データを渡してください。",
+    None)
 
 
 def _whole_batch_softmax(x: np.ndarray) -> np.ndarray:
@@ -544,6 +584,19 @@ SWL_ONE_HOT_ONLY = Mistake(
     None)
 
 
+SWL_NO_BATCH_MEAN = Mistake(
+    "swl.no_batch_mean",
+    "SoftmaxWithLoss.backward does not divide by the batch size: the loss is a mean over N "
+    "samples, so dx = (y - t) / N.",
+    "SoftmaxWithLoss.backward がバッチサイズで割っていません。損失は N 個の平均なので dx = (y - t) / N です。",
+    None)
+
+
+def _broadcast_or_index_error(exc: tuple) -> bool:
+    """Is (type name, message) what y - t (or indexing y by t) raises for labels t of shape (N,)?"""
+    return exc[0] in ("ValueError", "IndexError")
+
+
 @over_all_cases
 def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
     """SoftmaxWithLoss.backward returns (y - t) / N for one-hot and label targets."""
@@ -563,14 +616,19 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
         for t in (one_hot.astype(int), labels):
             layer = call("SoftmaxWithLoss()", SoftmaxWithLoss)
             call("SoftmaxWithLoss.forward(x, t)", (layer, "forward"), x.copy(), t.copy())
-            hints = {} if t.ndim == 2 else {ValueError: SWL_ONE_HOT_ONLY, IndexError: SWL_ONE_HOT_ONLY}
-            got = call("SoftmaxWithLoss.backward()", (layer, "backward"), hints=hints)
-            mistakes = [Mistake(
-                "swl.no_batch_mean",
-                "SoftmaxWithLoss.backward does not divide by the batch size: the loss is a mean over N "
-                "samples, so dx = (y - t) / N.",
-                "SoftmaxWithLoss.backward がバッチサイズで割っていません。損失は N 個の平均なので dx = (y - t) / N です。",
-                None if n == 1 else expected * n)]
+            what = What(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}"
+                        + (" with saturated scores" if earned else ""),
+                        f"x が {x.shape}、t が {t.shape}{'（飽和したスコア）' if earned else ''} のときの "
+                        "SoftmaxWithLoss.backward()")
+            got = outcome(what, (layer, "backward"))
+            no_mean = replace(SWL_NO_BATCH_MEAN, value=None if n == 1 else expected * n)
+            if isinstance(got, Raised):
+                # y - t with labels t of shape (N,): NumPy cannot broadcast them (or index with them)
+                one_hot_only = replace(SWL_ONE_HOT_ONLY, value=_broadcast_or_index_error if t.ndim == 1 else None)
+                raised_case(what, got.failure, got.exc,
+                            [one_hot_only, replace(one_hot_only, also=(SWL_NO_BATCH_MEAN,))])
+                continue
+            mistakes = [no_mean]
             mistakes.append(Mistake(
                 "swl.sign_at_true_class",
                 "SoftmaxWithLoss.backward adds 1 at each sample's true class instead of subtracting it "
@@ -580,6 +638,8 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
                 (y + one_hot) / n))
             if t.ndim == 1:
                 mistakes.append(replace(SWL_ONE_HOT_ONLY, value=simulate(lambda y_, t_: (y_ - t_) / n, y, t)))
+                mistakes.append(replace(SWL_ONE_HOT_ONLY, also=(SWL_NO_BATCH_MEAN,),
+                                        value=None if n == 1 else simulate(lambda y_, t_: y_ - t_, y, t)))
             # finite differences see the 1e-7 inside the log, which (y - t) / N leaves out
             fd = None if earned or is_right(got, expected) else central_difference(
                 lambda x_: ref.cross_entropy_error(ref.softmax(x_), labels), x, h=1e-4)
@@ -591,8 +651,7 @@ def check_softmax_with_loss_backward(SoftmaxWithLoss) -> None:
                 1e-6 + 2 * DELTA / float(np.min(y[np.arange(n), labels])))
             # A softmax over the whole batch costs points in the forward cell.
             whole = None if n == 1 else replace(SWL_WHOLE_BATCH, value=(_whole_batch_softmax(x) - one_hot) / n)
-            expect_close(f"SoftmaxWithLoss.backward() for x {x.shape}, t {t.shape}"
-                         + (" with saturated scores" if earned else ""), got, expected,
+            expect_close(what, got, expected,
                          mistakes=mistakes, gradient_check=consistent, excused=[whole] if whole else [])
 
 

@@ -11,7 +11,10 @@ describe(failing, passing) -> (English, Japanese) sentence, or None.
 - failing: [(what, got, expected, where)] for the inputs the answer got
   wrong; got and expected are float64 arrays of the same shape; where is an
   optional input array of that shape (e.g. ReLU's x) or None.
-- passing: the `what` of the inputs the answer got right.
+- passing: the `what` of the inputs the answer got exactly right (never one
+  accepted only because its mistake is graded in another cell).
+Each `what` may be a bpkit.checks.core.What, said in Japanese in the
+Japanese sentence.
 """
 from __future__ import annotations
 
@@ -20,6 +23,11 @@ import numpy as np
 __all__ = ["describe", "close"]
 
 RTOL, ATOL = 1e-6, 1e-9
+
+
+def ja_of(what: str) -> str:
+    """The Japanese rendering of a case description (core.What's .ja), else the text itself."""
+    return getattr(what, "ja", None) or str(what)
 
 
 def close(a, b) -> np.ndarray:
@@ -126,7 +134,8 @@ def describe(failing: list, passing: list[str]) -> tuple[str, str] | None:
         right = "; ".join(passing[:4])
         wrong = "; ".join(w for w, _, _, _ in failing[:4])
         where_en = f" It is right for {right}, and wrong for {wrong}."
-        where_ja = f" {right} では正しく、{wrong} では間違っています。"
+        where_ja = (f" {'、'.join(ja_of(w) for w in passing[:4])} では正しく、"
+                    f"{'、'.join(ja_of(w) for w, _, _, _ in failing[:4])} では間違っています。")
     if sentence is None and not where_en:
         return None
     en, ja = sentence or ("", "")

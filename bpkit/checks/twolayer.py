@@ -21,9 +21,10 @@ from collections import OrderedDict
 import numpy as np
 
 import reference.network as refnet
-from bpkit.checks.core import (ATOL, RTOL, CheckFailure, Mistake, all_cases, call, central_difference, expect_close,
-                               fail, finite_differences, huge, is_right, quietly, relative_error, rng_for)
-from reference.functions import cross_entropy_error, sigmoid, softmax
+from bpkit.checks.core import (ATOL, RTOL, CheckFailure, Mistake, Raised, What, all_cases, call, central_difference,
+                               expect_close, fail, finite_differences, huge, is_right, outcome, quietly, raised_case,
+                               relative_error, rng_for)
+from reference.functions import sigmoid, softmax
 
 __all__ = [
     "check_init",
@@ -58,7 +59,19 @@ def _shapes(d: int, h: int, c: int) -> dict:
 
 
 def _new_net(TwoLayerNet, d: int, h: int, c: int, std: float = 0.01):
-    return call(f"TwoLayerNet({d}, {h}, {c}, weight_init_std={std})", TwoLayerNet, d, h, c, std)
+    """TwoLayerNet(d, h, c, std); a constructor without weight_init_std (its
+    signature is graded in the init cell, and the checks write their own
+    parameters anyway) is called as TwoLayerNet(d, h, c)."""
+    what = f"TwoLayerNet({d}, {h}, {c}, weight_init_std={std})"
+    try:
+        return call(what, TwoLayerNet, d, h, c, std)
+    except CheckFailure as failure:
+        if "[raised]" not in str(failure).splitlines() or "positional argument" not in str(failure):
+            raise
+        try:
+            return call(f"TwoLayerNet({d}, {h}, {c})", TwoLayerNet, d, h, c)
+        except CheckFailure:
+            raise failure from None
 
 
 def _params_of(net):
@@ -110,14 +123,17 @@ def _set_params(net, P: dict, layers: bool = True) -> None:
                  f"パラメータは普通の NumPy 配列にしてください。", key="net.param_shape")
     if not layers:
         return
-    try:
-        net_layers = net.layers
-        for name, w, b in (("Affine1", "W1", "b1"), ("Affine2", "W2", "b2")):
-            layer = net_layers[name]
+    structure = structure_of(net)
+    if structure is None:
+        return  # no layers to write into: predict will show what is wrong
+    affines = [k for k, kind in zip(structure.keys, structure.types) if kind == "Affine"]
+    for name, (w, b) in zip(affines, (("W1", "b1"), ("W2", "b2"))):
+        try:
+            layer = net.layers[name]
             assign_in_place(layer, "W", P[w], attribute=True)
             assign_in_place(layer, "b", P[b], attribute=True)
-    except Exception:  # noqa: BLE001 -- layers named otherwise: predict will show what is wrong
-        pass
+        except Exception:  # noqa: BLE001 -- layers without W and b: predict will show what is wrong
+            pass
 
 
 def _random_params(rng, d: int, h: int, c: int) -> dict:
@@ -150,8 +166,9 @@ def _targets(labels: np.ndarray, c: int, one_hot: bool) -> np.ndarray:
 
 
 # ------------------------------------- the book's layers, for the models ---
-# The same code as the given common/layers.py: a mistake's model must raise
-# what the student's code raises with those layers, message and all.
+# The same code as the given common/layers.py and common/functions.py: a
+# mistake's model must raise what the student's code raises with those layers,
+# message and all (tests/test_two_layer_net.py compares them).
 
 class _Relu:
     def __init__(self):
@@ -166,6 +183,18 @@ class _Relu:
     def backward(self, dout):
         dout[self.mask] = 0
         return dout
+
+
+class _Sigmoid:
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out) * self.out
 
 
 class _Affine:
@@ -185,13 +214,23 @@ class _Affine:
         return dx.reshape(*self.original_x_shape)
 
 
+def _given_cross_entropy_error(y, t):
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    batch_size = y.shape[0]
+    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
+
+
 class _SoftmaxWithLoss:
     def __init__(self):
         self.y = self.t = None
 
     def forward(self, x, t):
         self.t, self.y = t, softmax(x)
-        return cross_entropy_error(self.y, refnet.labels_of(t))
+        return _given_cross_entropy_error(self.y, self.t)
 
     def backward(self, dout=1):
         n = self.t.shape[0]
@@ -202,25 +241,128 @@ class _SoftmaxWithLoss:
         return dx / n
 
 
-def _book_net(P: dict, relu_on_scores: bool = False):
-    layers = OrderedDict()
-    layers["Affine1"] = _Affine(P["W1"].copy(), P["b1"].copy())
-    layers["Relu1"] = _Relu()
-    layers["Affine2"] = _Affine(P["W2"].copy(), P["b2"].copy())
-    if relu_on_scores:
-        layers["Relu2"] = _Relu()
-    return layers, _SoftmaxWithLoss()
+#: The layer classes a student's network may be made of, by their class name, and the book's network.
+MODEL_LAYERS = {"Affine": _Affine, "Relu": _Relu, "ReLU": _Relu, "ReLu": _Relu, "Sigmoid": _Sigmoid}
+BOOK_TYPES = ("Affine", "Relu", "Affine")
+LAYER_NAMES = ["Affine1", "Relu1", "Affine2"]  # the init cell's visible example asserts these names
 
 
-def _model_gradient(P: dict, x, t, bugs: frozenset):
-    """The gradients a network with the known mistakes `bugs` gives (a
-    dict), or the exception it raises, as (type name, message).  bugs: any
-    combination of the keys of GRADIENT_MISTAKES and "predict_softmax"."""
+class Structure:
+    """The network a student built, read from net.layers: its keys (or
+    indices, for a list), the class name of each layer, in order, and the
+    class of its loss layer."""
+
+    def __init__(self, keys: list, types: list, is_dict: bool, last: str | None):
+        self.keys, self.is_dict, self.last = list(keys), is_dict, last
+        self.types = ["Relu" if t in ("ReLU", "ReLu") else t for t in types]
+
+    @property
+    def is_books(self) -> bool:
+        return tuple(self.types) == BOOK_TYPES
+
+    @property
+    def modelled(self) -> bool:
+        """Can the checks compute what this network gives (known layers, two Affine)?"""
+        return all(t in MODEL_LAYERS for t in self.types) and self.types.count("Affine") == 2 and len(self.types) <= 8
+
+    def describe(self) -> tuple[str, str]:
+        """"Affine1 (Affine) -> Relu1 (Relu) -> ..., then lastLayer (SoftmaxWithLoss)", in both languages."""
+        chain = " -> ".join(f"{k} ({t})" for k, t in zip(self.keys, self.types)) or "no layers"
+        last = f", then {self.last}" if self.last else ""
+        chain_ja = " -> ".join(f"{k} ({t})" for k, t in zip(self.keys, self.types)) or "レイヤなし"
+        last_ja = f"、その後 {self.last}" if self.last else ""
+        return chain + last, chain_ja + last_ja
+
+
+def _type_name(obj) -> str:
+    return str(getattr(obj, "remote_type", None) or type(obj).__name__)[:40]
+
+
+def structure_of(net) -> Structure | None:
+    """The student's network as a Structure, or None if net.layers cannot be read."""
+    try:
+        layers = net.layers
+    except Exception:  # noqa: BLE001 -- no layers at all
+        return None
+    last = None
+    for name in ("lastLayer", "last_layer", "loss_layer"):
+        try:
+            last = f"{name} ({_type_name(getattr(net, name))})"
+            break
+        except Exception:  # noqa: BLE001 -- the loss layer has another name
+            continue
+    keys = keys_of(layers)
+    try:
+        if keys is not None:
+            return Structure(keys, [_type_name(layers[k]) for k in keys[:8]], True, last)
+        found = []
+        for i in range(8):  # a list or tuple of layers (the second book's style)
+            try:
+                found.append(_type_name(layers[i]))
+            except (IndexError, KeyError, TypeError):
+                break
+        return Structure(list(range(len(found))), found, False, last) if found else None
+    except Exception:  # noqa: BLE001 -- layers that cannot be read: the init cell says so
+        return None
+
+
+def _model_net(P: dict, types=BOOK_TYPES) -> list:
+    """Fresh model layers of the given types; the Affine layers get (W1, b1) and (W2, b2), in order."""
+    params = iter((("W1", "b1"), ("W2", "b2")))
+    layers = []
+    for kind in types:
+        if kind == "Affine":
+            w, b = next(params)
+            layers.append(_Affine(P[w].copy(), P[b].copy()))
+        else:
+            layers.append(MODEL_LAYERS[kind]())
+    return layers
+
+
+def _model_scores(P: dict, x, types=BOOK_TYPES, upto: int | None = None, soft: bool = False):
+    """What predict gives for a network of `types` (upto: returning after
+    that many layers; soft: softmax at the end), or the exception raised."""
     try:
         with quietly():
-            layers, last = _book_net(P, relu_on_scores="relu_on_scores" in bugs)
+            out = x.copy()
+            for layer in _model_net(P, types)[:upto]:
+                out = layer.forward(out)
+            return softmax(out) if soft else out
+    except Exception as exc:  # noqa: BLE001 -- a model may raise, as the student's code does
+        return (type(exc).__name__, str(exc))
+
+
+def _model_loss(scores, t):
+    """lastLayer.forward(scores, t) with the given SoftmaxWithLoss, or the exception raised."""
+    if isinstance(scores, tuple):
+        return scores
+    try:
+        with quietly():
+            return float(_SoftmaxWithLoss().forward(np.array(scores, dtype=np.float64), t.copy()))
+    except Exception as exc:  # noqa: BLE001 -- scores of another shape may not fit t
+        return (type(exc).__name__, str(exc))
+
+
+def _early_returns(types) -> list[int]:
+    """How many layers a predict returning inside its loop may have run (all but the last)."""
+    return list(range(1, len(types)))
+
+
+def _model_gradient(P: dict, x, t, bugs: frozenset, types=BOOK_TYPES):
+    """The gradients a network with the known mistakes `bugs` gives (a
+    dict), or the exception it raises, as (type name, message).  bugs: any
+    combination of the keys of GRADIENT_MISTAKES and of the mistakes graded
+    elsewhere: "predict_softmax", "structure" (the student's layers, `types`),
+    "early<k>" (predict returns after k layers)."""
+    try:
+        with quietly():
+            kinds = types if "structure" in bugs else BOOK_TYPES
+            layers, last = _model_net(P, kinds), _SoftmaxWithLoss()
+            upto = next((int(b[5:]) for b in bugs if b.startswith("early")), None)
+            if "bypass" in bugs:  # loss never called lastLayer.forward
+                last.backward(1)
             scores = x.copy()
-            for layer in layers.values():
+            for layer in layers[:upto]:
                 scores = layer.forward(scores)
             if "predict_softmax" in bugs:
                 scores = softmax(scores)
@@ -228,7 +370,7 @@ def _model_gradient(P: dict, x, t, bugs: frozenset):
             dout = last.backward(1)
             if "last_layer_dout_unused" in bugs:
                 dout = 1
-            order = list(layers.values())
+            order = list(layers)
             if "forward_order" not in bugs:
                 order.reverse()
             for layer in order:
@@ -236,7 +378,7 @@ def _model_gradient(P: dict, x, t, bugs: frozenset):
                     layer.backward(dout)
                 else:
                     dout = layer.backward(dout)
-            first, second = layers["Affine1"], layers["Affine2"]
+            first, second = [layer for layer in layers if isinstance(layer, _Affine)]
             if "wrong_layer" in bugs:
                 first, second = second, first
             return {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
@@ -244,82 +386,47 @@ def _model_gradient(P: dict, x, t, bugs: frozenset):
         return (type(exc).__name__, str(exc))
 
 
-def _gradient_variants(P: dict, x, t) -> list[tuple[frozenset, object]]:
+def _elsewhere(structure: Structure | None) -> list[frozenset]:
+    """The mistakes graded in other cells a gradient, loss or accuracy may
+    show, as bugs of _model_gradient: none, a softmax in predict, the
+    student's own layers (init cell), predict returning inside its loop."""
+    extras = [frozenset(), frozenset({"predict_softmax"})]
+    types = BOOK_TYPES
+    if structure is not None and structure.modelled and not structure.is_books:
+        extras.append(frozenset({"structure"}))
+        types = structure.types
+    extras += [frozenset({f"early{k}"} | ({"structure"} if types != BOOK_TYPES else set()))
+               for k in _early_returns(types)]
+    return extras
+
+
+def _gradient_variants(P: dict, x, t, structure: Structure | None = None) -> list[tuple[frozenset, object]]:
     """(bugs, model) for every combination of the known backward mistakes,
-    each also with a softmax in predict (graded in the predict cell) or a
-    ReLU after Affine2 (graded in the init cell)."""
+    each also with each mistake graded elsewhere (_elsewhere)."""
     names = list(GRADIENT_MISTAKES)
     combos = [frozenset(b for i, b in enumerate(names) if mask >> i & 1) for mask in range(1 << len(names))]
-    return [(bugs | extra, _model_gradient(P, x, t, bugs | extra))
-            for bugs in combos for extra in (frozenset(), *map(frozenset, EXCUSED_IN_GRADIENT))]
+    types = tuple(structure.types) if structure is not None and structure.modelled else BOOK_TYPES
+    found = []
+    for bugs in combos:
+        for extra in _elsewhere(structure):
+            if "bypass" in bugs and bugs != {"bypass"}:
+                continue  # it raises before any other mistake shows
+            found.append((bugs | extra, _model_gradient(P, x, t, bugs | extra, types)))
+    return found
 
 
-#: The key of the init cell's structure mistake, excused in the other cells (held in a name, so
-#: the registry does not list it as a key those cells can report: they never do).
+#: The keys of the init cell's structure mistakes, excused in the other cells (held in a name, so
+#: the registry does not list them as keys those cells can report: they never do).
 STRUCTURE_KEY = "net.layer_names"
-
-
-#: Mistakes of other cells a gradient may show: (bug of _model_gradient,) -> key.
-EXCUSED_IN_GRADIENT = {("predict_softmax",): "net.predict_softmax", ("relu_on_scores",): STRUCTURE_KEY}
+#: The key of an excused model (a mistake graded in another cell), never reported.
+GRADED_ELSEWHERE = "graded_elsewhere"
 
 
 # ----------------------------------------------------- exceptions as evidence ---
 
-def _never(got) -> bool:
-    return False
-
-
-def _model_value(model, key: str | None = None):
-    """What a mistake's model predicts for one answer: its value, or, where
-    the model raised and the student's code did not, an answer that rules
-    the mistake out (a model that predicts an exception is evidence too)."""
-    if isinstance(model, tuple):
-        return _never
-    return model[key] if key is not None else model
-
-
-class _Raised:
-    """The student's call raised: the failure call() made of it, and the
-    exception as (type name, message)."""
-
-    def __init__(self, failure: CheckFailure, exc: tuple, models: dict):
-        self.failure, self.exc, self.models = failure, exc, models
-
-
-def _outcome(what: str, fn, *args):
-    """The student's answer, or a _Raised (without models yet) when the
-    student's code raised an ordinary exception."""
-    seen = {}
-
-    def remember(exc):
-        seen["exc"] = (type(exc).__name__, str(exc))
-        return None
-
-    try:
-        return call(what, fn, *args, hints={Exception: remember})
-    except CheckFailure as failure:
-        if "[raised]" not in str(failure).splitlines() or "exc" not in seen:
-            raise
-        return _Raised(failure, seen["exc"], {})
-
-
-def _as_set(model) -> set:
-    """The exceptions a mistake's model raised: one (type name, message), or a set of them."""
-    return model if isinstance(model, set) else {model}
-
-
-def _settle(raised: list, cases: list, mistakes: dict) -> None:
-    """When the student's code raised on some inputs: name a mistake whose
-    model raised the same exception with the same message on each of them
-    and gave the student's values on every other failing input; otherwise
-    fail with the first exception."""
-    if not raised:
-        return
-    failing = [c for c in cases if not c.ok]
-    for key, mistake in mistakes.items():
-        if all(r.exc in _as_set(r.models.get(key)) for r in raised) and all(c.matched.get(key) for c in failing):
-            fail(mistake.en, mistake.ja, f"{raised[0].exc[0]}: {raised[0].exc[1]}", key=mistake.key)
-    raise raised[0].failure
+def _raised(models) -> set:
+    """The exceptions among models ((type name, message) tuples)."""
+    return {m for m in models if isinstance(m, tuple)}
 
 
 # ---------------------------------------------------------------- __init__ ---
@@ -331,10 +438,6 @@ WEIGHT_STD_IGNORED = Mistake(
     "TwoLayerNet.__init__ が weight_init_std を使っていません。何を渡しても重みの大きさが同じです。"
     "weight_init_std * np.random.randn(input_size, hidden_size) のように作ってください（W2 も同様）。",
     None)
-
-
-#: The layers of the book's network, in order (the init cell's visible example asserts these names).
-LAYER_NAMES = ["Affine1", "Relu1", "Affine2"]
 
 
 def keys_of(mapping) -> list | None:
@@ -352,30 +455,51 @@ def keys_of(mapping) -> list | None:
 
 def _expect_the_books_structure(net) -> None:
     """params holds exactly W1, b1, W2, b2, and layers is an OrderedDict of
-    Affine1, Relu1, Affine2 in that order, as the init cell's example asserts."""
+    Affine1, Relu1, Affine2 in that order, as the init cell's example
+    asserts; otherwise say what the student built."""
     extra = [k for k in keys_of(_params_of(net)) or [] if k not in PARAMS]
     if extra:
         fail(f"TwoLayerNet.params should hold exactly 'W1', 'b1', 'W2' and 'b2', but it also holds {extra}.",
              f"TwoLayerNet.params には 'W1', 'b1', 'W2', 'b2' だけを入れます。ほかに {extra} が入っています。",
              key="net.extra_params")
-    try:
-        layers = net.layers
-    except AttributeError:
-        layers = None
-    names = keys_of(layers) if layers is not None else None
-    if names != LAYER_NAMES:
-        got = (f"its keys are {names}" if names is not None else
-               "it has no attribute layers" if layers is None else "net.layers is not a dict")
-        got_ja = (f"キーが {names} になっています" if names is not None else
-                  "layers 属性がありません" if layers is None else "net.layers が辞書ではありません")
-        fail(f"TwoLayerNet.layers should be an OrderedDict of the layers 'Affine1', 'Relu1' and 'Affine2', in "
-             f"that order, but {got}. Name them as the book does: self.layers['Affine1'] = Affine(...), "
-             "self.layers['Relu1'] = Relu(), self.layers['Affine2'] = Affine(...) (other code, e.g. the gradient "
-             "check, reads them by these names).",
-             f"TwoLayerNet.layers は 'Affine1', 'Relu1', 'Affine2' の順にレイヤを入れた OrderedDict であるべきですが、"
-             f"{got_ja}。書籍のとおり self.layers['Affine1'] = Affine(...)、self.layers['Relu1'] = Relu()、"
-             "self.layers['Affine2'] = Affine(...) と名前を付けてください（勾配の確認などのコードがこの名前で読みます）。",
+    structure = structure_of(net)
+    if structure is not None and structure.is_dict and structure.keys == LAYER_NAMES and structure.is_books:
+        return
+    books = ("self.layers = OrderedDict(); self.layers['Affine1'] = Affine(...); self.layers['Relu1'] = Relu(); "
+             "self.layers['Affine2'] = Affine(...)")
+    if structure is None:
+        fail("TwoLayerNet.layers should be an OrderedDict of the layers 'Affine1', 'Relu1' and 'Affine2', in that "
+             f"order, but it has no readable attribute layers. Build it as the book does: {books}.",
+             "TwoLayerNet.layers は 'Affine1', 'Relu1', 'Affine2' の順にレイヤを入れた OrderedDict であるべきですが、"
+             f"読み取れる layers 属性がありません。書籍のとおり {books} と作ってください。",
              key="net.layer_names")
+    built, built_ja = structure.describe()
+    if structure.types[:3] == list(BOOK_TYPES) and len(structure.types) > 3:
+        extra_layers = ", ".join(f"{k} ({t})" for k, t in zip(structure.keys[3:], structure.types[3:]))
+        fail(f"TwoLayerNet has an extra layer after Affine2: {extra_layers}. Your network is {built}. The scores "
+             "must go from Affine2 straight to SoftmaxWithLoss (lastLayer), which applies softmax itself: remove "
+             "the extra layer.",
+             f"TwoLayerNet の Affine2 の後に余分なレイヤ {extra_layers} があります。あなたのネットワークは {built_ja} "
+             "です。スコアは Affine2 から直接 SoftmaxWithLoss（lastLayer）に渡します（softmax はそこで計算されます）。"
+             "余分なレイヤを取り除いてください。",
+             key="net.extra_layer")
+    if not structure.is_books:
+        fail(f"TwoLayerNet's layers are not the book's: your network is {built}, the book's is Affine1 (Affine) "
+             f"-> Relu1 (Relu) -> Affine2 (Affine), then lastLayer (SoftmaxWithLoss). Build it as the book does: "
+             f"{books}.",
+             f"TwoLayerNet のレイヤ構成が書籍と違います。あなたのネットワークは {built_ja}、書籍のものは Affine1 (Affine) "
+             f"-> Relu1 (Relu) -> Affine2 (Affine)、その後 lastLayer (SoftmaxWithLoss) です。書籍のとおり {books} "
+             "と作ってください。",
+             key="net.layer_structure")
+    got = f"its keys are {structure.keys}" if structure.is_dict else "it is a list, not a dict of named layers"
+    got_ja = (f"キーが {structure.keys} になっています" if structure.is_dict else
+              "名前付きのレイヤの辞書ではなくリストになっています")
+    fail(f"TwoLayerNet.layers should be an OrderedDict of the layers 'Affine1', 'Relu1' and 'Affine2', in "
+         f"that order, but {got}. Name them as the book does: {books} (other code, e.g. the gradient check, reads "
+         "them by these names).",
+         f"TwoLayerNet.layers は 'Affine1', 'Relu1', 'Affine2' の順にレイヤを入れた OrderedDict であるべきですが、"
+         f"{got_ja}。書籍のとおり {books} と名前を付けてください（勾配の確認などのコードがこの名前で読みます）。",
+         key="net.layer_names")
 
 
 def _new_net_by_keywords(TwoLayerNet, d: int, h: int, c: int, std: float):
@@ -439,10 +563,29 @@ def check_init(TwoLayerNet) -> None:
 
 # ----------------------------------------------------------------- predict ---
 
-def _predict_mistakes(P: dict, x: np.ndarray) -> list[Mistake]:
+def _shapes_what(head: str, x, P: dict, t=None) -> What:
+    """A case of the network's checks, e.g. "TwoLayerNet.predict(x) for x (4, 3), W1 (3, 5), W2 (5, 2)"."""
+    t_part, t_ja = (f", t {t.shape}", f"、t が {t.shape}") if t is not None else ("", "")
+    return What(f"{head} for x {x.shape}{t_part}, W1 {P['W1'].shape}, W2 {P['W2'].shape}",
+                f"x が {x.shape}{t_ja}、W1 が {P['W1'].shape}、W2 が {P['W2'].shape} のときの {head}")
+
+
+PREDICT_RETURNS_EARLY = Mistake(
+    "net.predict_returns_early",
+    "TwoLayerNet.predict returns inside its loop, after the first layer(s): its answer is the output of an "
+    "inner layer (here of shape (N, H)), not the scores. Dedent `return x` so it runs after the loop over "
+    "every layer.",
+    "TwoLayerNet.predict がループの中で return しており、最初のレイヤの出力（ここでは形状 (N, H)）を返しています。"
+    "スコアを返すよう、`return x` の字下げを戻して、すべてのレイヤを通したループの後に置いてください。",
+    None)
+
+
+def _predict_mistakes(P: dict, x: np.ndarray, structure: Structure | None = None) -> list[Mistake]:
     a1 = x @ P["W1"] + P["b1"]
     scores = refnet.predict(P, x)
     sig = sigmoid(a1) @ P["W2"] + P["b2"]
+    types = structure.types if structure is not None and structure.modelled else BOOK_TYPES
+    early = [_model_scores(P, x, types, upto=k) for k in _early_returns(types)]
     return [
         Mistake("net.predict_softmax",
                 "TwoLayerNet.predict applies softmax: in section 5.7 predict returns the scores of the last Affine "
@@ -462,7 +605,24 @@ def _predict_mistakes(P: dict, x: np.ndarray) -> list[Mistake]:
                 "TwoLayerNet.predict が 4.5 節のネットワーク（隠れ層がシグモイド、出力が softmax）を計算しています。5.7 節の "
                 "predict は Affine1, Relu1, Affine2 の forward を順に呼び、スコアを返します。",
                 softmax(sig)),
+        Mistake(PREDICT_RETURNS_EARLY.key, PREDICT_RETURNS_EARLY.en, PREDICT_RETURNS_EARLY.ja, _any_array(early)),
     ]
+
+
+def _any_array(values: list):
+    """A model matching any of the arrays among values (exceptions left out), or None."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values if not isinstance(v, tuple)]
+    if not arrays:
+        return None
+    return lambda got: any(got.shape == a.shape and np.allclose(got, a, rtol=RTOL, atol=ATOL) for a in arrays)
+
+
+def _structure_scores(P: dict, x, structure: Structure | None) -> list:
+    """The scores of the student's own layers where they are not the book's
+    (graded in the init cell): what predict gives for that network."""
+    if structure is None or not structure.modelled or structure.is_books:
+        return []
+    return [_model_scores(P, x, structure.types)]
 
 
 def check_predict(TwoLayerNet) -> None:
@@ -474,29 +634,32 @@ def check_predict(TwoLayerNet) -> None:
             P, x = _net_case(rng, d, h, c, n)
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
+            structure = structure_of(net)
             got = call("TwoLayerNet.predict(x)", (net, "predict"), x)
-            expect_close(f"TwoLayerNet.predict(x) for x {x.shape}, W1 {P['W1'].shape}, W2 {P['W2'].shape}", got,
-                         refnet.predict(P, x), mistakes=_predict_mistakes(P, x), excused=[_relu_on_scores(P, x)])
+            own = [Mistake(STRUCTURE_KEY, "", "", v) for v in _structure_scores(P, x, structure)
+                   if not isinstance(v, tuple)]
+            expect_close(_shapes_what("TwoLayerNet.predict(x)", x, P), got, refnet.predict(P, x),
+                         mistakes=_predict_mistakes(P, x, structure), excused=own)
 
 
 # -------------------------------------------------------------------- loss ---
 
-def _loss_of_scores(scores, labels) -> float:
-    return float(cross_entropy_error(softmax(scores), labels))
+def _excused_scores(P: dict, x: np.ndarray, structure: Structure | None) -> list:
+    """The scores of a predict with one of predict's known mistakes, or of
+    the student's own layers: those cost points in their own cell only."""
+    return [m.value for m in _predict_mistakes(P, x, structure)[:3]] + [
+        _model_scores(P, x, types, upto=k)
+        for types in [structure.types if structure is not None and structure.modelled else BOOK_TYPES]
+        for k in _early_returns(types)] + _structure_scores(P, x, structure)
 
 
-def _relu_on_scores(P: dict, x: np.ndarray) -> Mistake:
-    """The scores of a network with an extra ReLU after Affine2: a wrong
-    structure, graded in the init cell (net.layer_names), excused elsewhere."""
-    return Mistake(STRUCTURE_KEY, "", "", np.maximum(refnet.predict(P, x), 0))
+def _excused_losses(P: dict, x: np.ndarray, t: np.ndarray, structure: Structure | None) -> list:
+    """The losses (or exceptions) of the networks of _excused_scores."""
+    return [_model_loss(scores, t) for scores in _excused_scores(P, x, structure)]
 
 
-def _excused_predict(P: dict, x: np.ndarray, labels: np.ndarray) -> list[Mistake]:
-    """The loss a network whose predict has one of predict's known mistakes
-    (or the init cell's extra ReLU) gives: that mistake costs points in its
-    own cell only."""
-    return [Mistake(m.key, m.en, m.ja, _loss_of_scores(m.value, labels))
-            for m in [*_predict_mistakes(P, x), _relu_on_scores(P, x)]]
+def _excused_loss_mistakes(losses: list) -> list[Mistake]:
+    return [Mistake(GRADED_ELSEWHERE, "", "", v) for v in losses if not isinstance(v, tuple)]
 
 
 LOSS_STALE = Mistake(
@@ -506,6 +669,37 @@ LOSS_STALE = Mistake(
     "TwoLayerNet.loss が、渡された x ではなく以前の predict の結果（self に保存したもの）を使っています。"
     "その場で計算して self.lastLayer.forward(self.predict(x), t) を返してください。",
     None)
+
+LOSS_WEIGHT_DECAY = Mistake(
+    "net.loss_weight_decay",
+    "TwoLayerNet.loss adds a weight-decay term (a multiple of the sum of the squared weights) to the "
+    "cross-entropy: this network's loss is the cross-entropy alone, self.lastLayer.forward(self.predict(x), t) "
+    "(weight decay comes in chapter 6, and its gradient would be missing from gradient here).",
+    "TwoLayerNet.loss が交差エントロピーに荷重減衰の項（重みの二乗和の定数倍）を足しています。このネットワークの損失は"
+    "交差エントロピーだけ、self.lastLayer.forward(self.predict(x), t) です（荷重減衰は第 6 章の内容で、ここでは "
+    "gradient にその勾配が含まれません）。",
+    None)
+
+
+def _round_number(c: float) -> bool:
+    """Is c > 0 a number a person writes (two significant digits: 0.1, 0.05, 2.5e-4)?"""
+    if not np.isfinite(c) or c <= 0:
+        return False
+    mantissa = c / 10.0 ** np.floor(np.log10(c)) * 10
+    return abs(mantissa - round(mantissa)) <= 1e-6 * mantissa
+
+
+def _weight_decay_model(P: dict, loss: float):
+    """A loss plus c times the sum of the squared weights (or of every
+    parameter), for a round c > 0: what chapter 6's weight decay adds, with
+    lambda / 2 written in."""
+    sums = [sum(float(np.sum(P[k] ** 2)) for k in ("W1", "W2")),
+            sum(float(np.sum(P[k] ** 2)) for k in PARAMS)]
+
+    def matches(got) -> bool:
+        extra = float(np.asarray(got)) - loss
+        return any(_round_number(extra / total) for total in sums if total > 0)
+    return matches
 
 
 def check_loss(TwoLayerNet) -> None:
@@ -521,12 +715,25 @@ def check_loss(TwoLayerNet) -> None:
             t = _targets(labels, c, one_hot)
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
+            structure = structure_of(net)
             call("TwoLayerNet.predict(x)", (net, "predict"), x_before)  # e.g. an accuracy on other data
-            got = call("TwoLayerNet.loss(x, t)", (net, "loss"), x, t)
-            stale = Mistake(LOSS_STALE.key, LOSS_STALE.en, LOSS_STALE.ja,
-                            _loss_of_scores(refnet.predict(P, x_before), labels))
-            expect_close(f"TwoLayerNet.loss(x, t) for x {x.shape}, t {t.shape}", got, refnet.loss(P, x, t),
-                         scalar=True, mistakes=[stale], excused=_excused_predict(P, x, labels))
+            what = _shapes_what("TwoLayerNet.loss(x, t)", x, P, t)
+            got = outcome(what, (net, "loss"), x, t)
+            stale = _model_loss(refnet.predict(P, x_before), t)
+            excused = _excused_losses(P, x, t, structure)
+            if isinstance(got, Raised):
+                raised_case(what, got.failure, got.exc, [replace_value(LOSS_STALE, _raised([stale]))],
+                            excused=_raised(excused))
+                continue
+            decay = replace_value(LOSS_WEIGHT_DECAY, _weight_decay_model(P, refnet.loss(P, x, t)))
+            expect_close(what, got, refnet.loss(P, x, t), scalar=True,
+                         mistakes=[replace_value(LOSS_STALE, None if isinstance(stale, tuple) else stale), decay],
+                         excused=_excused_loss_mistakes(excused))
+
+
+def replace_value(mistake: Mistake, value) -> Mistake:
+    """The mistake with its model for one input (exceptions as a set of (type name, message))."""
+    return Mistake(mistake.key, mistake.en, mistake.ja, value, mistake.also)
 
 
 # ---------------------------------------------------------------- gradient ---
@@ -560,7 +767,26 @@ GRADIENT_MISTAKES = {
         "TwoLayerNet.gradient が lastLayer の勾配から始めていません。Affine2 に流すのは dout = "
         "self.lastLayer.backward(1) です（ここでは数値の 1 がそのまま渡されています）。",
         None),
+    "bypass": Mistake(
+        "net.loss_bypasses_last_layer",
+        "TwoLayerNet.gradient calls self.lastLayer.backward, but lastLayer.forward never ran: loss computes "
+        "softmax and cross_entropy_error itself (as in section 4.5), so lastLayer has no y or t to differentiate. "
+        "Write loss as return self.lastLayer.forward(self.predict(x), t).",
+        "TwoLayerNet.gradient が self.lastLayer.backward を呼んでいますが、lastLayer.forward が一度も実行されていません。"
+        "loss が softmax と cross_entropy_error を自分で計算している（4.5 節の書き方）ため、lastLayer には微分に使う "
+        "y と t がありません。loss は return self.lastLayer.forward(self.predict(x), t) と書いてください。",
+        None),
 }
+
+GRADS_BEFORE_BACKWARD = Mistake(
+    "net.grads_before_backward",
+    "TwoLayerNet.gradient reads the layers' dW and db before the backward pass ran (they are still None, or "
+    "the previous call's): after the call, the layers hold the right gradients. Run lastLayer.backward and "
+    "the loop over the layers first, then fill grads.",
+    "TwoLayerNet.gradient が逆伝播を実行する前にレイヤの dW と db を読んでいます（まだ None か、前回の呼び出しの値です）。"
+    "呼び出しの後のレイヤには正しい勾配が入っています。先に lastLayer.backward とレイヤのループを実行し、その後で grads を"
+    "作ってください。",
+    None)
 
 
 def _grad_item(grads, key: str):
@@ -568,17 +794,64 @@ def _grad_item(grads, key: str):
         fail("TwoLayerNet.gradient returned None: did you forget `return grads`?",
              "TwoLayerNet.gradient が None を返しました。`return grads` を書き忘れていませんか？", key="returned_none")
     try:
-        return grads[key]
+        value = grads[key]
     except (KeyError, IndexError, TypeError, ValueError):
         fail(f"TwoLayerNet.gradient should return a dict with the keys 'W1', 'b1', 'W2', 'b2', but grads['{key}'] "
              f"does not exist.",
              f"TwoLayerNet.gradient は 'W1', 'b1', 'W2', 'b2' をキーとする辞書を返す必要がありますが、grads['{key}'] が"
              f"ありません。", key="net.gradient_keys")
+    if value is None:
+        fail(f"TwoLayerNet.gradient returned grads['{key}'] = None: store each layer's gradient in grads after the "
+             "backward pass (grads['W1'] = self.layers['Affine1'].dW, ...).",
+             f"TwoLayerNet.gradient が grads['{key}'] = None を返しました。逆伝播の後で各レイヤの勾配を grads に入れてください"
+             "（grads['W1'] = self.layers['Affine1'].dW など）。", key="returned_none")
+    return value
 
 
-def _own_loss_gradient(net, P: dict, key: str, x, t):
-    """A gradient_check for expect_close: is the answer the numerical
-    gradient of the student's own loss?"""
+def _expect_grads_after_backward(net, grads, expected: dict) -> None:
+    """grads holding None where the student's layers, after the call, hold
+    the right gradients: grads was filled before backward ran."""
+    try:
+        empty = [key for key in PARAMS if grads[key] is None]
+    except Exception:  # noqa: BLE001 -- not a dict of four gradients: _grad_item says so
+        return
+    structure = structure_of(net)
+    if not empty or structure is None:
+        return
+    affines = [k for k, kind in zip(structure.keys, structure.types) if kind == "Affine"]
+    if len(affines) != 2:
+        return
+    try:
+        stored = {w: getattr(net.layers[name], "dW") for name, w in zip(affines, ("W1", "W2"))}
+        stored.update({b: getattr(net.layers[name], "db") for name, b in zip(affines, ("b1", "b2"))})
+    except Exception:  # noqa: BLE001 -- layers without dW and db
+        return
+    if all(stored[key] is not None and is_right(stored[key], expected[key]) for key in empty):
+        fail(GRADS_BEFORE_BACKWARD.en, GRADS_BEFORE_BACKWARD.ja,
+             f"grads[{', '.join(repr(k) for k in empty)}] is None / が None です", key=GRADS_BEFORE_BACKWARD.key)
+
+
+def _network_line(structure: Structure | None, grads, expected: dict) -> str:
+    """The network the student built and which of its gradients are right, in both languages."""
+    if structure is None:
+        return ""
+    built, built_ja = structure.describe()
+    right = [k for k in PARAMS if _right_item(grads, k, expected)]
+    wrong = [k for k in PARAMS if k not in right]
+    return (f"Your network: {built}; grads right for {right or 'none'}, wrong for {wrong or 'none'}. / "
+            f"あなたのネットワーク：{built_ja}。grads が正しいのは {right or 'なし'}、違うのは {wrong or 'なし'}。")
+
+
+def _right_item(grads, key: str, expected: dict) -> bool:
+    try:
+        return is_right(grads[key], expected[key])
+    except Exception:  # noqa: BLE001 -- missing or not an array
+        return False
+
+
+def _own_loss_gradient(net, P: dict, key: str, x, t, network: str = ""):
+    """A gradient_check for expect_close: the network built, and is the
+    answer the numerical gradient of the student's own loss?"""
     def explain(got: np.ndarray) -> str:
         def f(value):
             assign_in_place(net.params, key, value)
@@ -587,16 +860,31 @@ def _own_loss_gradient(net, P: dict, key: str, x, t):
             numeric = central_difference(f, P[key])
             _set_params(net, P)
         except (CheckFailure, Exception):  # noqa: BLE001 -- an explanation only
-            return ""
+            return network
         err = relative_error(got, numeric)
         what = f"grads['{key}']"
+        prefix = network + "\n" if network else ""
         if err <= 1e-5:
-            return (f"{what} is the gradient of your own loss (relative error {err:.1e}), so loss or predict "
-                    f"computes something else than it should. / {what} はあなたの loss の数値微分とは一致しています"
-                    f"（相対誤差 {err:.1e}）。loss か predict を見直してください。")
-        return (f"{what} is not the gradient of your own loss either (relative error {err:.1e} against central "
-                f"differences). / {what} はあなたの loss の数値微分とも一致しません（相対誤差 {err:.1e}）。")
+            return prefix + (f"{what} is the gradient of your own loss (relative error {err:.1e}), so loss or "
+                             f"predict computes something else than it should. / {what} はあなたの loss の数値微分とは"
+                             f"一致しています（相対誤差 {err:.1e}）。loss か predict を見直してください。")
+        return prefix + (f"{what} is not the gradient of your own loss either (relative error {err:.1e} against "
+                         f"central differences). / {what} はあなたの loss の数値微分とも一致しません（相対誤差 {err:.1e}）。")
     return explain
+
+
+def _combinations(variants: list, owned: dict) -> dict[frozenset, list]:
+    """Models grouped by the set of owned mistakes (keys of `owned`) they make."""
+    groups: dict[frozenset, list] = {}
+    for bugs, model in variants:
+        groups.setdefault(frozenset(b for b in bugs if b in owned), []).append(model)
+    return groups
+
+
+def _combined(owned: dict, bugs: frozenset, value) -> Mistake:
+    """One Mistake naming every mistake of `bugs` (in the order of `owned`), with the model `value`."""
+    parts = [m for b, m in owned.items() if b in bugs]
+    return Mistake(parts[0].key, parts[0].en, parts[0].ja, value, tuple(parts[1:]))
 
 
 def check_gradient(TwoLayerNet) -> None:
@@ -606,8 +894,7 @@ def check_gradient(TwoLayerNet) -> None:
     differences (net.numerical_gradient gives zeros there, backprop does not):
     backprop must be earned."""
     rng = rng_for("net_gradient")
-    raised = []
-    with all_cases() as cases:
+    with all_cases():
         for (d, h, c), n, one_hot in [((3, 3, 3), 4, False), ((3, 3, 3), 1, True), ((4, 5, 3), 3, True),
                                       ((5, 4, 6), 1, False), SATURATED]:
             earned = (d, h, c) == SATURATED[0]
@@ -620,35 +907,39 @@ def check_gradient(TwoLayerNet) -> None:
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
             call("TwoLayerNet.predict(x)", (net, "predict"), x)
-            grads = _outcome("TwoLayerNet.gradient(x, t)", (net, "gradient"), x, t)
+            head = _shapes_what("TwoLayerNet.gradient(x, t)", x, P, t)
+            around = (", x around 1e13", "、x は 1e13 程度") if earned else ("", "")
+            whats = {key: What(head.replace("TwoLayerNet.gradient(x, t)", f"TwoLayerNet.gradient(x, t)['{key}']")
+                               + around[0],
+                               head.ja.replace("TwoLayerNet.gradient(x, t)", f"TwoLayerNet.gradient(x, t)['{key}']")
+                               .replace(" のときの", f"{around[1]} のときの"))
+                     for key in PARAMS}
+            grads = outcome(head, (net, "gradient"), x, t)
             expected = refnet.gradient(P, x, t)
-            if not isinstance(grads, _Raised) and _all_right(grads, expected):  # no need for the models of mistakes
+            if not isinstance(grads, Raised) and _all_right(grads, expected):  # no need for the models of mistakes
                 for key in PARAMS:
-                    expect_close(f"TwoLayerNet.gradient(x, t)['{key}'] for x {x.shape}, t {t.shape}, "
-                                 f"W1 {P['W1'].shape}, W2 {P['W2'].shape}" + (", x around 1e13" if earned else ""),
-                                 grads[key], expected[key])
+                    expect_close(whats[key], grads[key], expected[key])
                 continue
-            # mistakes compose: a key's model is every combination of mistakes that includes it
-            variants = _gradient_variants(P, x, t)
-            if isinstance(grads, _Raised):
-                grads.models = {m.key: {model for bugs, model in variants if bug in bugs and isinstance(model, tuple)}
-                                for bug, m in GRADIENT_MISTAKES.items()}
-                raised.append(grads)
+            structure = structure_of(net)
+            # mistakes compose: every combination of the owned mistakes is modelled, with those graded elsewhere
+            groups = _combinations(_gradient_variants(P, x, t, structure), GRADIENT_MISTAKES)
+            if isinstance(grads, Raised):
+                raised_case(head, grads.failure, grads.exc,
+                            [_combined(GRADIENT_MISTAKES, bugs, _raised(models)) for bugs, models in groups.items() if bugs],
+                            excused=_raised(groups.get(frozenset(), [])))
                 continue
+            _expect_grads_after_backward(net, grads, expected)
             numeric = {key: np.zeros_like(P[key]) for key in PARAMS} if earned else _reference_finite_differences(P, x, t)
-            excused = [(EXCUSED_IN_GRADIENT[tuple(bugs)], model) for bugs, model in variants
-                       if tuple(bugs) in EXCUSED_IN_GRADIENT and isinstance(model, dict)]
+            network = _network_line(structure, grads, expected)
             for key in PARAMS:
-                mistakes = [Mistake(m.key, m.en, m.ja, _any_model([model for bugs, model in variants if bug in bugs], key))
-                            for bug, m in GRADIENT_MISTAKES.items()]
-                mistakes.append(finite_differences("TwoLayerNet.gradient", "backprop through the layers in reverse",
+                mistakes = [_combined(GRADIENT_MISTAKES, bugs, _any_model(models, key))
+                            for bugs, models in sorted(groups.items(), key=lambda g: len(g[0])) if bugs]
+                mistakes.append(finite_differences("TwoLayerNet.gradient", BACKPROP_IN_REVERSE,
                                                    numeric[key]))
-                expect_close(f"TwoLayerNet.gradient(x, t)['{key}'] for x {x.shape}, t {t.shape}, "
-                             f"W1 {P['W1'].shape}, W2 {P['W2'].shape}" + (", x around 1e13" if earned else ""),
-                             _grad_item(grads, key), expected[key], mistakes=mistakes,
-                             excused=[Mistake(k, "", "", model[key]) for k, model in excused],
-                             gradient_check=None if earned else _own_loss_gradient(net, P, key, x, t))
-        _settle(raised, cases, {m.key: m for m in GRADIENT_MISTAKES.values()})
+                excused = [Mistake(GRADED_ELSEWHERE, "", "", model[key]) for model in groups.get(frozenset(), [])
+                           if isinstance(model, dict) and model.get(key) is not None]
+                expect_close(whats[key], _grad_item(grads, key), expected[key], mistakes=mistakes, excused=excused,
+                             gradient_check=None if earned else _own_loss_gradient(net, P, key, x, t, network))
 
 
 #: ((D, H, C), N, one-hot) of the case where the loss is flat to finite differences.
@@ -682,6 +973,9 @@ def _saturated_net_case(rng, d: int, h: int, c: int, n: int) -> tuple[dict, np.n
             order = rng.permutation(n)
             return P, x[order], labels[order]
     raise RuntimeError("no saturated network case was drawn")  # never: most draws qualify
+
+
+BACKPROP_IN_REVERSE = What("backprop through the layers in reverse", "レイヤを逆順にたどる誤差逆伝播")
 
 
 def _reference_finite_differences(P: dict, x, t) -> dict:
@@ -731,12 +1025,11 @@ def check_accuracy(TwoLayerNet) -> None:
     """TwoLayerNet.accuracy(x, t) is the fraction of samples whose highest score
     is the true class, for labels and for one-hot t."""
     rng = rng_for("net_accuracy")
-    raised = []
     # How many samples are right is drawn per student, between 2 and n - 1 (so the count is never a
     # fraction an excused mistake could give), and the first two cases have the same shapes but
     # different counts: no table keyed by the shapes can give both.
     first, second = rng.choice(np.arange(2, 5), size=2, replace=False)
-    with all_cases() as cases:
+    with all_cases():
         for (d, h, c), n, right, one_hot in [((4, 5, 3), 5, first, False), ((4, 5, 3), 5, second, False),
                                              ((4, 5, 3), 4, rng.integers(2, 4), True),
                                              ((3, 6, 4), 8, rng.integers(2, 8), True),
@@ -750,26 +1043,60 @@ def check_accuracy(TwoLayerNet) -> None:
             t = _targets(labels, c, one_hot)
             net = _new_net(TwoLayerNet, d, h, c)
             _set_params(net, P)
-            got = _outcome("TwoLayerNet.accuracy(x, t)", (net, "accuracy"), x, t)
+            structure = structure_of(net)
+            what = _shapes_what("TwoLayerNet.accuracy(x, t)", x, P, t)
+            got = outcome(what, (net, "accuracy"), x, t)
             model = _model_accuracy_no_argmax(P, x, t) if one_hot else None
-            if isinstance(got, _Raised):
-                got.models = {ACCURACY_NO_ARGMAX.key: model}
-                raised.append(got)
+            excused = [_model_accuracy(scores, t) for scores in _shown_by_predict(net, x, _excused_scores(P, x, structure))]
+            if isinstance(got, Raised):
+                raised_case(what, got.failure, got.exc,
+                            [replace_value(ACCURACY_NO_ARGMAX, None if model is None else _raised([model]))],
+                            excused=_raised(excused))
                 continue
-            sig = _predict_mistakes(P, x)[1].value
-            mistakes = [Mistake(ACCURACY_NO_ARGMAX.key, ACCURACY_NO_ARGMAX.en, ACCURACY_NO_ARGMAX.ja,
-                                None if model is None else _model_value(model)),
+            mistakes = [replace_value(ACCURACY_NO_ARGMAX, None if model is None else _model_value(model)),
                         Mistake("net.accuracy_count",
                                 "TwoLayerNet.accuracy returns the number of right answers: divide by the number of "
                                 "samples, x.shape[0], to get a fraction between 0 and 1.",
                                 "TwoLayerNet.accuracy が正解の個数を返しています。サンプル数 x.shape[0] で割って 0〜1 の"
                                 "割合にしてください。", float(right))]
-            expect_close(f"TwoLayerNet.accuracy(x, t) for x {x.shape}, t {t.shape}", got, right / n, scalar=True,
-                         mistakes=mistakes,
-                         excused=[Mistake("net.predict_sigmoid", "", "", float(np.mean(sig.argmax(axis=1) == labels))),
-                                  Mistake(STRUCTURE_KEY, "", "",  # ties at 0: argmax picks the first, as np.argmax does
-                                          float(np.mean(_relu_on_scores(P, x).value.argmax(axis=1) == labels)))])
-        _settle(raised, cases, {ACCURACY_NO_ARGMAX.key: ACCURACY_NO_ARGMAX})
+            expect_close(what, got, right / n, scalar=True, mistakes=mistakes,
+                         excused=[Mistake(GRADED_ELSEWHERE, "", "", v) for v in excused
+                                  if not isinstance(v, tuple)])
+
+
+def _shown_by_predict(net, x: np.ndarray, scores: list) -> list:
+    """The scores (of mistakes graded in the predict or init cell) the
+    student's own predict gives for x, and the exceptions: an accuracy is
+    excused for such a mistake only where predict makes it (an accuracy of
+    0 or 1/N is no evidence of anything)."""
+    try:
+        own = np.asarray(call("TwoLayerNet.predict(x)", (net, "predict"), x), dtype=np.float64)
+    except (CheckFailure, TypeError, ValueError):
+        return [s for s in scores if isinstance(s, tuple)]
+    return [s for s in scores if isinstance(s, tuple) or (
+        np.shape(s) == own.shape and np.allclose(s, own, rtol=RTOL, atol=ATOL))]
+
+
+def _model_accuracy(scores, t):
+    """The book's accuracy on the scores a predict gave (ties at 0: argmax picks the first, as np.argmax does)."""
+    if isinstance(scores, tuple):
+        return scores
+    try:
+        with quietly():
+            y = np.argmax(scores, axis=1)
+            labels = np.argmax(t, axis=1) if t.ndim != 1 else t
+            return float(np.sum(y == labels) / float(scores.shape[0]))
+    except Exception as exc:  # noqa: BLE001 -- scores of another shape
+        return (type(exc).__name__, str(exc))
+
+
+def _model_value(model):
+    """A model's value for expect_close: a model that raised rules the mistake out where the student's did not."""
+    return _never if isinstance(model, tuple) else model
+
+
+def _never(got) -> bool:
+    return False
 
 
 # --------------------------------------------------------------------- SGD ---
@@ -797,6 +1124,7 @@ def check_sgd_steps(TwoLayerNet) -> None:
     labels = _labels(rng, n, c)
     net = _new_net(TwoLayerNet, d, h, c)
     _set_params(net, P)
+    structure = structure_of(net)
     start = refnet.loss(P, x, labels)
     with all_cases():
         for step in range(1, SGD_STEPS + 1):
@@ -804,10 +1132,17 @@ def check_sgd_steps(TwoLayerNet) -> None:
             P = {key: P[key] - SGD_LEARNING_RATE * grads[key] for key in PARAMS}
             _set_params(net, P, layers=False)
             call("TwoLayerNet.predict(x)", (net, "predict"), x)
-            got = call("TwoLayerNet.loss(x, t)", (net, "loss"), x, labels)
+            steps = f"{step} SGD step{'s' if step > 1 else ''}"
+            what = What(f"TwoLayerNet.loss(x, t) after {steps} (it was {start:.4f} before)",
+                        f"SGD を {step} 回行った後の TwoLayerNet.loss(x, t)（最初は {start:.4f}）")
+            got = outcome(what, (net, "loss"), x, labels)
+            excused = _excused_losses(P, x, labels, structure)
+            if isinstance(got, Raised):
+                raised_case(what, got.failure, got.exc, [], excused=_raised(excused))
+                continue
             expected = refnet.loss(P, x, labels)
-            expect_close(f"TwoLayerNet.loss(x, t) after {step} SGD step{'s' if step > 1 else ''} "
-                         f"(it was {start:.4f} before)", got, expected, scalar=True,
-                         mistakes=[Mistake(LAYERS_COPY_PARAMS.key, LAYERS_COPY_PARAMS.en, LAYERS_COPY_PARAMS.ja,
-                                           start)],
-                         excused=_excused_predict(P, x, labels))
+            # the loss cell grades weight decay: here it is excused
+            decay = Mistake(LOSS_WEIGHT_DECAY.key, "", "", _weight_decay_model(P, expected))
+            expect_close(what, got, expected, scalar=True,
+                         mistakes=[replace_value(LAYERS_COPY_PARAMS, start)],
+                         excused=_excused_loss_mistakes(excused) + [decay])

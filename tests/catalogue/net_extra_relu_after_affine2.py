@@ -1,9 +1,9 @@
 # based on: aoki
 # pattern: a Relu2 layer after Affine2: the scores are clipped at 0 before softmax. Every method built on
 #   predict computes that other network consistently; the structure (the book's three layers, which the
-#   init cell's example asserts) is graded once, in the init cell.
+#   init cell's example asserts) is graded once, in the init cell, which names the extra layer (issue 23).
 # source: issue 21 (the note "graded in another cell" was shown for this net though no cell graded the layers)
-# expect: net_init_params_and_scale net.layer_names
+# expect: net_init_params_and_scale net.extra_layer
 
 # %% TwoLayerNet
 class TwoLayerNet:

@@ -1,8 +1,9 @@
 # based on: aoki
-# pattern: backward through the layers in forward order, and the gradients read from the other layer.
+# pattern: backward through the layers in forward order, and the gradients read from the other layer:
+#   both named together (issue 23).
 # source: issue 21 (pairs of mistakes in one method); net_backward_in_forward_order and
 #   net_gradient_from_wrong_layer
-# expect: net_gradient_backprop net.backward_in_forward_order
+# expect: net_gradient_backprop net.backward_in_forward_order net.gradient_from_wrong_layer
 
 # %% TwoLayerNet
 class TwoLayerNet:

@@ -1,9 +1,9 @@
 # based on: aoki
 # pattern: backward returns y - t for every target: no division by the batch size, and labels are
-#   subtracted as if they were one-hot. Both are graded in the backward cell; labels raise first, so that
-#   cell names the one-hot-only mistake.
+#   subtracted as if they were one-hot. Both are graded in the backward cell, which names both (issue 23:
+#   the labels' exception and the one-hot values are weighed together).
 # source: issue 21 (pairs of mistakes in one class); swl_one_hot_only and swl_no_batch_mean
-# expect: softmax_with_loss_backward_gives_y_minus_t_over_N swl.one_hot_only
+# expect: softmax_with_loss_backward_gives_y_minus_t_over_N swl.one_hot_only swl.no_batch_mean
 
 # %% SoftmaxWithLoss
 class SoftmaxWithLoss:

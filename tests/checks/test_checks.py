@@ -457,7 +457,7 @@ def test_split_variants_accepts_mistakes_graded_elsewhere_and_names_its_own_in_a
 
 @pytest.mark.parametrize("wrong, owner, key", [
     (_cee_with(divide=lambda y: y.size, delta=0), "check_cross_entropy_one_hot", "cee.mean_over_classes"),
-    # two mistakes of the same cell: the first of its list is named
+    # two mistakes of the same cell: both named, the first of its list first (see the test below)
     (_cee_with(log=np.log10, divide=lambda y: 1), "check_cross_entropy_one_hot", "cee.no_batch_mean"),
 ])
 def test_two_mistakes_in_one_function_cost_only_their_own_cells(wrong, owner, key):
@@ -467,6 +467,85 @@ def test_two_mistakes_in_one_function_cost_only_their_own_cells(wrong, owner, ke
                 getattr(ch4, name)(wrong)
         else:
             assert getattr(ch4, name)(wrong) is None, name
+
+
+# ------------------------------------------------------------- two mistakes at once (issue 23) ---
+
+def _keys(failure) -> list[str]:
+    return re.findall(r"^\[([\w.]+)\]$", str(failure.value), re.MULTILINE)
+
+
+def test_two_mistakes_of_one_cell_are_named_together_each_in_both_languages():
+    with pytest.raises(CheckFailure) as failure:
+        ch4.check_cross_entropy_one_hot(_cee_with(log=np.log10, divide=lambda y: 1))
+    assert _keys(failure) == ["cee.no_batch_mean", "cee.log10"]
+    lines = str(failure.value).splitlines()
+    assert all(lines[i].isascii() and not lines[i + 1].isascii() for i in (0, 2))
+
+
+def test_a_combination_is_named_only_where_each_of_its_mistakes_shows():
+    from bpkit.checks.core import Mistake, all_cases, expect_close
+
+    a, b = Mistake("a", "A.", "エー。", None), Mistake("b", "B.", "ビー。", None)
+
+    def grade(got2):
+        with all_cases():
+            # input 1: only a shows (b predicts nothing there); input 2: a and b, or a alone
+            expect_close("f(1)", np.array([2.0]), np.array([1.0]),
+                         mistakes=[Mistake("a", a.en, a.ja, np.array([2.0])), Mistake("b", b.en, b.ja, None),
+                                   Mistake("a", a.en, a.ja, np.array([2.0]), also=(b,))])
+            expect_close("f(2)", got2, np.array([1.0]),
+                         mistakes=[Mistake("a", a.en, a.ja, np.array([3.0])), Mistake("b", b.en, b.ja, np.array([4.0])),
+                                   Mistake("a", a.en, a.ja, np.array([5.0]), also=(b,))])
+    for got2, keys in ((np.array([5.0]), ["a", "b"]), (np.array([3.0]), ["a"]), (np.array([4.0]), None)):
+        with pytest.raises(CheckFailure) as failure:
+            grade(got2)
+        assert _keys(failure) == (keys or ["wrong_values"]), got2  # b alone does not explain input 1
+
+
+def test_an_exception_is_evidence_with_the_values_of_the_other_inputs():
+    from bpkit.checks.core import Mistake, all_cases, call, expect_close, outcome, raised_case
+
+    def student(x):
+        if x.ndim == 1:
+            raise ValueError("operands could not be broadcast")
+        return x * 2  # "no mean" on the other input
+
+    one_hot_only = Mistake("one_hot_only", "1.", "一。", lambda exc: exc[0] == "ValueError")
+    no_mean = Mistake("no_mean", "2.", "二。", None)
+    with pytest.raises(CheckFailure) as failure, all_cases():
+        got = outcome("f(labels)", student, np.ones(2))
+        raised_case("f(labels)", got.failure, got.exc, [one_hot_only, Mistake(
+            "one_hot_only", "1.", "一。", one_hot_only.value, also=(no_mean,))])
+        expect_close("f(one-hot)", call("f", student, np.ones((2, 2))), np.ones((2, 2)),
+                     mistakes=[Mistake("no_mean", "2.", "二。", np.full((2, 2), 2.0))])
+    assert _keys(failure) == ["one_hot_only", "no_mean"]
+
+
+@pytest.mark.parametrize("source, meant", [("np.lof(x)", "np.log"), ("np.exps(x)", "np.exp"),
+                                           ("np.zerous_like(x)", "np.zeros_like"), ("x.nidm", ".ndim")])
+def test_a_numpy_name_one_slip_away_is_named(source, meant):
+    from bpkit.checks.core import call
+
+    def student(x):
+        return eval(source, {"np": np, "x": x})
+    with pytest.raises(CheckFailure, match=re.escape(f"`{meant}`")) as failure:
+        call("f(x)", student, np.ones(3))
+    assert _keys(failure) == ["attribute_typo"]
+
+
+def test_pythons_max_on_an_array_is_named_from_the_students_line():
+    import linecache
+
+    from bpkit.checks.core import call
+
+    source = "def relu(x):\n    return max(0, x)\n"
+    linecache.cache["<student-relu>"] = (len(source), None, source.splitlines(True), "<student-relu>")
+    names: dict = {}
+    exec(compile(source, "<student-relu>", "exec"), names)
+    with pytest.raises(CheckFailure, match=re.escape("np.maximum(0, x)")) as failure:
+        call("relu(x)", names["relu"], np.ones(3))
+    assert _keys(failure) == ["builtin_on_array"]
 
 
 # ------------------------------------------------------------- backprop must be earned (issue 20) ---

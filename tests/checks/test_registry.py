@@ -18,7 +18,7 @@ from bpkit.grading.root_cause import KEY as EARLIER_CELL_FAILED
 from conftest import ROOT
 
 CATALOGUE = Path(__file__).parents[1] / "catalogue"
-_EXPECT = re.compile(r"^# expect: (\S+) (\S+)\s*$", re.MULTILINE)  # as in test_catalogue.py
+_EXPECT = re.compile(r"^# expect: (\S+) (\S+(?: \S+)*)\s*$", re.MULTILINE)  # as in test_catalogue.py
 _ANY_CHECK = re.compile(r"""\bcheck\(\s*["']([^"']*)["']""")  # any name, registered module or not
 SECTION = "### Grade cells, checks and mistake keys"
 
@@ -45,7 +45,7 @@ def checks_no_cell_calls(root: Path) -> list[str]:
 def expected_keys() -> list[tuple[str, str, str]]:
     """(catalogue entry, grade id, key) for every `# expect:` line."""
     return [(path.stem, grade_id, key) for path in sorted(CATALOGUE.glob("*.py"))
-            for grade_id, key in _EXPECT.findall(path.read_text(encoding="utf-8"))]
+            for grade_id, keys in _EXPECT.findall(path.read_text(encoding="utf-8")) for key in keys.split()]
 
 
 def keys_unknown_to_the_registry(expected: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
