@@ -360,19 +360,25 @@ HEADER = """# {title}
 **How to hand in / 提出のしかた**
 
 - Save (Ctrl+S), then hand in the whole folder `{assignment}/` as you received it. Keep the notebook's name `{notebook}` and keep it in that folder: do not rename, move or duplicate it. A renamed or moved notebook is not found and scores zero. On the course's JupyterHub, submit from the *Assignments* tab.
-- 保存（Ctrl+S）してから、受け取ったフォルダ `{assignment}/` をまるごと提出してください。ノートブックの名前 `{notebook}` と置き場所は変えないでください（名前の変更・移動・複製をしない）。名前を変えたり移動したりしたノートブックは見つからず、0 点になります。コースの JupyterHub では「Assignments」タブから提出します。"""
+- 保存（Ctrl+S）してから、受け取ったフォルダ `{assignment}/` をまるごと提出してください。ノートブックの名前 `{notebook}` と置き場所は変えないでください（名前の変更・移動・複製をしない）。名前を変えたり移動したりしたノートブックは見つからず、0 点になります。コースの JupyterHub では「Assignments」タブから提出します。
 
-SELF_CHECK_SETUP = '''# "Check my work / 答え合わせ" (not graded / 採点なし): after each exercise a cell checks your code here,
-# with the grader's own checks on new inputs, and says why a point would be lost. It needs the kit
-# (`pip install bpkit`, once); without it the cells only say how to install it.
+**Your feedback / フィードバック**
+
+- After grading, your instructor releases a feedback page for this notebook: your points for each tested behaviour, and for a lost point what went wrong, in English and Japanese. On the course's JupyterHub, open the *Assignments* tab and press *Fetch Feedback*, then *view feedback*: it opens a folder named after the time you submitted. Double-click `{stem}.html` in it. JupyterLab shows a *Trust HTML* button above the page: you do not need it (the page runs no script, and everything shows without it). Without JupyterHub, your instructor sends you the same page: open it in any web browser.
+- 採点後、教員がこのノートブックのフィードバックページを返却します。確認項目ごとの点数と、減点された項目には何が違ったかが英語と日本語で書かれています。コースの JupyterHub では「Assignments」タブで「Fetch Feedback」を押し、「view feedback」を押すと、提出した日時の名前のフォルダが開きます。その中の `{stem}.html` をダブルクリックしてください。ページの上に「Trust HTML」ボタンが表示されますが、押す必要はありません（このページはスクリプトを使わず、押さなくてもすべて表示されます）。JupyterHub を使わない場合は、教員から同じページが届きます。どのウェブブラウザでも開けます。"""
+
+SELF_CHECK_SETUP = '''# "Check my work / 答え合わせ" (not graded / 採点なし): after each exercise a cell checks your
+# code here, with the grader's own checks on new inputs, and says why a point would be lost.
+# It needs the kit (`pip install bpkit`, once); without it the cells only say how to install it.
 # 各課題のあとのセルで、採点と同じチェックを新しい入力で実行し、減点の理由を表示します。
 # キット（`pip install bpkit`、一度だけ）が必要です。ない場合はインストール方法だけを表示します。
 try:
     from bpkit.learner.check_cell import check_my_work
 except ImportError:  # the kit is not installed in this Jupyter / キットが未インストール
     def check_my_work(*names):
-        print("Check my work needs the kit: run `%pip install bpkit` in a cell, restart the kernel, then run "
-              "the cells again.\\n答え合わせにはキットが必要です。セルで `%pip install bpkit` を実行し、"
+        print("Check my work needs the kit: run `%pip install bpkit` in a cell, "
+              "restart the kernel, then run the cells again.\\n"
+              "答え合わせにはキットが必要です。セルで `%pip install bpkit` を実行し、"
               "カーネルを再起動してから、もう一度セルを実行してください。")'''
 
 
@@ -576,7 +582,7 @@ def new_assignment(root: Path, assignment: str, notebook: str | None = None, tit
                    "language_info": {"name": "python"}}
     header = nbformat.v4.new_markdown_cell(HEADER.format(
         title=title or f"{TODO}: the title ({assignment})", title_ja=f"{TODO}: 日本語の題", todo=TODO,
-        notebook=notebook, assignment=assignment))
+        notebook=notebook, stem=notebook.removesuffix(".ipynb"), assignment=assignment))
     header.id = "header"
     nb.cells = [header,
                 _code("import numpy as np", {"grade": False, "grade_id": "imports", "locked": True, "solution": False},
