@@ -217,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new", help="authors: write the stubs of a new graded behaviour (`new check "
                                    "ch5.tanh_backward --object Tanh`) or assignment (`new assignment ch6_optimizers`); "
                                    "see docs/authoring.md")
-    p.add_argument("what", choices=["check", "assignment"])
+    p.add_argument("what", choices=["check", "assignment"],
+                   help="check: a graded behaviour in an existing notebook; assignment: a new notebook")
     p.add_argument("name", help="the check (<module>.<behaviour>, e.g. ch5.tanh_backward) or the assignment "
                                 "(e.g. ch6_optimizers)")
     p.add_argument("--object", help="check: the student's function or class it grades (default: from the name, "
