@@ -1,7 +1,12 @@
 """Parallel batch grading: the same scores whatever the number of workers,
 re-runs that skip what is done, --force, manual grades kept, and a broken
 submission recorded with zero points without stopping the batch."""
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import pytest
 from nbgrader.api import Gradebook
@@ -241,20 +246,31 @@ def test_a_flood_of_output_is_cut_in_the_graded_notebook(bad_class):
     assert graded.stat().st_size < 2_000_000
 
 
-def _scratch_in_tmp() -> set[str]:
-    import glob
-    import tempfile
-
-    return {p for p in glob.glob(os.path.join(tempfile.gettempdir(), "bpkit-*")) if "bpkit-pg-" not in p}
+_GRADE_AND_LIST_TMP = """
+import json, os, sys, tempfile
+from bpkit.course import Course
+from bpkit.pipeline import grade_assignment
+for sandbox in (True, False):
+    results = grade_assignment(Course(sys.argv[1]), sys.argv[2], workers=1, force=True, sandbox=sandbox,
+                               log=lambda m: None)
+    assert results[0].ok, results[0].error
+print(json.dumps(sorted(os.listdir(tempfile.gettempdir()))))
+"""
 
 
 def test_grading_leaves_nothing_behind_in_the_temporary_directory(tmp_path):
+    """Graded in a process of its own with a private TMPDIR (short: kernel
+    sockets live there), so another process grading at the same time on this
+    machine cannot put its scratch into what this test counts."""
     course = copy_course(tmp_path / "course")
     write_submission(course / "release", ASSIGNMENT, student_cells("fujita"),
                      course / "submitted" / "fujita" / ASSIGNMENT)
-    before = _scratch_in_tmp()
-    for sandbox in (True, False):
-        results = grade_assignment(Course(course), ASSIGNMENT, workers=1, force=True, sandbox=sandbox,
-                                   log=lambda m: None)
-        assert results[0].ok, results[0].error
-    assert _scratch_in_tmp() - before == set()
+    private = tempfile.mkdtemp(prefix="bt-", dir="/tmp")
+    try:
+        done = subprocess.run([sys.executable, "-c", _GRADE_AND_LIST_TMP, str(course), ASSIGNMENT],
+                              env={**os.environ, "TMPDIR": private}, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        left = json.loads(done.stdout.strip().splitlines()[-1])
+        assert left == [], f"left in TMPDIR after grading: {left}"
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
