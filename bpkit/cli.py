@@ -178,7 +178,8 @@ def _new(args) -> int:
         return 2
     for path in written.files:
         print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
-    print("Next, write (each place is marked TODO(author); docs/authoring.md explains each):")
+    print("Next, write (each place is marked TODO(author), and `bpkit release` refuses one left behind; "
+          "docs/authoring.md explains each):")
     for item in written.todo:
         print(f"  - {item}")
     return 0

@@ -14,7 +14,10 @@ for two synthetic students:
 
 Before that, without running anything (also with ``--no-validate``): the
 check modules must load (bpkit.checks.registry: a computed mistake key is
-refused) and every grade cell must call a check the registry knows.
+refused), every grade cell must call a check the registry knows, and no
+``TODO(author)`` that ``bpkit new`` wrote may be left in the notebook or in
+the check modules its grade cells call (students would read it in the
+notebook or in their feedback).
 
 Each problem is a :class:`Problem` addressed to the author: the notebook, the
 grade cell, what is wrong and the fix.  The command refuses to release while
@@ -22,6 +25,8 @@ there is one.
 """
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 import tempfile
 import time
@@ -30,7 +35,7 @@ from pathlib import Path
 
 from bpkit.course import Course
 
-__all__ = ["Problem", "Validation", "static_problems", "validate", "SOLUTION_STUDENT", "STUBS_STUDENT",
+__all__ = ["Problem", "Validation", "static_problems", "todo_problems", "validate", "SOLUTION_STUDENT", "STUBS_STUDENT",
            "NO_VALIDATE_SKIPS"]
 
 SOLUTION_STUDENT = "solution"
@@ -91,6 +96,66 @@ def static_problems(root: Path, assignment: str) -> list[Problem]:
     if not cells:
         problems.append(Problem(assignment, "", "the assignment has no grade cell (nbgrader `grade: true` with "
                                                 "points); `bpkit new assignment` writes a notebook that has them"))
+    return problems + todo_problems(root, assignment, cells)
+
+
+TODO = "TODO(author)"
+_SHOWN = 5  # TODO lines quoted per file; the rest are counted
+
+
+_REGION = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)")
+
+
+def _todo_lines(text: str) -> list[tuple[int, str, bool]]:
+    """(line number, line, whether students see it: outside the solution and hidden tests)."""
+    found, hidden = [], False
+    for n, line in enumerate(text.splitlines(), 1):
+        region = _REGION.search(line)
+        if region:
+            hidden = region.group(1) == "BEGIN"
+        elif TODO in line:
+            found.append((n, line.strip()[:160], not hidden))
+    return found
+
+
+def _quoted(found) -> str:
+    more = f" (and {len(found) - _SHOWN} more)" if len(found) > _SHOWN else ""
+    return "; ".join(f"line {n}: {line}" for n, line, _ in found[:_SHOWN]) + more
+
+
+def todo_problems(root: Path, assignment: str, cells=()) -> list[Problem]:
+    """Every ``TODO(author)`` still in the assignment's notebooks (one
+    problem per cell) and in the check modules its grade cells call (one per
+    module), quoted with its line."""
+    import nbformat
+    from bpkit.checks import registry
+
+    problems = []
+    for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells, 1):
+            found = _todo_lines(cell.source)
+            if not found:
+                continue
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            what = "" if cell.metadata.get("nbgrader", {}).get("grade") else \
+                f"{cell.cell_type} cell {index}" + (f" (`{grade_id}`)" if grade_id else "") + ": "
+            seen = " (students would read it in the released notebook)" if any(s for *_, s in found) else ""
+            problems.append(Problem(assignment, grade_id if not what else "",
+                                    f"{what}`bpkit new` left {TODO} to write{seen}: {_quoted(found)}", path.stem))
+    modules = set()
+    for cell in cells:
+        for name in cell.checks:
+            try:
+                modules.add(inspect.getsourcefile(inspect.unwrap(registry.get(name).function)))
+            except (KeyError, TypeError):
+                continue  # an unknown check is its own problem
+    for module in sorted(m for m in modules if m):
+        found = _todo_lines(Path(module).read_text(encoding="utf-8"))
+        if found:
+            shown = Path(module).relative_to(root).as_posix() if Path(module).is_relative_to(root) else module
+            problems.append(Problem(assignment, "", f"{shown}, which its grade cells call, still says {TODO} "
+                                                    f"(its mistakes' sentences reach the students' feedback): "
+                                                    f"{_quoted(found)}"))
     return problems
 
 

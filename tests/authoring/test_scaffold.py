@@ -60,9 +60,40 @@ def test_a_new_layer_and_a_new_assignment_from_the_scaffolding_validate_through_
     assert "validated ch6_optimizers through the judge: the solution scores 2 / 2, the stubs pass 0 cells" \
         in proc.stdout
     table = (authored["course"] / "README.md").read_text(encoding="utf-8")
-    assert f"| `{TANH_ID}` | `ch5.{TANH_ID}` | `tanh.uses_input` |" in table
+    assert f"| `{TANH_ID}` | `ch5.{TANH_ID}` | `finite_differences`, `tanh.uses_input` |" in table  # backprop earned
     for grade_id in OPTIMIZER_IDS:
         assert f"| `{grade_id}` | `ch6.{grade_id}` |" in table
+
+
+_TANH_BY_DIFFERENCES = """
+import numpy as np
+import reference as ref
+from bpkit.checks import ch5
+from bpkit.checks.core import CheckFailure
+
+
+class Tanh:  # forward right; backward by finite differences of forward, not backprop
+    def forward(self, x):
+        self.x = x.copy()
+        return np.tanh(x)
+
+    def backward(self, dout):
+        return ref.numerical_gradient(lambda x_: np.sum(np.tanh(x_) * dout), self.x.copy())
+
+
+try:
+    ch5.check_tanh_backward(Tanh)
+    print("passed")
+except CheckFailure as exc:
+    print(str(exc))
+"""
+
+
+def test_the_guides_tanh_check_fails_a_backward_by_finite_differences(authored):
+    proc = subprocess.run([sys.executable, "-c", _TANH_BY_DIFFERENCES], cwd=authored["course"], env=authored["env"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "[finite_differences]" in proc.stdout, proc.stdout[:3000]
 
 
 def test_the_author_touched_only_the_guides_touch_points(authored):
@@ -95,6 +126,16 @@ def test_the_course_derived_tests_follow_the_new_course_but_for_what_the_author_
 def test_the_stubs_alone_are_refused_at_release_naming_what_to_write(tmp_path):
     course, env = copy_kit(tmp_path / "course")
     assert bpkit("new", "check", "ch5.tanh_backward", cwd=course, env=env).returncode == 0
+    notebook, checks = course / "source" / "ch5_backprop" / "backprop_layers.ipynb", course / "bpkit" / "checks" / "ch5.py"
+    proc = bpkit("release", "ch5_backprop", "--workers", "1", cwd=course, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    todo = [line for line in proc.stderr.splitlines() if "left TODO(author) to write" in line or "still says" in line]
+    assert any(f"grade cell `{TANH_ID}`" in line for line in todo), proc.stderr
+    assert any("(`Tanh_try_it`)" in line for line in todo) and any("markdown cell" in line for line in todo)
+    assert any("bpkit/checks/ch5.py, which its grade cells call" in line for line in todo), proc.stderr
+    # With every marker gone but nothing written, the judge says what is still missing.
+    for path in (notebook, checks):
+        path.write_text(path.read_text(encoding="utf-8").replace("TODO(author)", "written"), encoding="utf-8")
     proc = bpkit("release", "ch5_backprop", "--workers", "1", cwd=course, env=env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     where = f"source/ch5_backprop/backprop_layers.ipynb, grade cell `{TANH_ID}`: "

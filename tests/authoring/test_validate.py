@@ -153,3 +153,42 @@ def test_release_without_the_sandbox_refuses_to_validate_and_says_how_to_release
     assert not path.exists()
     proc = bpkit("release", assignment, "--no-validate", cwd=course, env=env)
     assert proc.returncode == 0 and "--no-validate" in proc.stderr and path.is_file(), proc.stderr
+
+
+def test_release_refuses_a_todo_left_by_bpkit_new_naming_each_place_and_whether_students_would_read_it(tmp_path):
+    course, env = copy_kit(tmp_path / "course")
+    cell = facts.grade_cells()[0]
+    (path,) = (course / "source" / cell.assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    grade = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell.grade_id)
+    grade.source += "\n# TODO(author): the book's example"
+    markdown = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and i > 0)
+    nb.cells[markdown].source += "\n\nTODO(author): 日本語の説明"
+    solution = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
+                    and "### END SOLUTION" in c.source)
+    solution.source = solution.source.replace("### END SOLUTION", "# TODO(author): a tidier solution\n"
+                                              "    ### END SOLUTION", 1)
+    nbformat.write(nb, path)
+    (check,) = cell.checks
+    module = course / "bpkit" / "checks" / f"{check.split('.')[0]}.py"
+    lines = module.read_text(encoding="utf-8").count("\n")
+    with module.open("a", encoding="utf-8") as f:
+        f.write("# TODO(author): one English sentence naming the mistake\n")
+    before = released(course, cell.assignment)
+    for args in (("--no-validate",), ()):  # told before anything runs, with or without the judge
+        proc = bpkit("release", cell.assignment, *args, cwd=course, env=env)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        said = [line for line in proc.stderr.splitlines() if "TODO(author)" in line]
+        assert len(said) == 4, proc.stderr
+        notebook = f"source/{cell.assignment}/{cell.notebook}.ipynb"
+        read = "(students would read it in the released notebook)"
+        (graded,) = [line for line in said if f"{where(cell)}: " in line]
+        assert read in graded and "the book's example" in graded, graded
+        (text,) = [line for line in said if f"{notebook}: markdown cell {markdown + 1}: " in line]
+        assert read in text and "日本語の説明" in text, text
+        (hidden,) = [line for line in said if "a tidier solution" in line]
+        assert read not in hidden and f"{notebook}: code cell " in hidden, hidden  # the solution is not released
+        (checks,) = [line for line in said if f"bpkit/checks/{module.name}, which its grade cells call" in line]
+        assert f"line {lines + 1}: # TODO(author): one English sentence" in checks, checks
+        assert released(course, cell.assignment) == before
+        assert "released" not in proc.stdout

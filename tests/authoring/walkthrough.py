@@ -3,7 +3,9 @@ copy of the kit (tests/conftest.py copy_kit), `bpkit new` writes the stubs of
 a Tanh layer in ch5_backprop and of a ch6_optimizers assignment (SGD and
 Momentum), and the functions below write what the author writes by hand at
 each ``TODO(author)``: the reference, the mistake's model and key, the
-solution, the catalogue entry.  Nothing else of the kit is edited.
+solution, the texts students read, the catalogue entry.  Nothing else of
+the kit is edited, and no ``TODO(author)`` is left where `bpkit release`
+looks (it refuses one).
 
 ``python tests/authoring/walkthrough.py DEST`` runs it and leaves the course
 at DEST (then ``cd DEST && PYTHONPATH=$PWD bpkit release``)."""
@@ -62,6 +64,17 @@ def _example(course: Path, assignment: str, grade_id: str, check: str) -> None:
     nbformat.write(nb, path)
 
 
+def _texts(course: Path, assignment: str, texts: dict[str, str]) -> None:
+    """Each `TODO(author)` text `bpkit new` wrote in the notebook (a key of
+    `texts`, found exactly once) replaced by what the author writes."""
+    (path,) = (course / "source" / assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    for old, new in texts.items():
+        (cell,) = [c for c in nb.cells if old in c.source]
+        cell.source = cell.source.replace(old, new)
+    nbformat.write(nb, path)
+
+
 def _reference(path: Path, obj: str, bodies: dict[str, str], init: str = "") -> None:
     for method, body in bodies.items():
         _replace(path, f'        raise NotImplementedError("TODO(author): write the reference {obj}.{method}")', body)
@@ -81,6 +94,18 @@ def _mistake(path: Path, todo_key: str, key: str, en: str, ja: str, value: str) 
     path.write_text(text, encoding="utf-8")
 
 
+def _check_texts(path: Path, behaviour: str, line: str) -> None:
+    """check_<behaviour>'s docstring written; the scaffold's default shapes
+    (and constructor arguments) kept, so their TODO comments go."""
+    text = path.read_text(encoding="utf-8")
+    head, _, tail = text.partition(f"def check_{behaviour}(")
+    body, _, rest = tail.partition("\n\n\n")
+    body = re.sub(r'"""(\w+\.\w+): TODO\(author\) what this behaviour is, in one line\."""', lambda m: f'"""{line}"""',
+                  body)
+    body = re.sub(r"  # TODO\(author\): (shapes that need|constructor arguments)[^\n]*", "", body)
+    path.write_text(head + f"def check_{behaviour}(" + body + ("\n\n\n" + rest if rest else ""), encoding="utf-8")
+
+
 def _catalogue(course: Path, behaviour: str, name: str, key: str, grade_id: str, code: str) -> None:
     todo = course / "tests" / "catalogue" / f"{behaviour}_todo.py"
     text = todo.read_text(encoding="utf-8")
@@ -91,6 +116,12 @@ def _catalogue(course: Path, behaviour: str, name: str, key: str, grade_id: str,
     obj = text.split("# %% ", 1)[1].split("\n", 1)[0]
     (course / "tests" / "catalogue" / f"{name}.py").write_text(f"{head}# %% {obj}\n{code}\n", encoding="utf-8")
     todo.unlink()
+
+
+def _no_todo_left(course: Path) -> None:
+    """What `bpkit release` reads (the notebooks and the check modules) says no TODO(author) any more."""
+    for path in [*(course / "source").glob("*/*.ipynb"), *(course / "bpkit" / "checks").glob("*.py")]:
+        assert "TODO(author)" not in path.read_text(encoding="utf-8"), path
 
 
 def refresh_table(course: Path, env: dict) -> subprocess.CompletedProcess:
@@ -119,11 +150,53 @@ def add_tanh(course: Path, env: dict) -> list[subprocess.CompletedProcess]:
         "backward": "        return dout * (1.0 - self.out ** 2)"})
     _example(course, "ch5_backprop", TANH_ID, 'assert np.allclose(dx, 1 - np.tanh([[0.5, -1.0, 2.0]]) ** 2), '
              'f"dx = {dx}"')
+    checks = course / "bpkit" / "checks" / "ch5.py"
+    _check_texts(checks, TANH_ID, "Tanh.backward returns dout * (1 - y**2) with y the forward output.")
+    _replace(checks, TANH_EARNED_TODO, TANH_EARNED)
+    _texts(course, "ch5_backprop", {
+        "TODO(author): what Tanh computes, with its formula ($...$) and shapes.":
+            "`Tanh` computes $y = \\tanh(x)$ elementwise; backward returns $dx = dout \\odot (1 - y^2)$, with $y$ "
+            "kept by forward. `x`, `y`, `dout` and `dx` all have the shape of `x`.",
+        "TODO(author): 同じ内容の日本語（数式と形状）。":
+            "`Tanh` は要素ごとに $y = \\tanh(x)$ を計算します。backward は forward で保存した $y$ を使って "
+            "$dx = dout \\odot (1 - y^2)$ を返します。`x`、`y`、`dout`、`dx` はすべて `x` と同じ形状です。",
+        '"""Tanh.backward: TODO(author) what this cell grades, in one line."""':
+            '"""Tanh.backward returns dout * (1 - y**2) with y the forward output."""',
+        "# Try it (not graded): TODO(author) something to try with your Tanh.":
+            "# Try it (not graded): run your Tanh forward and backward on one row.",
+        "# 試してみよう（採点なし）：TODO(author)": "# 試してみよう（採点なし）：1 行の入力で forward と backward を実行します。",
+    })
     _catalogue(course, "tanh_backward", "tanh_uses_input", "tanh.uses_input", TANH_ID,
                "class Tanh:\n    def forward(self, x):\n        self.x = x\n        return np.tanh(x)\n\n"
                "    def backward(self, dout):\n        return dout * (1 - self.x ** 2)\n")
+    _no_todo_left(course)
     return runs + [refresh_table(course, env)]
 
+
+TANH_EARNED_TODO = ("    # TODO(author): backprop must be earned: a last case where finite differences of forward cannot "
+                    "reach the\n    # tolerance, with core.finite_differences(...) among its mistakes "
+                    "(docs/authoring.md).\n")
+
+
+def _guide_block(after: str) -> str:
+    """The code block of docs/authoring.md that follows `after` (so the guide's code is what is run)."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "authoring.md").read_text(encoding="utf-8")
+    return guide.split(after, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+#: The author's last case of check_tanh_backward, as the guide shows it: backprop must be earned.
+TANH_EARNED = _guide_block("so backprop must be earned. For `Tanh`")
+
+OPTIMIZER_TEXTS = {
+    "SGD": ("`SGD` moves each parameter against its gradient: $W \\leftarrow W - \\eta \\frac{\\partial L}{\\partial W}$ "
+            "(`lr` is $\\eta$). `params` and `grads` are dicts of arrays with the same keys and shapes.",
+            "`SGD` は各パラメータを勾配の逆向きに動かします：$W \\leftarrow W - \\eta \\frac{\\partial L}{\\partial W}$"
+            "（`lr` が $\\eta$）。`params` と `grads` は同じキー・同じ形状の配列の辞書です。"),
+    "Momentum": ("`Momentum` keeps a velocity per parameter: $v \\leftarrow \\alpha v - \\eta \\frac{\\partial L}"
+                 "{\\partial W}$, then $W \\leftarrow W + v$. The velocities start at zero, with `params`' shapes.",
+                 "`Momentum` はパラメータごとに速度を持ちます：$v \\leftarrow \\alpha v - \\eta \\frac{\\partial L}"
+                 "{\\partial W}$、そして $W \\leftarrow W + v$。速度は `params` と同じ形状のゼロから始まります。"),
+}
 
 OPTIMIZERS = {
     "SGD": ("    def __init__(self, lr=0.01):\n        self.lr = lr",
@@ -159,6 +232,28 @@ def add_optimizers(course: Path, env: dict) -> list[subprocess.CompletedProcess]
                  'f"params[\'W\'] = {params[\'W\']}"')
         _catalogue(course, grade_id, key.replace(".", "_"), key, grade_id,
                    f"class {obj}:\n{init}\n\n    def update(self, params, grads):\n{wrong}\n")
+        _check_texts(course / "bpkit" / "checks" / "ch6.py", grade_id, f"{obj}.update(params, grads) changes each "
+                     f"parameter in place as the book's {obj} does.")
+        _texts(course, "ch6_optimizers", {
+            f"TODO(author): what {obj} computes, with its formula ($...$) and shapes.\n\n"
+            "TODO(author): 同じ内容の日本語（数式と形状）。": "\n\n".join(OPTIMIZER_TEXTS[obj]),
+            f'"""{obj}.update: TODO(author) what this cell grades, in one line."""':
+                f'"""{obj}.update(params, grads) changes each parameter in place as the book\'s {obj} does."""',
+            f"# Try it (not graded): TODO(author) something to try with your {obj}.\n# 試してみよう（採点なし）：TODO(author)":
+                f"# Try it (not graded): one update of a small W with your {obj}.\n"
+                f"# 試してみよう（採点なし）：小さな W を {obj} で 1 回更新します。",
+        })
+    _replace(course / "bpkit" / "checks" / "ch6.py", "TODO(author): one paragraph: what is graded, through which\n"
+             "interface, and what the hidden inputs are.", "SGD and Momentum (book §6.1): update(params, grads)\n"
+             "on dicts of random arrays of two layouts, with the default learning rates.")
+    _texts(course, "ch6_optimizers", {
+        "# TODO(author): the title (ch6_optimizers)": "# Chapter 6 — Optimizers",
+        "# TODO(author): 日本語の題": "# 第6章 — パラメータの更新",
+        "- TODO(author): what this notebook asks, in one or two sentences.":
+            "- Write the update rules of SGD and Momentum (book §6.1): each changes `params` in place.",
+        "- TODO(author): 同じ内容の日本語。": "- SGD と Momentum の更新規則（書籍 6.1 節）を書きます。どちらも `params` をその場で更新します。",
+    })
+    _no_todo_left(course)
     return runs + [refresh_table(course, env)]
 
 
