@@ -15,7 +15,7 @@ PACKAGE = ROOT / "bpkit"
 
 #: Layers from the bottom; a module may import its own package and lower layers only.
 LAYERS = [
-    {"bpkit", "bpkit.escaping", "bpkit.mathml", "bpkit.timings", "bpkit.integrity", "bpkit.course", "bpkit.sample", "bpkit.heatmap",
+    {"bpkit", "bpkit.escaping", "bpkit.fonts", "bpkit.mathml", "bpkit.timings", "bpkit.integrity", "bpkit.course", "bpkit.sample", "bpkit.heatmap",
      "bpkit.probe", "bpkit.judging.wire", "bpkit.checks"},
     {"bpkit.isolation", "bpkit.judging", "bpkit.preprocessors"},
     {"bpkit.grading"},

@@ -34,6 +34,7 @@ from nbconvert.filters.markdown import markdown2html
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool
 
+from bpkit import fonts
 from bpkit.mathml import math_in_html
 from bpkit.preprocessors.feedback_summary import behaviour_of
 from bpkit.preprocessors.sanitize_feedback import add_csp, clean_html
@@ -137,7 +138,8 @@ def comment_html(comment) -> str:
 #: than the text (∂L/∂out came out at about 9 px); here every fraction is drawn at the size of the text
 #: around it (math-style: normal) and the math font a little larger than the text's.
 PAGE_CSS = """<style>
-body { padding-top: 1em; }
+:root { --jp-ui-font-family: %(text)s; --jp-content-font-family: %(text)s; --jp-code-font-family: %(code)s; }
+%(css)sbody { padding-top: 1em; }
 .bpkit-title { font-size: 22px; margin: 0 0 2px; }
 .bpkit-score { font-size: 16px; margin: 0; }
 .bpkit-score .late-penalty { color: #d2413a; }
@@ -152,7 +154,7 @@ a.anchor-link { display: none; }
 div.nbgrader_cell .panel-heading { height: auto; min-height: 37px; }
 .bpkit-behaviour { color: #fff; }
 </style>
-"""
+""" % {"text": fonts.TEXT, "code": fonts.CODE, "css": fonts.CSS}
 
 
 def page_head(header) -> str:

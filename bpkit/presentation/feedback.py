@@ -35,6 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from bpkit.course import Course
+from bpkit import fonts
 from bpkit.escaping import clip, csp_meta
 from bpkit.grading.batch import MARKER, WORKER_MEMORY_BYTES, pool_context, worker_memory_bytes
 from bpkit.grading.records import StudentResult, failure_summary
@@ -161,8 +162,8 @@ def _install(course: Course, assignment: str, student: str, scratch: Path, noteb
 
 
 FALLBACK_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8">{csp}<title>{notebook}</title></head>
-<body style="font-family:sans-serif;max-width:50em;margin:2em auto">
+<html><head><meta charset="utf-8">{csp}<style>{style}</style><title>{notebook}</title></head>
+<body style="max-width:50em;margin:2em auto">
 <h2>{notebook}: {score:g} / {max_score:g}</h2>
 <p>Your submission was graded, but its feedback page could not be written ({reason}), so here are your
 scores only. Ask your instructor for details.<br>
@@ -185,7 +186,7 @@ def _fallback(course: Course, assignment: str, result: StudentResult, notebooks:
         if not page.is_file():
             page.write_text(FALLBACK_PAGE.format(notebook=html.escape(name), score=result.score,
                                                  max_score=result.max_score, reason=html.escape(clip(reason, 500)),
-                                                 rows=rows, csp=csp_meta()), encoding="utf-8")
+                                                 rows=rows, csp=csp_meta(), style=fonts.CSS), encoding="utf-8")
 
 
 # ------------------------------------------------------------- the pool ---

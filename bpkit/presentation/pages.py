@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bpkit.course import Course
+from bpkit import fonts
 from bpkit.escaping import clip, csp_meta
 from bpkit.grading.records import StudentResult
 
@@ -39,8 +40,8 @@ def keep_only_feedback_pages(course: Course, assignment: str) -> None:
 
 
 FAILURE_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8">{csp}<title>{notebook}</title></head>
-<body style="font-family:sans-serif;max-width:50em;margin:2em auto">
+<html><head><meta charset="utf-8">{csp}<style>{style}</style><title>{notebook}</title></head>
+<body style="max-width:50em;margin:2em auto">
 <h2>{notebook}: 0 / {max_score:g}</h2>
 <p>Your submission could not be graded, so it scores zero for now. Reason:<br>
 提出物を採点できなかったため、現時点では 0 点です。理由：</p>
@@ -64,13 +65,13 @@ def write_failure_feedback(course: Course, assignment: str, student: str, reason
     folder.mkdir(parents=True, exist_ok=True)
     for name, max_score in notebooks:
         (folder / f"{name}.html").write_text(FAILURE_PAGE.format(
-            notebook=html.escape(name), max_score=max_score, reason=html.escape(clip(reason, 5_000)), csp=csp_meta()),
+            notebook=html.escape(name), max_score=max_score, reason=html.escape(clip(reason, 5_000)), csp=csp_meta(), style=fonts.CSS),
             encoding="utf-8")
 
 
 PARTIAL_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8">{csp}<title>{assignment}</title></head>
-<body style="font-family:sans-serif;max-width:50em;margin:2em auto">
+<html><head><meta charset="utf-8">{csp}<style>{style}</style><title>{assignment}</title></head>
+<body style="max-width:50em;margin:2em auto">
 <h2>{assignment}: {score:g} / {max_score:g}</h2>
 <p>Your notebook stopped part-way while it was graded ({reason}). The cells checked before it stopped
 keep their points; the others score zero.<br>
@@ -100,4 +101,4 @@ def write_partial_feedback(course: Course, assignment: str, result: StudentResul
     for name in names:
         (folder / f"{name}.html").write_text(PARTIAL_PAGE.format(
             assignment=html.escape(assignment), score=result.score, max_score=result.max_score,
-            reason=html.escape(clip(result.stopped, 5_000)), rows=rows, csp=csp_meta()), encoding="utf-8")
+            reason=html.escape(clip(result.stopped, 5_000)), rows=rows, csp=csp_meta(), style=fonts.CSS), encoding="utf-8")

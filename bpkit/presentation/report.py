@@ -23,6 +23,7 @@ import nbformat
 from nbgrader.utils import is_grade, is_solution
 
 from bpkit.course import Course
+from bpkit import fonts
 from bpkit.escaping import csp_meta, csv_row, mathtext_safe
 from bpkit.mathml import math_in_html
 from bpkit.grading.records import read_results
@@ -242,7 +243,7 @@ def _html(results: ClassResults, numbers: dict, figures: dict[str, bytes]) -> st
 {csp_meta()}
 <title>{esc(results.assignment)} — class report / クラスの結果</title>
 <style>
-body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+{fonts.CSS}body {{ margin: 2em auto; max-width: 1100px; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; width: 100%; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f3f3f3; }}

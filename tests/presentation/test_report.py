@@ -160,6 +160,51 @@ def test_no_heading_or_label_of_a_page_is_english_only(demo_course, browser, pag
     assert not english, english
 
 
+#: Every element holding Japanese text, with its computed font-family.
+JAPANESE_FONTS = """return Array.from(document.querySelectorAll('body *')).filter(e =>
+    Array.from(e.childNodes).some(n => n.nodeType == 3 && /[\u3040-\u30ff\u4e00-\u9fff]/.test(n.textContent)))
+    .map(e => [e.tagName, getComputedStyle(e).fontFamily]);"""
+GENERIC = {"sans-serif", "serif", "monospace", "system-ui", "cursive", "fantasy", "inherit"}
+
+
+def short_pages(folder) -> list:
+    """The pages of a submission that could not be graded, stopped part-way, or lost its feedback page."""
+    import string
+
+    from bpkit.escaping import csp_meta
+    from bpkit.fonts import CSS
+    from bpkit.presentation.feedback import FALLBACK_PAGE
+    from bpkit.presentation.pages import FAILURE_PAGE, PARTIAL_PAGE
+
+    written = []
+    for name, page in (("failure", FAILURE_PAGE), ("partial", PARTIAL_PAGE), ("fallback", FALLBACK_PAGE)):
+        keys = {key for _, key, _, _ in string.Formatter().parse(page) if key}
+        values = {key: 1.0 if "score" in key else "理由 reason" for key in keys} | {"csp": csp_meta(), "style": CSS,
+                                                                                  "rows": ""}
+        (folder / f"{name}.html").write_text(page.format(**values), encoding="utf-8")
+        written.append(folder / f"{name}.html")
+    return written
+
+
+def test_japanese_text_is_drawn_with_a_japanese_font_before_any_fallback(demo_course, browser, tmp_path):
+    """Pages marked lang="en" leave kanji to the system's fallback, often Chinese outside a Japanese
+    system: every element with Japanese text names a Japanese font before its generic family."""
+    from bpkit import fonts
+
+    japanese = {name.strip("'") for name in fonts.JAPANESE}
+    pages = [demo_course["path"] / page for page in ("reports/ch5_backprop/index.html",
+                                                     "feedback/fujita/ch5_backprop/backprop_layers.html",
+                                                     "feedback/chiba/ch4_gradients/losses_and_gradients.html")]
+    for page in pages + short_pages(tmp_path):
+        browser.get(page.as_uri())
+        found = browser.execute_script(JAPANESE_FONTS)
+        assert len(found) >= 2, (page, found)
+        for tag, family in found:
+            names = [name.strip().strip('"').strip("'") for name in family.split(",")]
+            generic = next((i for i, name in enumerate(names) if name in GENERIC), len(names))
+            assert japanese & set(names[:generic]), (page, tag, family)
+
+
 def test_a_score_in_the_report_stays_on_one_line(demo_course, browser):
     browser.set_window_size(700, 1000)  # narrow: a wrapping "18 / 18" would take two lines
     try:
