@@ -11,7 +11,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-__all__ = ["Course", "CourseError", "ensure_tools_on_path", "id_problem"]
+__all__ = ["Course", "CourseError", "behaviour", "ensure_tools_on_path", "id_problem"]
 
 
 class CourseError(Exception):
@@ -35,6 +35,21 @@ def ensure_tools_on_path() -> None:
 _GLOB = set("*?[]")
 _FORBIDDEN = _GLOB | set("/\\,") | {"\x00"}
 _SPACES = {" ", "\u3000"}  # an ordinary or an ideographic space, inside a name
+
+
+def behaviour(source: str, grade_id: str, sep: str = " / ") -> str:
+    """What a grade cell grades, as students read it in the tables: its
+    docstring, an English line then a Japanese one, joined by `sep` ("English
+    / 日本語" on a page; a terminal passes a newline), a one-line docstring as
+    it is, or its grade id when the cell starts with no such docstring."""
+    text = source.strip()
+    if not text.startswith('"""'):
+        return grade_id
+    end = text.find('"""', 3)
+    lines = [line.strip() for line in text[3:end].splitlines()] if end > 3 else []
+    if not 1 <= len(lines) <= 2 or not all(lines) or any(len(line) > 300 for line in lines):
+        return grade_id
+    return sep.join(lines)
 
 
 def id_problem(name: str) -> str | None:

@@ -431,7 +431,8 @@ def _example(obj: str, method: str | None) -> str:
 
 def _grade_cell(name: str, grade_id: str, obj: str, method: str | None, points: float):
     what = f"{obj}.{method}" if method else obj
-    source = (f"\"\"\"{what}: {TODO} what this cell grades, in one line.\"\"\"\n### BEGIN HIDDEN TESTS\n"
+    source = (f"\"\"\"{what}: {TODO} what this cell grades, in one line.\n"
+              f"{what}: {TODO} 同じ内容を日本語で 1 行に。\"\"\"\n### BEGIN HIDDEN TESTS\n"
               f"from bpkit.probe import check\ncheck(\"{name}\", {obj})\n### END HIDDEN TESTS\n"
               f"# {TODO}: the book's example, asserted (the hidden check must check everything asserted here)\n"
               + _example(obj, method))
@@ -481,8 +482,8 @@ def _write_notebook(root: Path, assignment: str, name: str, grade_id: str, obj: 
         last = max(i for i, c in enumerate(nb.cells) if obj in _checked_object(c) or (
             c.metadata.get("nbgrader", {}).get("grade_id") == obj))
         nb.cells.insert(last + 1, grade)
-    written.todo.append(f"{path.relative_to(root)}: grade cell `{grade_id}`: its one-line docstring, its points "
-                        f"and the book's example")
+    written.todo.append(f"{path.relative_to(root)}: grade cell `{grade_id}`: its docstring (an English line, then a "
+                        f"Japanese one), its points and the book's example")
     nbformat.write(nb, path)
     written.touched(path)
 

@@ -35,7 +35,7 @@ class Outcome:
     """The outcome of one graded behaviour (one grade cell)."""
 
     grade_id: str
-    behaviour: str  # what is graded, in one line
+    behaviour: str  # what is graded: an English line, then (after a newline) a Japanese one
     points: float
     score: float
     key: str | None = None  # the mistake key of a failure ("affine.dW_transposed"), None when passed
@@ -84,7 +84,9 @@ def text_table(title: str, outcomes: list[Outcome]) -> str:
     score, top = sum(o.score for o in outcomes), sum(o.points for o in outcomes)
     lines = [f"{title}: {score:g} / {top:g}"]
     for o in outcomes:
-        lines.append(f"  [{_status(o)}] {o.score:g}/{o.points:g}  {o.behaviour}")
+        first, *more = o.behaviour.splitlines() or [""]
+        lines.append(f"  [{_status(o)}] {o.score:g}/{o.points:g}  {first}")
+        lines += ["      " + line for line in more]
         if not o.passed:
             lines += ["      " + line for line in clip(o.message, MAX_SHOWN).splitlines()]
         if o.notes:
@@ -129,7 +131,8 @@ def html_table(title: str, outcomes: list[Outcome], images: bool = True) -> str:
         if o.notes:
             detail += ("<pre style='white-space:pre-wrap;margin:4px 0;color:#555;text-align:left'>"
                        + html.escape(clip(o.notes, MAX_SHOWN)) + "</pre>")
-        rows.append(f"<tr><td style='text-align:left'>{html.escape(o.behaviour)}{detail}</td>"
+        name = html.escape(o.behaviour).replace("\n", "<br>")  # English<br>Japanese
+        rows.append(f"<tr><td style='text-align:left'>{name}{detail}</td>"
                     f"<td>{o.score:g} / {o.points:g}</td>"
                     f"<td style='color:{colour};font-weight:bold'>{_status(o)}</td></tr>")
     return (f"<div class='bpkit-self-check'><h4 style='margin:4px 0'>{html.escape(title)}: "

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bpkit.course import behaviour
 from bpkit.learner.bundle import course_root
 
 __all__ = ["Exercise", "GradedCell", "exercises", "graded_cells", "recognise", "cells_checking", "MIN_MATCH"]
@@ -50,7 +51,7 @@ class GradedCell:
     """An instructor's grade cell: what it grades and how."""
 
     grade_id: str
-    behaviour: str  # the cell's one-line docstring
+    behaviour: str  # the cell's docstring: its English line, a newline, its Japanese line (bpkit.course.behaviour)
     points: float
     checks: tuple[tuple[str, str], ...]  # (check name, the learner's name it is given), in call order
     source: str  # the whole cell, hidden tests included (never shown to the learner)
@@ -65,11 +66,6 @@ def exercises(root: Path | None = None) -> list[Exercise]:
 def _meta(cell) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
-
-
-def _behaviour(source: str, grade_id: str) -> str:
-    first = source.strip().splitlines()[0] if source.strip() else ""
-    return first[3:-3] if first.startswith('"""') and first.endswith('"""') and len(first) > 6 else grade_id
 
 
 class _Cell(dict):
@@ -104,7 +100,7 @@ def graded_cells(exercise: Exercise) -> tuple[GradedCell, ...]:
     for cell in _read(exercise.source).cells:
         meta = _meta(cell)
         if meta.get("grade") and not meta.get("solution") and meta.get("grade_id"):
-            found.append(GradedCell(meta["grade_id"], _behaviour(cell.source, meta["grade_id"]),
+            found.append(GradedCell(meta["grade_id"], behaviour(cell.source, meta["grade_id"], sep="\n"),
                                     float(meta.get("points") or 0), tuple(_CHECK.findall(cell.source)),
                                     cell.source))
     return tuple(found)

@@ -12,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.utils import is_grade, is_solution
 
 from bpkit.checks.core import DATA_PREFIX, decode_arrays
+from bpkit.course import behaviour
 from bpkit.escaping import clip
 from bpkit.heatmap import heatmap_png
 
@@ -66,11 +67,8 @@ def heatmap_arrays(cell, lines) -> tuple | None:
 
 
 def behaviour_of(cell) -> str:
-    """The grade cell's one-line docstring, or its id."""
-    first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-    if first.startswith('"""') and first.endswith('"""') and len(first) > 6:
-        return first[3:-3]
-    return cell.metadata["nbgrader"]["grade_id"]
+    """The grade cell's docstring in both languages (bpkit.course.behaviour), or its id."""
+    return behaviour(cell.source, cell.metadata["nbgrader"]["grade_id"])
 
 
 #: What the summary shows of an error message (the rest is in the cell's own output).

@@ -160,8 +160,10 @@ def add_tanh(course: Path, env: dict) -> list[subprocess.CompletedProcess]:
         "TODO(author): 同じ内容の日本語（数式と形状）。":
             "`Tanh` は要素ごとに $y = \\tanh(x)$ を計算します。backward は forward で保存した $y$ を使って "
             "$dx = dout \\odot (1 - y^2)$ を返します。`x`、`y`、`dout`、`dx` はすべて `x` と同じ形状です。",
-        '"""Tanh.backward: TODO(author) what this cell grades, in one line."""':
-            '"""Tanh.backward returns dout * (1 - y**2) with y the forward output."""',
+        '"""Tanh.backward: TODO(author) what this cell grades, in one line.\n'
+        'Tanh.backward: TODO(author) 同じ内容を日本語で 1 行に。"""':
+            '"""Tanh.backward returns dout * (1 - y**2) with y the forward output.\n'
+            'Tanh.backward が forward の出力 y を使って dout * (1 - y**2) を返します。"""',
         "# Try it (not graded): TODO(author) something to try with your Tanh.":
             "# Try it (not graded): run your Tanh forward and backward on one row.",
         "# 試してみよう（採点なし）：TODO(author)": "# 試してみよう（採点なし）：1 行の入力で forward と backward を実行します。",
@@ -237,8 +239,10 @@ def add_optimizers(course: Path, env: dict) -> list[subprocess.CompletedProcess]
         _texts(course, "ch6_optimizers", {
             f"TODO(author): what {obj} computes, with its formula ($...$) and shapes.\n\n"
             "TODO(author): 同じ内容の日本語（数式と形状）。": "\n\n".join(OPTIMIZER_TEXTS[obj]),
-            f'"""{obj}.update: TODO(author) what this cell grades, in one line."""':
-                f'"""{obj}.update(params, grads) changes each parameter in place as the book\'s {obj} does."""',
+            f'"""{obj}.update: TODO(author) what this cell grades, in one line.\n'
+            f'{obj}.update: TODO(author) 同じ内容を日本語で 1 行に。"""':
+                f'"""{obj}.update(params, grads) changes each parameter in place as the book\'s {obj} does.\n'
+                f'{obj}.update(params, grads) が書籍の {obj} と同じように各パラメータをその場で更新します。"""',
             f"# Try it (not graded): TODO(author) something to try with your {obj}.\n# 試してみよう（採点なし）：TODO(author)":
                 f"# Try it (not graded): one update of a small W with your {obj}.\n"
                 f"# 試してみよう（採点なし）：小さな W を {obj} で 1 回更新します。",

@@ -71,3 +71,19 @@ def test_shipped_notebooks_are_read_as_plain_json():
     """The check cells' import chain stays light: recognise never needs nbformat for the shipped notebooks."""
     exercise = exercises(course_root())[0]
     assert json.loads(exercise.source.read_text(encoding="utf-8"))["nbformat"] == 4
+
+
+def test_every_graded_cell_names_its_behaviour_in_english_then_in_japanese():
+    import html
+
+    from bpkit.learner.outcome import Outcome, html_table, text_table
+
+    for exercise in exercises():
+        for cell in graded_cells(exercise):
+            english, japanese = cell.behaviour.split("\n")
+            assert english.isascii() and not japanese.isascii(), cell.behaviour
+    cell = graded_cells(exercises()[0])[0]
+    outcome = Outcome(cell.grade_id, cell.behaviour, cell.points, cell.points)
+    english, japanese = cell.behaviour.split("\n")
+    assert f"{english}\n      {japanese}" in text_table("t", [outcome])
+    assert f"{html.escape(english)}<br>{html.escape(japanese)}" in html_table("t", [outcome])

@@ -81,12 +81,21 @@ def test_does_a_row_link_to_its_cell_and_name_the_behaviour_by_the_docstring():
     assert "<a href='#softmax_rows'>softmax sums to one per row.</a>" in table
 
 
-def test_is_a_cell_without_a_one_line_docstring_named_by_its_grade_id():
+def test_is_a_cell_without_a_docstring_of_one_or_two_lines_named_by_its_grade_id():
     assert behaviour_of(grade_cell("no_doc", docstring="")) == "no_doc"
-    multi = grade_cell("multi")
-    multi.source = '"""first line\nsecond line"""\nassert True'
-    assert behaviour_of(multi) == "multi"
+    three = grade_cell("three")
+    three.source = '"""first line\nsecond line\nthird line"""\nassert True'
+    assert behaviour_of(three) == "three"
+    unclosed = grade_cell("unclosed")
+    unclosed.source = '"""never closed\nassert True'
+    assert behaviour_of(unclosed) == "unclosed"
     assert behaviour_of(grade_cell("doc", docstring="Affine.backward gives dW.")) == "Affine.backward gives dW."
+
+
+def test_is_a_two_line_docstring_shown_in_both_languages_on_one_line():
+    both = grade_cell("both", docstring="Relu.backward masks dout.\nRelu.backward は dout をマスクします。")
+    assert behaviour_of(both) == "Relu.backward masks dout. / Relu.backward は dout をマスクします。"
+    assert "<a href='#both'>Relu.backward masks dout. / Relu.backward は dout をマスクします。</a>" in summary_of(both)
 
 
 def test_is_a_check_failure_shown_as_its_message_without_the_exception_name():

@@ -135,7 +135,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 #: The page's own headings and labels (never the course's or the student's text): each must carry Japanese.
 LABELS = {
     "report": "h1, h2, th, body > p, img[alt]",
-    "feedback": (".bpkit-summary h3, th, td.center > span, .nbgrader-label, "
+    "feedback": (".bpkit-summary h3, th, td.center > span, .nbgrader-label, .bpkit-summary td > a, "
                  ".bpkit-fold-what, .panel-footer b, a[href='#top'], .bpkit-score"),
 }
 ENGLISH_ONLY = """return Array.from(document.querySelectorAll(arguments[0])).map(e =>
