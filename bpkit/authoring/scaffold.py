@@ -42,7 +42,7 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["ScaffoldError", "Written", "new_check", "new_assignment", "HEADER", "SELF_CHECK_SETUP"]
+__all__ = ["ScaffoldError", "Written", "new_check", "new_assignment", "HEADER", "SELF_CHECK_SETUP", "TODO"]
 
 TODO = "TODO(author)"
 _BEHAVIOUR = re.compile(r"^([a-z][a-z0-9]*)\.([a-z][a-z0-9_]{0,59})$")

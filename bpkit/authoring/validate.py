@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bpkit.authoring.scaffold import TODO
 from bpkit.course import Course
 
 __all__ = ["Problem", "Validation", "static_problems", "todo_problems", "validate", "SOLUTION_STUDENT", "STUBS_STUDENT",
@@ -99,7 +100,6 @@ def static_problems(root: Path, assignment: str) -> list[Problem]:
     return problems + todo_problems(root, assignment, cells)
 
 
-TODO = "TODO(author)"
 _SHOWN = 5  # TODO lines quoted per file; the rest are counted
 
 
