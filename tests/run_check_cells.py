@@ -31,10 +31,12 @@ for name in sys.argv[1:]:
     path = Path(name)
     nb = nbformat.read(path, as_version=4)
     km = GradingKernelManager(kernel_name="cells", kernel_spec_manager=specs)
+    client = NotebookClient(nb, km=km, timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
     try:
-        NotebookClient(nb, km=km, timeout=120, allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:  # nbclient leaves a kernel manager it was handed running
+        client.execute()
+    finally:  # nbclient leaves a kernel manager it was handed, and its own client, running
+        if client.kc is not None:
+            client.kc.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
     outputs = [o for c in nb.cells if is_self_check(c) for o in c.get("outputs", [])]
     found[name] = {

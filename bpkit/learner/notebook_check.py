@@ -154,12 +154,17 @@ def _kernel_manager(scratch: Path, judge_path: str, forked: bool):
     return GradingKernelManager(kernel_name="bpkit-check", kernel_spec_manager=specs)
 
 
-def _stop_kernel(km) -> None:
-    """End the kernel: nbclient leaves a kernel manager it was handed
-    running (a kernel forked from the warm process would outlive this
-    command)."""
+def _stop_kernel(executor, km) -> None:
+    """End the kernel and the executor's client: nbclient leaves both
+    running when it was handed the kernel manager (a kernel forked from the
+    warm process would outlive this command, and the client's ZeroMQ
+    sockets would go on reconnecting to the dead kernel's ports, some 80
+    wake-ups a second for every notebook checked before)."""
     from jupyter_core.utils import run_sync
 
+    if executor.kc is not None:
+        executor.kc.stop_channels()  # closes the client's sockets and ends its ZeroMQ context
+        executor.kc = None
     try:
         if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=True)
@@ -226,7 +231,7 @@ def check_notebook(path: str | Path, salt: bytes | None = None, timeout: float =
             except Exception as exc:  # the kernel died, or would not stop: scored as grading scores it
                 stopped = _stop_reason(exc, timeout)
             finally:
-                _stop_kernel(km)
+                _stop_kernel(executor, km)
         problems = _problems(run, timeout)
         LimitOutputSize().preprocess(run, {})
         outcomes = _score(run, exercise, cells, judge, stopped, folder)

@@ -157,3 +157,34 @@ def test_no_kernel_outlives_its_check_cold_or_forked(tmp_path):
     check_notebook(path, forked=True)
     warm = zygote._ZYGOTE.process.pid  # the warm process stays for the next check; its kernels must not
     assert _children(warm, "zygote") == []
+
+
+def _zeromq_threads() -> int:
+    """ZeroMQ's own threads in this process (one I/O thread and one reaper per live context)."""
+    import glob
+
+    names = []
+    for comm in glob.glob("/proc/self/task/*/comm"):
+        try:
+            with open(comm, encoding="utf-8") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:  # a thread that just ended
+            pass
+    return sum(1 for n in names if n.startswith("ZMQbg"))
+
+
+def test_checking_notebook_after_notebook_leaves_no_kernel_client_running(tmp_path):
+    """A client left running keeps its sockets reconnecting to the dead kernel's ports, about 80 wake-ups a
+    second each: a learner checking a folder of notebooks (and the learner walk in tests/test_packaging.py,
+    ~150 notebooks) slowed down with every notebook, ten times over on a busy machine."""
+    import time
+
+    path = notebook(tmp_path)
+    check_notebook(path, forked=True)  # the zygote and anything made once are in place
+    before = _zeromq_threads()
+    for _ in range(3):
+        check_notebook(path, forked=True)
+    deadline = time.monotonic() + 10  # a generous bound for the contexts' threads to end; they end at once
+    while _zeromq_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _zeromq_threads() <= before, f"{_zeromq_threads() - before} ZeroMQ threads more after three checks"
