@@ -191,8 +191,8 @@ def learner(venv, tmp_path_factory):
         cells = subprocess.Popen([str(venv["python"]), str(ROOT / "tests" / "run_check_cells.py"),
                                   *map(str, notebooks.values())], cwd=base, env=env, stdout=cells_out,
                                  stderr=subprocess.PIPE, text=True)
-        # A hang guard only, tied to the walk's size: about 0.7 s a notebook idle, and more than 1200 s in
-        # all once when two busy loops and the rest of the suite shared the two cores.
+        # A hang guard only, tied to the walk's size: about 0.7 s a notebook idle, ~4 min in all with both
+        # cores kept busy (it overran a fixed 1200 s while leaked kernel clients woke ~80 times a second each).
         hang = 60 * len(notebooks)
         _, cells_err = cells.communicate(timeout=hang)
         check.wait(timeout=hang)
